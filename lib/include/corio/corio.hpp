@@ -1,0 +1,24 @@
+// corio/corio.hpp — everything, grouped as in README.
+#pragma once
+
+// Running
+#include <corio/clock.hpp>
+#include <corio/run.hpp>
+#include <corio/sleep.hpp>
+
+// Tasks and structure
+#include <corio/as_completed.hpp>
+#include <corio/cancellation.hpp>
+#include <corio/exception_group.hpp>
+#include <corio/gather.hpp>
+#include <corio/race.hpp>
+#include <corio/result.hpp>
+#include <corio/shield.hpp>
+#include <corio/task.hpp>
+#include <corio/task_group.hpp>
+
+// Time
+#include <corio/timeout.hpp>
+
+// Logging
+#include <corio/log.hpp>

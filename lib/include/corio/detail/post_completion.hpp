@@ -1,0 +1,37 @@
+// corio/detail/post_completion.hpp — complete a stored handler later, on its own executor.
+// Internal.
+#pragma once
+
+#include <corio/config.hpp>
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+
+#include <tuple>
+#include <utility>
+
+namespace corio::detail {
+
+/// Posts `h(args...)` through `fallback`, running it on h's associated executor (as Asio's own
+/// operations do). Never invokes `h` inline. (Asio 1.26's append() recurses forever when the
+/// handler is an any_completion_handler, so the arguments are bound here instead.)
+template <typename Handler, typename... Args>
+void post_completion(const executor& fallback, Handler&& h, Args&&... args) {
+  auto hex = asio::get_associated_executor(h, fallback);
+  asio::post(fallback, asio::bind_executor(
+                           std::move(hex),
+                           [h = std::forward<Handler>(h),
+                            args = std::make_tuple(std::forward<Args>(args)...)]() mutable {
+                             std::apply([&](auto&&... a) { std::move(h)(std::move(a)...); }, std::move(args));
+                           }));
+}
+
+/// Stores `h` into `slot`. (Asio 1.26's any_completion_handler move-assignment recurses forever:
+/// it constructs from an lvalue of its own type through the converting constructor.)
+template <typename AnyHandler, typename Handler>
+void store_handler(AnyHandler& slot, Handler&& h) {
+  AnyHandler(std::forward<Handler>(h)).swap(slot);
+}
+
+}  // namespace corio::detail

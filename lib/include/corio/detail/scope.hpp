@@ -1,0 +1,175 @@
+// corio/detail/scope.hpp — the machinery shared by task_group, supervisor, gather, race, shield
+// and the timeout scopes: a set of child tasks on one executor that a parent coroutine joins.
+// Internal.
+//
+// Lifecycle: open → cancelling (first failure, cancel(), or the joiner was cancelled) → closed
+// (every child has ended and the join returned). The parent never leaves join() while a child
+// is alive, so children may point at the scope.
+#pragma once
+
+#include <corio/cancellation.hpp>
+#include <corio/config.hpp>
+#include <corio/detail/post_completion.hpp>
+#include <corio/detail/task_state.hpp>
+#include <corio/task.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <cassert>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace corio::detail {
+
+class scope final : public exit_observer {
+public:
+  enum class on_error : std::uint8_t {
+    cancel_all,  // task_group, gather, race: the first failure cancels every other child
+    keep_going,  // supervisor, gather_settled: children fail independently
+  };
+  enum class on_outer_cancel : std::uint8_t {
+    cancel_children,  // the default: a cancelled joiner cancels the children and waits for them
+    shield,           // shield(): the children run on; the joiner still waits for them
+  };
+  enum class state : std::uint8_t { open, cancelling, closed };
+
+  explicit scope(executor ex, on_error mode = on_error::cancel_all, const char* kind = "task_group")
+      : ex_(std::move(ex)), mode_(mode), kind_(kind) {}
+  scope(const scope&) = delete;
+  scope& operator=(const scope&) = delete;
+  ~scope() { assert(live_ == 0 && "a scope was destroyed before its children ended"); }
+
+  [[nodiscard]] const executor& get_executor() const noexcept { return ex_; }
+  [[nodiscard]] state current_state() const noexcept { return state_; }
+  [[nodiscard]] std::size_t live() const noexcept { return live_; }
+  [[nodiscard]] bool cancelled_from_outside() const noexcept { return outer_cancelled_; }
+
+  /// Starts a child. Throws std::logic_error once the scope is shutting down or finished.
+  template <typename T>
+  task<T> spawn(awaitable<T> aw, std::string name = {}) {
+    if (state_ != state::open) {
+      throw std::logic_error(std::string("corio::") + kind_ +
+                             (state_ == state::closed ? " is finished: cannot spawn into it"
+                                                      : " is shutting down: cannot spawn into it"));
+    }
+    auto t = spawn_in<T>(ex_, std::move(aw), std::move(name), this);
+    link(task_access::state(t));
+    return t;
+  }
+
+  /// Cancels every live child and refuses new ones. Idempotent.
+  void cancel() noexcept {
+    if (state_ == state::open) state_ = state::cancelling;
+    for (task_base* c = head_; c;) {
+      task_base* next = c->scope_next_;
+      c->request_cancel();
+      c = next;
+    }
+  }
+
+  /// Keeps join() waiting until the matching release() (a timeout's timer, say).
+  void hold() noexcept { ++live_; }
+  void release() noexcept {
+    assert(live_ > 0);
+    if (--live_ == 0) wake_joiner();
+  }
+
+  /// Called for each child as it ends, before the scope's own bookkeeping (race, timeouts).
+  void set_exit_hook(void (*hook)(void*, task_base&) noexcept, void* ctx) noexcept {
+    hook_ = hook;
+    hook_ctx_ = ctx;
+  }
+
+  /// Errors of children that ended with something other than the cancellation this scope asked
+  /// for, in the order they ended.
+  [[nodiscard]] std::vector<std::exception_ptr>& errors() noexcept { return errors_; }
+
+  /// Waits until every child (and hold) has ended. Never throws a cancellation itself: if the
+  /// awaiting coroutine is (or becomes) cancelled, the children are cancelled (unless shielded)
+  /// and waited for, and cancelled_from_outside() tells the caller to rethrow it.
+  awaitable<void> join(on_outer_cancel policy = on_outer_cancel::cancel_children) {
+    // Leaving join() early would free a scope that children point at, so this wait must not
+    // throw at its suspension point even when the coroutine is already cancelled.
+    const bool throws = co_await asio::this_coro::throw_if_cancelled();
+    co_await asio::this_coro::throw_if_cancelled(false);
+    auto cs = co_await asio::this_coro::cancellation_state;
+    if (cs.cancelled() != asio::cancellation_type::none) outer_cancelled(policy);
+    if (live_ > 0) co_await async_join(policy, asio::deferred);
+    state_ = state::closed;
+    co_await asio::this_coro::throw_if_cancelled(throws);
+  }
+
+  void child_exited(task_base& t) noexcept override {
+    unlink(t);
+    if (t.error_ && !(t.cancel_requested_ && is_cancellation(t.error_))) {
+      t.error_retrieved_ = true;
+      errors_.push_back(t.error_);
+      if (mode_ == on_error::cancel_all) cancel();
+    }
+    if (hook_) hook_(hook_ctx_, t);
+    release();
+  }
+
+private:
+  void outer_cancelled(on_outer_cancel policy) noexcept {
+    outer_cancelled_ = true;
+    if (policy == on_outer_cancel::cancel_children) cancel();
+  }
+
+  template <typename Token>
+  auto async_join(on_outer_cancel policy, Token&& token) {
+    return asio::async_initiate<Token, void()>(
+        [this, policy](auto handler) {
+          auto slot = asio::get_associated_cancellation_slot(handler);
+          if (slot.is_connected()) {
+            slot.assign([this, policy](asio::cancellation_type) { outer_cancelled(policy); });
+          }
+          store_handler(joiner_, std::move(handler));
+        },
+        token);
+  }
+
+  void wake_joiner() noexcept {
+    if (!joiner_) return;
+    auto h = std::move(joiner_);
+    h.get_cancellation_slot().clear();
+    // Posted, not called: the last child is still inside its own completion here.
+    post_completion(ex_, std::move(h));
+  }
+
+  void link(task_base& t) noexcept {
+    ++live_;
+    t.scope_prev_ = tail_;
+    t.scope_next_ = nullptr;
+    if (tail_) tail_->scope_next_ = &t;
+    else head_ = &t;
+    tail_ = &t;
+  }
+  void unlink(task_base& t) noexcept {
+    if (t.scope_prev_) t.scope_prev_->scope_next_ = t.scope_next_;
+    else head_ = t.scope_next_;
+    if (t.scope_next_) t.scope_next_->scope_prev_ = t.scope_prev_;
+    else tail_ = t.scope_prev_;
+    t.scope_prev_ = t.scope_next_ = nullptr;
+    t.observer_ = nullptr;
+  }
+
+  executor ex_;
+  task_base* head_ = nullptr;
+  task_base* tail_ = nullptr;
+  std::size_t live_ = 0;
+  std::vector<std::exception_ptr> errors_;
+  asio::any_completion_handler<void()> joiner_;
+  void (*hook_)(void*, task_base&) noexcept = nullptr;
+  void* hook_ctx_ = nullptr;
+  on_error mode_;
+  state state_ = state::open;
+  bool outer_cancelled_ = false;
+  const char* kind_;
+};
+
+}  // namespace corio::detail

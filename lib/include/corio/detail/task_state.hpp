@@ -1,0 +1,244 @@
+// corio/detail/task_state.hpp — the shared state behind corio::task<T>: status, result, the list of
+// awaiters, and the cancellation signal bound to the task's coroutine. Internal.
+//
+// Invariant: every member is touched only on the task's executor (awaiting from elsewhere is
+// dispatched there first), so no locks are needed on the hot path.
+#pragma once
+
+#include <corio/cancellation.hpp>
+#include <corio/config.hpp>
+#include <corio/detail/registry.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <corio/detail/post_completion.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+namespace corio::detail {
+
+enum class task_status : std::uint8_t { scheduled, running, done, failed, cancelled };
+[[nodiscard]] const char* to_string(task_status s) noexcept;
+
+struct task_base;
+
+/// Told when a task has ended (its coroutine frame is gone). Scopes and as_completed observe
+/// their children this way.
+struct exit_observer {
+  virtual void child_exited(task_base& t) noexcept = 0;
+
+protected:
+  ~exit_observer() = default;
+};
+
+/// Logs "task X failed and nobody awaited it" through the "corio" logger (lib/src/log.cpp).
+void report_unretrieved(const task_base& t) noexcept;
+
+struct task_base {
+  explicit task_base(executor ex) : ex_(std::move(ex)) {}
+  task_base(const task_base&) = delete;
+  task_base& operator=(const task_base&) = delete;
+  virtual ~task_base() {
+    if (status_ == task_status::failed && !error_retrieved_) report_unretrieved(*this);
+  }
+
+  [[nodiscard]] bool done() const noexcept { return status_ >= task_status::done; }
+
+  /// Requests cancellation. Before the body starts it never runs; afterwards the coroutine's
+  /// current and every later suspension point fail with operation_aborted.
+  void request_cancel() {
+    if (done() || cancel_requested_) return;
+    cancel_requested_ = true;
+    if (status_ != task_status::scheduled) signal_.emit(asio::cancellation_type::terminal);
+  }
+
+  /// Records how the coroutine ended and wakes awaiters and the observer.
+  void finish(std::exception_ptr e) noexcept {
+    if (done()) return;
+    if (e && !error_) error_ = std::move(e);
+    status_ = !error_ ? task_status::done
+              : is_cancellation(error_) ? task_status::cancelled
+                                        : task_status::failed;
+    if (registry_) registry_->remove(*this);
+    wake_waiters();
+    if (observer_) observer_->child_exited(*this);
+  }
+
+  virtual void wake_waiters() noexcept = 0;
+
+  executor ex_;
+  asio::cancellation_signal signal_;
+  std::exception_ptr error_;
+  std::string name_;
+  std::uint64_t id_ = 0;
+  std::chrono::steady_clock::time_point created_{};
+  task_registry* registry_ = nullptr;
+  exit_observer* observer_ = nullptr;
+  // Links in the owning scope's list of live children.
+  task_base* scope_prev_ = nullptr;
+  task_base* scope_next_ = nullptr;
+  // Links in the registry's list of live tasks.
+  task_base* reg_prev_ = nullptr;
+  task_base* reg_next_ = nullptr;
+  task_status status_ = task_status::scheduled;
+  bool cancel_requested_ = false;
+  bool error_retrieved_ = false;
+};
+
+template <typename T>
+using value_or_monostate = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+template <typename T>
+struct wait_signature {
+  using type = void(std::exception_ptr, T);
+};
+template <>
+struct wait_signature<void> {
+  using type = void(std::exception_ptr);
+};
+
+template <typename T>
+class task_state final : public task_base, public std::enable_shared_from_this<task_state<T>> {
+public:
+  using signature = typename wait_signature<T>::type;
+  using handler_type = asio::any_completion_handler<signature>;
+
+  using task_base::task_base;
+  ~task_state() override {
+    // Awaiters still linked here belong to coroutines that were destroyed with their context.
+    while (waiters_) delete unlink(waiters_);
+  }
+
+  template <typename V>
+  void set_value(V&& v) {
+    value_.emplace(std::forward<V>(v));
+  }
+
+  /// Synchronous result of a finished task; rethrows its exception.
+  T get() {
+    if (!done()) throw std::logic_error("corio::task::get: the task has not finished");
+    if (error_) {
+      error_retrieved_ = true;
+      std::rethrow_exception(error_);
+    }
+    if constexpr (!std::is_void_v<T>) return take_value();
+  }
+
+  /// Registers `h` to be completed (on its own executor) when the task ends. Runs on ex_.
+  void add_waiter(handler_type h) {
+    if (done()) {
+      complete(std::move(h));
+      return;
+    }
+    auto* w = new waiter{std::move(h)};
+    w->next = waiters_;
+    if (waiters_) waiters_->prev = w;
+    waiters_ = w;
+    auto slot = w->handler.get_cancellation_slot();
+    if (slot.is_connected()) {
+      slot.template emplace<cancel_waiter>(cancel_waiter{this->shared_from_this(), w});
+    }
+  }
+
+  void wake_waiters() noexcept override {
+    // Oldest awaiter first: the list is pushed at the front, so walk from the back.
+    waiter* last = waiters_;
+    while (last && last->next) last = last->next;
+    while (last) {
+      waiter* prev = last->prev;
+      unlink(last);
+      last->handler.get_cancellation_slot().clear();
+      complete(std::move(last->handler));
+      delete last;
+      last = prev;
+    }
+  }
+
+private:
+  struct waiter {
+    handler_type handler;
+    waiter* prev = nullptr;
+    waiter* next = nullptr;
+  };
+
+  // An awaiter that is cancelled stops waiting; the task itself keeps running (cancel it with
+  // task::cancel()). Emitted on the awaiter's thread, so hop to the task's executor.
+  struct cancel_waiter {
+    std::shared_ptr<task_state> self;
+    waiter* w;
+    void operator()(asio::cancellation_type) {
+      asio::dispatch(self->ex_, [self = self, w = w] {
+        if (self->done()) return;  // already completed normally
+        self->unlink(w);
+        w->handler.get_cancellation_slot().clear();
+        auto h = std::move(w->handler);
+        delete w;
+        if constexpr (std::is_void_v<T>) {
+          self->post_to(std::move(h), cancellation_error());
+        } else {
+          self->post_to(std::move(h), cancellation_error(), T{});
+        }
+      });
+    }
+  };
+
+  waiter* unlink(waiter* w) noexcept {
+    if (w->prev) w->prev->next = w->next;
+    else waiters_ = w->next;
+    if (w->next) w->next->prev = w->prev;
+    w->prev = w->next = nullptr;
+    return w;
+  }
+
+  template <typename... Args>
+  void post_to(handler_type h, Args&&... args) {
+    post_completion(ex_, std::move(h), std::forward<Args>(args)...);
+  }
+
+  void complete(handler_type h) noexcept {
+    try {
+      if (error_) {
+        error_retrieved_ = true;
+        if constexpr (std::is_void_v<T>) post_to(std::move(h), error_);
+        else post_to(std::move(h), error_, T{});
+      } else if constexpr (std::is_void_v<T>) {
+        post_to(std::move(h), std::exception_ptr());
+      } else {
+        post_to(std::move(h), std::exception_ptr(), take_value());
+      }
+    } catch (...) {
+      // A value that could not be copied or moved (or a second awaiter of a move-only value).
+      if constexpr (std::is_void_v<T>) post_to(std::move(h), std::current_exception());
+      else post_to(std::move(h), std::current_exception(), T{});
+    }
+  }
+
+  T take_value() {
+    if constexpr (!std::is_void_v<T>) {
+      if constexpr (std::is_copy_constructible_v<T>) {
+        return *value_;
+      } else {
+        if (!value_) throw std::logic_error("corio::task: a move-only result can be taken once");
+        T v = std::move(*value_);
+        value_.reset();
+        return v;
+      }
+    }
+  }
+
+  std::optional<value_or_monostate<T>> value_;
+  waiter* waiters_ = nullptr;
+};
+
+}  // namespace corio::detail

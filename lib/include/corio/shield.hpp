@@ -1,0 +1,29 @@
+// corio/shield.hpp — protect work from the caller's cancellation (asyncio.shield, Trio's shield).
+//
+//   co_await corio::shield(flush_and_close(conn));   // runs to completion even if we are cancelled
+//
+// Trio's semantics, not asyncio's: the caller keeps waiting for the shielded work and gets its
+// value; the caller's cancellation is not lost either — its next suspension point after shield
+// returns fails with operation_aborted (level-triggered). asyncio instead abandons the inner work.
+// Use it for short cleanup, not to make a task immortal.
+//
+// Cancellation: the caller's cancellation does not reach `aw` (aw may still be cancelled by its
+// own timeouts or groups).  Exceptions: whatever `aw` throws.
+// Thread safety: executor-affine; `aw` runs on the caller's executor.
+#pragma once
+
+#include <corio/config.hpp>
+#include <corio/detail/scope.hpp>
+#include <corio/task.hpp>
+
+namespace corio {
+
+template <typename T>
+[[nodiscard]] awaitable<T> shield(awaitable<T> aw) {
+  detail::scope sc(co_await asio::this_coro::executor, detail::scope::on_error::keep_going, "shield");
+  auto t = sc.spawn(std::move(aw), "shield");
+  co_await sc.join(detail::scope::on_outer_cancel::shield);
+  co_return t.get();
+}
+
+}  // namespace corio

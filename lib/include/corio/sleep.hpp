@@ -1,0 +1,40 @@
+// corio/sleep.hpp — asyncio.sleep and sleep(0).
+//
+// `sleep(d)` / `sleep_until(tp)` suspend the calling coroutine for a while on Corio's clock
+// (virtual time under corio::testing). `yield()` lets every other ready handler run first
+// (asyncio.sleep(0)).
+//
+// Cancellation: all three are cancellable; a cancelled sleep throws operation_aborted at once.
+// Exceptions: only cancellation.
+// Thread safety: each call is independent; safe from any coroutine.
+#pragma once
+
+#include <corio/clock.hpp>
+#include <corio/config.hpp>
+#include <corio/detail/timer.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
+
+namespace corio {
+
+/// Suspends until `tp` on corio::clock.
+[[nodiscard]] inline awaitable<void> sleep_until(clock::time_point tp) {
+  detail::timer t(co_await asio::this_coro::executor);
+  t.expires_at(tp);
+  auto [ec] = co_await t.async_wait(asio::as_tuple(asio::deferred));
+  if (ec) throw boost::system::system_error(ec, "corio::sleep");
+}
+
+/// Suspends for `d` (zero or negative: still a scheduling point, like yield()).
+[[nodiscard]] inline awaitable<void> sleep(duration d) { return sleep_until(clock::now() + d); }
+
+/// Lets other ready work run, then resumes (asyncio.sleep(0)).
+[[nodiscard]] inline awaitable<void> yield() {
+  co_await asio::post(co_await asio::this_coro::executor, asio::deferred);
+}
+
+}  // namespace corio

@@ -1,0 +1,175 @@
+// corio/task.hpp — spawn a coroutine as a task (asyncio.create_task) and await its result.
+//
+// `spawn(ex, aw, name)` starts `aw` on `ex` right away (it is scheduled at once and runs as soon as
+// the executor gets to it) and returns a `task<T>` handle. `co_await t.wait()` (API.md's
+// `co_await t`; see wait() for why) gives the value or rethrows;
+// several coroutines may await the same task and each gets the value (copied; a move-only value can
+// be taken once) or the exception. Tasks from `spawn` are unstructured: nothing waits for them. Use
+// task_group (corio/task_group.hpp) when the lifetime of children should be bounded by a scope.
+// A task that fails and whose error nobody retrieved is reported through the "corio" logger when
+// its last handle goes away — never lost silently.
+//
+// `task<T>` is also an Asio asynchronous operation with signature `void(std::exception_ptr, T)`
+// (`void(std::exception_ptr)` for T = void): `t(asio::use_future)` or `t(callback)` work too.
+// T must be default-constructible when awaited (as with Asio's co_spawn); wrap it in std::optional
+// otherwise.
+//
+// Cancellation: `t.cancel()` requests cancellation: a task that has not started never runs its
+// body; a running one sees operation_aborted at its current and every later suspension point
+// (level-triggered). Cancelling a coroutine that awaits `t` stops only that wait (it throws
+// operation_aborted); the task keeps running.
+// Exceptions: awaiting rethrows the task's exception (the same exception object for every awaiter).
+// Thread safety: the handle is a value type (copies share one task). `cancel()` and awaiting are
+// safe from any thread; they are carried out on the task's executor. `done()`, `cancelled()` and
+// `get()` read state owned by that executor: call them there.
+#pragma once
+
+#include <corio/config.hpp>
+#include <corio/detail/task_state.hpp>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/execution_context.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace corio {
+
+namespace detail {
+struct task_access;
+}
+
+template <typename T = void>
+class task {
+public:
+  using value_type = T;
+
+  /// An empty handle; valid() is false.
+  task() = default;
+
+  [[nodiscard]] bool valid() const noexcept { return st_ != nullptr; }
+  [[nodiscard]] bool done() const noexcept { return st_->done(); }
+  /// True if the task ended with a cancellation.
+  [[nodiscard]] bool cancelled() const noexcept {
+    return st_->status_ == detail::task_status::cancelled;
+  }
+  [[nodiscard]] const std::string& name() const noexcept { return st_->name_; }
+  /// Process-unique id (also shown by dump_tasks()).
+  [[nodiscard]] std::uint64_t id() const noexcept { return st_->id_; }
+  [[nodiscard]] const executor& get_executor() const noexcept { return st_->ex_; }
+
+  /// Requests cancellation; returns at once (see Cancellation above). Idempotent.
+  void cancel() const {
+    asio::dispatch(st_->ex_, [st = st_] { st->request_cancel(); });
+  }
+
+  /// The result of a finished task, without suspending; rethrows its exception.
+  /// Throws std::logic_error if it has not finished.
+  T get() const { return st_->get(); }
+
+  /// Waits for the task (Asio async operation; see the header comment).
+  template <typename CompletionToken>
+  auto async_wait(CompletionToken&& token) const {
+    return asio::async_initiate<CompletionToken, typename detail::task_state<T>::signature>(
+        [](auto handler, std::shared_ptr<detail::task_state<T>> st) {
+          asio::dispatch(st->ex_, [st, h = typename detail::task_state<T>::handler_type(
+                                           std::move(handler))]() mutable {
+            st->add_waiter(std::move(h));
+          });
+        },
+        token, st_);
+  }
+
+  /// `co_await t.wait()`: the value, or the task's exception rethrown. (Asio 1.26 cannot
+  /// `co_await` an lvalue operation, so plain `co_await t` works only on rvalues:
+  /// `co_await std::move(t)`, `co_await spawn(...)`.)
+  /// (use_awaitable, not deferred: Asio 1.26's deferred path cannot complete
+  /// void(std::exception_ptr, T).)
+  [[nodiscard]] awaitable<T> wait() const { return async_wait(asio::use_awaitable_t<executor>{}); }
+
+  /// `t(token)` is async_wait(token); makes an rvalue task directly co_await-able.
+  template <typename CompletionToken>
+    requires asio::completion_token_for<CompletionToken, typename detail::task_state<T>::signature>
+  auto operator()(CompletionToken&& token) const {
+    return async_wait(std::forward<CompletionToken>(token));
+  }
+
+private:
+  friend struct detail::task_access;
+
+  explicit task(std::shared_ptr<detail::task_state<T>> st) : st_(std::move(st)) {}
+
+  std::shared_ptr<detail::task_state<T>> st_;
+};
+
+/// Starts `aw` on `ex` and returns its handle. `name` shows in logs and dump_tasks().
+template <typename T>
+[[nodiscard]] task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {});
+
+/// Same, on an execution context (e.g. an io_context).
+template <typename T, typename ExecutionContext>
+  requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+[[nodiscard]] task<T> spawn(ExecutionContext& ctx, awaitable<T> aw, std::string name = {}) {
+  return spawn(executor(ctx.get_executor()), std::move(aw), std::move(name));
+}
+
+// Implementation
+
+namespace detail {
+
+template <typename T>
+awaitable<void> task_body(std::shared_ptr<task_state<T>> st, awaitable<T> aw) {
+  // Like asyncio.create_task, spawning schedules the body; it never runs inside spawn() itself
+  // (co_spawn alone would run it inline up to its first suspension).
+  co_await asio::post(st->ex_, asio::deferred);
+  // cancel() before the first step: the body never runs.
+  if (st->cancel_requested_) throw_cancelled();
+  st->status_ = task_status::running;
+  if constexpr (std::is_void_v<T>) {
+    co_await std::move(aw);
+  } else {
+    st->set_value(co_await std::move(aw));
+  }
+}
+
+struct task_access {
+  template <typename T>
+  static task<T> make(std::shared_ptr<task_state<T>> st) {
+    return task<T>(std::move(st));
+  }
+  template <typename T>
+  static task_state<T>& state(const task<T>& t) {
+    return *t.st_;
+  }
+};
+
+/// Spawns `aw` as a task whose end is also reported to `observer` (a scope).
+template <typename T>
+task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer) {
+  auto st = std::make_shared<task_state<T>>(ex);
+  st->name_ = std::move(name);
+  st->id_ = next_task_id();
+  st->created_ = std::chrono::steady_clock::now();
+  st->observer_ = observer;
+  st->registry_ = &task_registry::of(st->ex_);
+  st->registry_->add(*st);
+  asio::co_spawn(st->ex_, task_body<T>(st, std::move(aw)),
+                 asio::bind_cancellation_slot(st->signal_.slot(),
+                                              [st](std::exception_ptr e) { st->finish(std::move(e)); }));
+  return task_access::make(std::move(st));
+}
+
+}  // namespace detail
+
+template <typename T>
+task<T> spawn(const executor& ex, awaitable<T> aw, std::string name) {
+  return detail::spawn_in<T>(ex, std::move(aw), std::move(name), nullptr);
+}
+
+}  // namespace corio

@@ -1,0 +1,62 @@
+// corio/testing.hpp — deterministic, fast tests of coroutine code.
+//
+//   corio::testing::run_test([]() -> corio::awaitable<void> {
+//     auto t0 = corio::clock::now();
+//     BOOST_CHECK_THROW(co_await corio::wait_for(corio::sleep(60s), 30s), corio::timeout_error);
+//     BOOST_CHECK(corio::clock::now() - t0 == 30s);        // exact, and in microseconds of real time
+//   });
+//
+// run_test runs `fn()` as the main task of a fresh io_context. With virtual time (the default) a
+// virtual clock is active on the thread: corio::clock::now(), sleep, every timeout, rate limiter
+// and retry wait in virtual time, and whenever nothing is runnable the clock jumps to the next
+// deadline (Trio's MockClock with autojump). It fails the test by throwing:
+//  - the main coroutine's own exception, unchanged;
+//  - deadlock_error when nothing is runnable, no virtual timer is pending and no real event
+//    arrives within options.deadlock_grace (real time) — listing the live tasks;
+//  - leftover_tasks_error when main ends while tasks it spawned are still alive (they are then
+//    cancelled and drained before the error is thrown).
+// CORIO_TEST_CASE(name) declares a Boost.Test case whose body is a coroutine run this way.
+//
+// Cancellation: not applicable (blocking call).  Exceptions: as listed.
+// Thread safety: blocks the calling thread; the virtual clock is per thread.
+#pragma once
+
+#include <corio/clock.hpp>
+#include <corio/config.hpp>
+
+#include <chrono>
+#include <functional>
+#include <stdexcept>
+
+namespace corio::testing {
+
+struct options {
+  bool virtual_time = true;
+  /// How long (real time) to wait for outside events before calling it a deadlock.
+  std::chrono::milliseconds deadlock_grace{5000};
+};
+
+class deadlock_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+class leftover_tasks_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+void run_test(const std::function<awaitable<void>()>& fn, options opts = {});
+
+/// Inside run_test with virtual time: moves the clock forward by `d`, firing due timers.
+/// Throws std::logic_error without an active virtual clock.
+void advance(duration d);
+
+}  // namespace corio::testing
+
+#define CORIO_TEST_CASE_WITH(name, opts)                                       \
+  static ::corio::awaitable<void> name##_coro();                               \
+  BOOST_AUTO_TEST_CASE(name) { ::corio::testing::run_test(&name##_coro, opts); } \
+  static ::corio::awaitable<void> name##_coro()
+
+#define CORIO_TEST_CASE(name) CORIO_TEST_CASE_WITH(name, ::corio::testing::options{})

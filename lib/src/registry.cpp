@@ -1,0 +1,81 @@
+#include <corio/detail/registry.hpp>
+#include <corio/detail/task_state.hpp>
+
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
+
+#include <atomic>
+
+namespace corio::detail {
+
+namespace {
+// Registries are looked up on every spawn; cache the last one per thread. A registry that dies
+// bumps the generation so that a new context at the same address is never mistaken for it.
+std::atomic<std::uint64_t> registry_generation{1};
+struct registry_cache {
+  asio::execution_context* ctx = nullptr;
+  task_registry* reg = nullptr;
+  std::uint64_t generation = 0;
+};
+thread_local registry_cache cache;
+}  // namespace
+
+std::uint64_t next_task_id() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+task_registry& task_registry::of(const executor& ex) {
+  auto& ctx = asio::query(ex, asio::execution::context);
+  const auto gen = registry_generation.load(std::memory_order_acquire);
+  if (cache.ctx == &ctx && cache.generation == gen) return *cache.reg;
+  auto& reg = asio::use_service<task_registry>(ctx);
+  cache = {&ctx, &reg, gen};
+  return reg;
+}
+
+task_registry::~task_registry() { registry_generation.fetch_add(1, std::memory_order_acq_rel); }
+
+void task_registry::add(task_base& t) noexcept {
+  std::lock_guard lock(mutex_);
+  t.reg_prev_ = tail_;
+  t.reg_next_ = nullptr;
+  if (tail_) tail_->reg_next_ = &t;
+  else head_ = &t;
+  tail_ = &t;
+  ++size_;
+}
+
+void task_registry::remove(task_base& t) noexcept {
+  std::lock_guard lock(mutex_);
+  if (t.reg_prev_) t.reg_prev_->reg_next_ = t.reg_next_;
+  else head_ = t.reg_next_;
+  if (t.reg_next_) t.reg_next_->reg_prev_ = t.reg_prev_;
+  else tail_ = t.reg_prev_;
+  t.reg_prev_ = t.reg_next_ = nullptr;
+  t.registry_ = nullptr;
+  --size_;
+}
+
+std::size_t task_registry::size() const {
+  std::lock_guard lock(mutex_);
+  return size_;
+}
+
+void task_registry::for_each(const std::function<void(task_base&)>& f) const {
+  std::lock_guard lock(mutex_);
+  for (task_base* t = head_; t; t = t->reg_next_) f(*t);
+}
+
+const char* to_string(task_status s) noexcept {
+  switch (s) {
+    case task_status::scheduled: return "scheduled";
+    case task_status::running: return "running";
+    case task_status::done: return "done";
+    case task_status::failed: return "failed";
+    case task_status::cancelled: return "cancelled";
+  }
+  return "?";
+}
+
+}  // namespace corio::detail
