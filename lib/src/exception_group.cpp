@@ -2,6 +2,7 @@
 #include <corio/exception_group.hpp>
 
 #include <boost/asio/error.hpp>
+#include <boost/asio/experimental/channel_error.hpp>
 #include <boost/system/system_error.hpp>
 
 namespace corio {
@@ -22,7 +23,9 @@ exception_group::exception_group(std::vector<std::exception_ptr> errors) : error
 
 bool is_cancellation(const std::exception& e) noexcept {
   const auto* se = dynamic_cast<const boost::system::system_error*>(&e);
-  return se && se->code() == boost::asio::error::operation_aborted;
+  // Asio's experimental channels report their own code for a cancelled send/receive.
+  return se && (se->code() == boost::asio::error::operation_aborted ||
+                se->code() == boost::asio::experimental::error::channel_cancelled);
 }
 
 bool is_cancellation(const std::exception_ptr& e) noexcept {

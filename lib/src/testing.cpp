@@ -61,6 +61,7 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts) {
     for (auto* t : left) t->request_cancel();
     for (int i = 0; i < 1000 && reg.size() > 0 && step(ctx, vcp, opts.deadlock_grace); ++i) {
     }
+    main.get();  // main's own failure is the more useful report
     throw leftover_tasks_error(what);
   }
   main.get();

@@ -87,7 +87,9 @@ private:
     auto async_wait_ready(Token&& token) {
       return asio::async_initiate<Token, void(boost::system::error_code)>(
           [this](auto handler) {
-            auto slot = asio::get_associated_cancellation_slot(handler);
+            detail::store_handler(waiter, std::move(handler));
+            // The slot to use is the stored handler's: any_completion_handler interposes its own.
+            auto slot = waiter.get_cancellation_slot();
             if (slot.is_connected()) {
               slot.assign([this](asio::cancellation_type) {
                 if (!waiter) return;
@@ -97,7 +99,6 @@ private:
                                         boost::system::error_code(asio::error::operation_aborted));
               });
             }
-            detail::store_handler(waiter, std::move(handler));
           },
           token);
     }

@@ -14,7 +14,8 @@
 
 namespace corio {
 
-/// True when `e` holds the error a cancelled operation throws (operation_aborted).
+/// True when `e` holds the error a cancelled operation throws: operation_aborted, or the
+/// channel_cancelled of Asio's experimental channels.
 [[nodiscard]] bool is_cancellation(const std::exception_ptr& e) noexcept;
 [[nodiscard]] bool is_cancellation(const std::exception& e) noexcept;
 

@@ -110,12 +110,12 @@ private:
 
 /// Starts `aw` on `ex` and returns its handle. `name` shows in logs and dump_tasks().
 template <typename T>
-[[nodiscard]] task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {});
+task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {});
 
 /// Same, on an execution context (e.g. an io_context).
 template <typename T, typename ExecutionContext>
   requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
-[[nodiscard]] task<T> spawn(ExecutionContext& ctx, awaitable<T> aw, std::string name = {}) {
+task<T> spawn(ExecutionContext& ctx, awaitable<T> aw, std::string name = {}) {
   return spawn(executor(ctx.get_executor()), std::move(aw), std::move(name));
 }
 

@@ -91,17 +91,7 @@ public:
   /// Waits until every child (and hold) has ended. Never throws a cancellation itself: if the
   /// awaiting coroutine is (or becomes) cancelled, the children are cancelled (unless shielded)
   /// and waited for, and cancelled_from_outside() tells the caller to rethrow it.
-  awaitable<void> join(on_outer_cancel policy = on_outer_cancel::cancel_children) {
-    // Leaving join() early would free a scope that children point at, so this wait must not
-    // throw at its suspension point even when the coroutine is already cancelled.
-    const bool throws = co_await asio::this_coro::throw_if_cancelled();
-    co_await asio::this_coro::throw_if_cancelled(false);
-    auto cs = co_await asio::this_coro::cancellation_state;
-    if (cs.cancelled() != asio::cancellation_type::none) outer_cancelled(policy);
-    if (live_ > 0) co_await async_join(policy, asio::deferred);
-    state_ = state::closed;
-    co_await asio::this_coro::throw_if_cancelled(throws);
-  }
+  awaitable<void> join(on_outer_cancel policy = on_outer_cancel::cancel_children);
 
   void child_exited(task_base& t) noexcept override {
     unlink(t);
@@ -124,11 +114,12 @@ private:
   auto async_join(on_outer_cancel policy, Token&& token) {
     return asio::async_initiate<Token, void()>(
         [this, policy](auto handler) {
-          auto slot = asio::get_associated_cancellation_slot(handler);
+          store_handler(joiner_, std::move(handler));
+          // The slot to use is the stored handler's: any_completion_handler interposes its own.
+          auto slot = joiner_.get_cancellation_slot();
           if (slot.is_connected()) {
             slot.assign([this, policy](asio::cancellation_type) { outer_cancelled(policy); });
           }
-          store_handler(joiner_, std::move(handler));
         },
         token);
   }
@@ -171,5 +162,17 @@ private:
   bool outer_cancelled_ = false;
   const char* kind_;
 };
+
+inline awaitable<void> scope::join(on_outer_cancel policy) {
+  // Leaving join() early would free a scope that children point at, so this wait must not
+  // throw at its suspension point even when the coroutine is already cancelled.
+  const bool throws = co_await asio::this_coro::throw_if_cancelled();
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto cs = co_await asio::this_coro::cancellation_state;
+  if (cs.cancelled() != asio::cancellation_type::none) outer_cancelled(policy);
+  if (live_ > 0) co_await async_join(policy, asio::deferred);
+  state_ = state::closed;
+  co_await asio::this_coro::throw_if_cancelled(throws);
+}
 
 }  // namespace corio::detail

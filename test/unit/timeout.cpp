@@ -1,0 +1,151 @@
+#include <corio/timeout.hpp>
+
+#include <corio/sleep.hpp>
+#include <corio/testing.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+namespace {
+
+corio::awaitable<int> value_after(corio::duration d, int v) {
+  co_await corio::sleep(d);
+  co_return v;
+}
+
+corio::awaitable<int> with_cleanup(corio::duration d, std::vector<std::string>& log) {
+  struct cleanup {
+    std::vector<std::string>& log;
+    ~cleanup() { log.push_back("cleanup"); }
+  } c{log};
+  co_await corio::sleep(d);
+  co_return 1;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(timeout)
+
+CORIO_TEST_CASE(wait_for_returns_the_value_when_in_time) {
+  const auto t0 = corio::clock::now();
+  BOOST_TEST(co_await corio::wait_for(value_after(10ms, 4), 1s) == 4);
+  BOOST_TEST((corio::clock::now() - t0 == 10ms));
+}
+
+CORIO_TEST_CASE(wait_for_cancels_the_operation_and_waits_for_it_before_throwing) {
+  std::vector<std::string> log;
+  const auto t0 = corio::clock::now();
+  try {
+    co_await corio::wait_for(with_cleanup(1h, log), 30s);
+    BOOST_FAIL("expected timeout_error");
+  } catch (const corio::timeout_error&) {
+    log.push_back("timeout_error");
+  }
+  BOOST_TEST(log == (std::vector<std::string>{"cleanup", "timeout_error"}), boost::test_tools::per_element());
+  BOOST_TEST((corio::clock::now() - t0 == 30s));
+}
+
+CORIO_TEST_CASE(when_the_inner_scope_expires_only_the_inner_reports_a_timeout) {
+  bool inner_timed_out = false;
+  auto outer_body = [&]() -> corio::awaitable<int> {
+    try {
+      co_await corio::with_timeout(10ms, [] { return corio::sleep(1h); });
+    } catch (const corio::timeout_error&) {
+      inner_timed_out = true;
+    }
+    co_return 5;  // the outer scope is unaffected
+  };
+  BOOST_TEST(co_await corio::with_timeout(1s, outer_body) == 5);
+  BOOST_TEST(inner_timed_out);
+}
+
+CORIO_TEST_CASE(when_the_outer_scope_expires_while_the_inner_is_pending_the_outer_reports_it) {
+  bool inner_saw_timeout = false, inner_saw_cancellation = false;
+  auto outer_body = [&]() -> corio::awaitable<void> {
+    try {
+      co_await corio::with_timeout(1h, [] { return corio::sleep(2h); });
+    } catch (const corio::timeout_error&) {
+      inner_saw_timeout = true;
+      throw;
+    } catch (const boost::system::system_error&) {
+      inner_saw_cancellation = true;
+      throw;
+    }
+  };
+  const auto t0 = corio::clock::now();
+  BOOST_CHECK_THROW(co_await corio::with_timeout(20ms, outer_body), corio::timeout_error);
+  BOOST_TEST(!inner_saw_timeout);
+  BOOST_TEST(inner_saw_cancellation);
+  BOOST_TEST((corio::clock::now() - t0 == 20ms));
+}
+
+CORIO_TEST_CASE(rescheduling_from_inside_extends_the_deadline) {
+  const auto t0 = corio::clock::now();
+  auto body = [](corio::timeout_scope& s) -> corio::awaitable<int> {
+    co_await corio::sleep(80ms);
+    s.reschedule(corio::clock::now() + 100ms);  // was due at 100 ms, now at 180 ms
+    co_await corio::sleep(90ms);
+    co_return 9;
+  };
+  BOOST_TEST(co_await corio::with_timeout(100ms, body) == 9);
+  BOOST_TEST((corio::clock::now() - t0 == 170ms));
+}
+
+CORIO_TEST_CASE(rescheduling_earlier_expires_sooner) {
+  const auto t0 = corio::clock::now();
+  auto body = [](corio::timeout_scope& s) -> corio::awaitable<void> {
+    s.reschedule_after(5ms);
+    co_await corio::sleep(1h);
+  };
+  BOOST_CHECK_THROW(co_await corio::with_timeout(1s, body), corio::timeout_error);
+  BOOST_TEST((corio::clock::now() - t0 == 5ms));
+}
+
+CORIO_TEST_CASE(move_on_after_returns_empty_on_expiry_and_the_value_otherwise) {
+  auto slow = [] { return value_after(1h, 1); };
+  auto fast = [] { return value_after(1ms, 2); };
+  auto r1 = co_await corio::move_on_after(10ms, slow);
+  BOOST_TEST(!r1.has_value());
+  auto r2 = co_await corio::move_on_after(10ms, fast);
+  BOOST_REQUIRE(r2.has_value());
+  BOOST_TEST(*r2 == 2);
+}
+
+CORIO_TEST_CASE(errors_of_the_work_pass_through_unchanged) {
+  auto failing = []() -> corio::awaitable<void> {
+    co_await corio::sleep(1ms);
+    throw std::invalid_argument("bad");
+  };
+  BOOST_CHECK_THROW(co_await corio::with_timeout(1s, failing), std::invalid_argument);
+}
+
+CORIO_TEST_CASE(cancelling_the_caller_is_a_cancellation_not_a_timeout) {
+  auto ex = co_await asio::this_coro::executor;
+  auto t = corio::spawn(ex, corio::wait_for(value_after(1h, 1), 2h));
+  co_await corio::sleep(1ms);
+  t.cancel();
+  try {
+    co_await t.wait();
+    BOOST_FAIL("expected cancellation");
+  } catch (const corio::timeout_error&) {
+    BOOST_FAIL("not a timeout");
+  } catch (const boost::system::system_error& e) {
+    BOOST_TEST(e.code() == asio::error::operation_aborted);
+  }
+}
+
+CORIO_TEST_CASE(a_thirty_second_timeout_on_a_sixty_second_sleep_fires_at_exactly_thirty_virtual_seconds) {
+  const auto real0 = std::chrono::steady_clock::now();
+  const auto t0 = corio::clock::now();
+  BOOST_CHECK_THROW(co_await corio::wait_for(corio::sleep(60s), 30s), corio::timeout_error);
+  BOOST_TEST((corio::clock::now() - t0 == 30s));
+  BOOST_TEST((std::chrono::steady_clock::now() - real0 < 100ms));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
