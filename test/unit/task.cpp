@@ -1,3 +1,4 @@
+// test-labels: threads
 #include <corio/task.hpp>
 
 #include <corio/sleep.hpp>

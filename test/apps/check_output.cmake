@@ -1,0 +1,11 @@
+# Runs PROGRAM; fails unless it exits 0 and its output matches every regex in EXPECT (a ;-list).
+execute_process(COMMAND ${PROGRAM} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 60)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${PROGRAM} exited with ${rc}\nstdout:\n${out}\nstderr:\n${err}")
+endif()
+foreach(re IN LISTS EXPECT)
+  if(NOT out MATCHES "${re}")
+    message(FATAL_ERROR "output does not match '${re}':\n${out}")
+  endif()
+endforeach()
+message(STATUS "${out}")
