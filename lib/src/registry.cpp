@@ -5,6 +5,8 @@
 #include <boost/asio/query.hpp>
 
 #include <atomic>
+#include <mutex>
+#include <set>
 
 namespace corio::detail {
 
@@ -18,7 +20,20 @@ struct registry_cache {
   std::uint64_t generation = 0;
 };
 thread_local registry_cache cache;
+
+std::mutex all_mutex;
+std::set<task_registry*> all_registries;
 }  // namespace
+
+task_registry::task_registry(asio::execution_context& ctx) : service(ctx) {
+  std::lock_guard lock(all_mutex);
+  all_registries.insert(this);
+}
+
+void task_registry::for_each_registry(const std::function<void(task_registry&)>& f) {
+  std::lock_guard lock(all_mutex);
+  for (auto* r : all_registries) f(*r);
+}
 
 std::uint64_t next_task_id() noexcept {
   static std::atomic<std::uint64_t> next{1};
@@ -34,7 +49,13 @@ task_registry& task_registry::of(const executor& ex) {
   return reg;
 }
 
-task_registry::~task_registry() { registry_generation.fetch_add(1, std::memory_order_acq_rel); }
+task_registry::~task_registry() {
+  {
+    std::lock_guard lock(all_mutex);
+    all_registries.erase(this);
+  }
+  registry_generation.fetch_add(1, std::memory_order_acq_rel);
+}
 
 void task_registry::add(task_base& t) noexcept {
   std::lock_guard lock(mutex_);
@@ -71,6 +92,7 @@ const char* to_string(task_status s) noexcept {
   switch (s) {
     case task_status::scheduled: return "scheduled";
     case task_status::running: return "running";
+    case task_status::suspended: return "suspended";
     case task_status::done: return "done";
     case task_status::failed: return "failed";
     case task_status::cancelled: return "cancelled";

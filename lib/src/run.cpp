@@ -1,3 +1,4 @@
+#include <corio/debug.hpp>
 #include <corio/detail/registry.hpp>
 #include <corio/detail/task_state.hpp>
 #include <corio/log.hpp>
@@ -7,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <cstdlib>
+#include <string_view>
 #include <vector>
 
 namespace corio::detail {
@@ -26,7 +29,10 @@ void run_main_loop(asio::io_context& ctx, task_base& main, const run_options& op
   std::function<void()> arm = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      if (++received == 1) {
+      if (sig == SIGUSR1) {
+        logger()->warn("task dump (SIGUSR1):\n{}", dump_tasks());
+        arm();
+      } else if (++received == 1) {
         logger()->info("signal {}: cancelling main (send it again to abort)", sig);
         main.request_cancel();
         arm();
@@ -39,6 +45,7 @@ void run_main_loop(asio::io_context& ctx, task_base& main, const run_options& op
   if (opts.handle_signals) {
     signals.add(SIGINT);
     signals.add(SIGTERM);
+    signals.add(SIGUSR1);
     arm();
   }
   while (!main.done()) {
@@ -51,6 +58,23 @@ void run_main_loop(asio::io_context& ctx, task_base& main, const run_options& op
   cancel_all(task_registry::of(ctx.get_executor()));
   ctx.restart();
   ctx.run();
+}
+
+void apply_debug_options(asio::io_context& ctx, const run_options& opts) {
+  bool on = opts.debug;
+  if (const char* env = std::getenv("CORIO_DEBUG"); env && *env && std::string_view(env) != "0") on = true;
+  auto slow = opts.slow_step;
+  if (const char* env = std::getenv("CORIO_DEBUG_SLOW_MS"); env && *env) {
+    char* end = nullptr;
+    const long ms = std::strtol(env, &end, 10);
+    if (end && *end == '\0' && ms > 0) {
+      slow = std::chrono::milliseconds(ms);
+    } else {
+      logger()->warn("CORIO_DEBUG_SLOW_MS='{}' is not a positive number of milliseconds; using {} ms", env,
+                     slow.count());
+    }
+  }
+  if (on) enable_debug(ctx, true, slow);
 }
 
 }  // namespace corio::detail

@@ -1,3 +1,4 @@
+#include <corio/debug.hpp>
 #include <corio/detail/registry.hpp>
 #include <corio/detail/task_state.hpp>
 #include <corio/detail/virtual_clock.hpp>
@@ -42,6 +43,7 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts) {
   detail::virtual_clock* vcp = opts.virtual_time ? &vc : nullptr;
 
   asio::io_context ctx(1);
+  if (opts.debug) enable_debug(ctx);
   auto& reg = detail::task_registry::of(ctx.get_executor());
   auto main = spawn(ctx, fn(), "test main");
   auto& main_state = detail::task_access::state(main);

@@ -20,5 +20,6 @@
 // Time
 #include <corio/timeout.hpp>
 
-// Logging
+// Logging and debugging
+#include <corio/debug.hpp>
 #include <corio/log.hpp>

@@ -7,7 +7,7 @@
 // value or rethrows its exception, type unchanged.
 // SIGINT/SIGTERM (opts.handle_signals): the first signal cancels main (it sees operation_aborted
 // at its suspension points and can clean up); a second one restores the default action and
-// re-raises the signal, which ends the process.
+// re-raises the signal, which ends the process. SIGUSR1 logs the task dump (corio/debug.hpp).
 //
 // Cancellation: not applicable (blocking call).  Exceptions: main's exception; a cancelled main
 // surfaces as boost::system::system_error(operation_aborted).
@@ -19,14 +19,17 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include <chrono>
 #include <functional>
 
 namespace corio {
 
 struct run_options {
-  /// Debug mode (also enabled by the environment variable CORIO_DEBUG=1).
+  /// Debug mode (corio/debug.hpp); also enabled by the environment variable CORIO_DEBUG=1.
   bool debug = false;
-  /// Install SIGINT/SIGTERM handlers that cancel main.
+  /// Debug mode's slow-step threshold; CORIO_DEBUG_SLOW_MS overrides it.
+  std::chrono::milliseconds slow_step{100};
+  /// SIGINT/SIGTERM cancel main; SIGUSR1 logs dump_tasks() (at "warn").
   bool handle_signals = true;
 };
 
@@ -38,11 +41,14 @@ T run(awaitable<T> main, run_options opts = {});
 namespace detail {
 /// Runs `ctx` until `main` has ended, handling signals; then cancels and drains the rest.
 void run_main_loop(asio::io_context& ctx, task_base& main, const run_options& opts);
+/// Turns debug mode on for `ctx` if opts or the environment ask for it.
+void apply_debug_options(asio::io_context& ctx, const run_options& opts);
 }  // namespace detail
 
 template <typename T>
 T run(awaitable<T> main, run_options opts) {
   asio::io_context ctx(1);
+  detail::apply_debug_options(ctx, opts);
   auto t = spawn(ctx, std::move(main), "main");
   detail::run_main_loop(ctx, detail::task_access::state(t), opts);
   return t.get();

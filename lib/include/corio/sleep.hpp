@@ -11,6 +11,7 @@
 
 #include <corio/clock.hpp>
 #include <corio/config.hpp>
+#include <corio/detail/task_state.hpp>
 #include <corio/detail/timer.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -25,6 +26,7 @@ namespace corio {
 [[nodiscard]] inline awaitable<void> sleep_until(clock::time_point tp) {
   detail::timer t(co_await asio::this_coro::executor);
   t.expires_at(tp);
+  detail::note_waiting("sleep");
   auto [ec] = co_await t.async_wait(asio::as_tuple(asio::deferred));
   if (ec) throw boost::system::system_error(ec, "corio::sleep");
 }

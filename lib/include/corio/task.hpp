@@ -26,6 +26,7 @@
 
 #include <corio/config.hpp>
 #include <corio/detail/task_state.hpp>
+#include <corio/detail/traced_executor.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -91,7 +92,10 @@ public:
   /// `co_await std::move(t)`, `co_await spawn(...)`.)
   /// (use_awaitable, not deferred: Asio 1.26's deferred path cannot complete
   /// void(std::exception_ptr, T).)
-  [[nodiscard]] awaitable<T> wait() const { return async_wait(asio::use_awaitable_t<executor>{}); }
+  [[nodiscard]] awaitable<T> wait() const {
+    detail::note_waiting("task");
+    return async_wait(asio::use_awaitable_t<executor>{});
+  }
 
   /// `t(token)` is async_wait(token); makes an rvalue task directly co_await-able.
   template <typename CompletionToken>
@@ -152,13 +156,24 @@ struct task_access {
 /// Spawns `aw` as a task whose end is also reported to `observer` (a scope).
 template <typename T>
 task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer) {
-  auto st = std::make_shared<task_state<T>>(ex);
+  // A child spawned from inside a traced (debug-mode) task gets its own trace, not its parent's.
+  const auto* traced = ex.target<traced_executor>();
+  const executor& inner = traced ? traced->inner() : ex;
+  auto& registry = task_registry::of(inner);
+  auto st = std::make_shared<task_state<T>>(inner);
   st->name_ = std::move(name);
   st->id_ = next_task_id();
   st->created_ = std::chrono::steady_clock::now();
   st->observer_ = observer;
-  st->registry_ = &task_registry::of(st->ex_);
-  st->registry_->add(*st);
+  st->registry_ = &registry;
+  if (registry.debug()) [[unlikely]] {
+    st->trace_ = std::make_shared<task_trace>();
+    st->trace_->task.store(st.get(), std::memory_order_relaxed);
+    st->trace_->id = st->id_;
+    st->trace_->name = st->name_;
+    st->ex_ = traced_executor(inner, st->trace_, registry.slow_step());
+  }
+  registry.add(*st);
   asio::co_spawn(st->ex_, task_body<T>(st, std::move(aw)),
                  asio::bind_cancellation_slot(st->signal_.slot(),
                                               [st](std::exception_ptr e) { st->finish(std::move(e)); }));

@@ -32,6 +32,8 @@ namespace corio::testing {
 
 struct options {
   bool virtual_time = true;
+  /// Debug mode on the test's context (corio/debug.hpp).
+  bool debug = false;
   /// How long (real time) to wait for outside events before calling it a deadlock.
   std::chrono::milliseconds deadlock_grace{5000};
 };

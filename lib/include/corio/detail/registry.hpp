@@ -6,6 +6,8 @@
 
 #include <boost/asio/execution_context.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -19,7 +21,7 @@ public:
   using key_type = task_registry;
   static inline asio::execution_context::id id;
 
-  explicit task_registry(asio::execution_context& ctx) : service(ctx) {}
+  explicit task_registry(asio::execution_context& ctx);
 
   void add(task_base& t) noexcept;
   void remove(task_base& t) noexcept;
@@ -28,6 +30,18 @@ public:
   void for_each(const std::function<void(task_base&)>& f) const;
 
   static task_registry& of(const executor& ex);
+  /// Every live registry (one per execution context that has run a task).
+  static void for_each_registry(const std::function<void(task_registry&)>& f);
+
+  // Debug mode (corio/debug.hpp), per context.
+  [[nodiscard]] bool debug() const noexcept { return debug_.load(std::memory_order_relaxed); }
+  [[nodiscard]] std::chrono::nanoseconds slow_step() const noexcept {
+    return std::chrono::nanoseconds(slow_step_ns_.load(std::memory_order_relaxed));
+  }
+  void set_debug(bool on, std::chrono::nanoseconds slow_step) noexcept {
+    slow_step_ns_.store(slow_step.count(), std::memory_order_relaxed);
+    debug_.store(on, std::memory_order_relaxed);
+  }
 
 private:
   void shutdown() override {}
@@ -41,6 +55,8 @@ private:
   task_base* head_ = nullptr;
   task_base* tail_ = nullptr;
   std::size_t size_ = 0;
+  std::atomic<bool> debug_{false};
+  std::atomic<std::int64_t> slow_step_ns_{100'000'000};
 };
 
 std::uint64_t next_task_id() noexcept;

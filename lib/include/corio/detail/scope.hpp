@@ -38,7 +38,11 @@ public:
   enum class state : std::uint8_t { open, cancelling, closed };
 
   explicit scope(executor ex, on_error mode = on_error::cancel_all, const char* kind = "task_group")
-      : ex_(std::move(ex)), mode_(mode), kind_(kind) {}
+      : ex_(std::move(ex)),
+        id_(next_task_id()),
+        owner_(current_task ? current_task->id_ : 0),  // known in debug mode
+        mode_(mode),
+        kind_(kind) {}
   scope(const scope&) = delete;
   scope& operator=(const scope&) = delete;
   ~scope() { assert(live_ == 0 && "a scope was destroyed before its children ended"); }
@@ -57,7 +61,11 @@ public:
                                                       : " is shutting down: cannot spawn into it"));
     }
     auto t = spawn_in<T>(ex_, std::move(aw), std::move(name), this);
-    link(task_access::state(t));
+    auto& st = task_access::state(t);
+    st.scope_id_ = id_;
+    st.scope_owner_ = owner_;
+    st.scope_kind_ = kind_;
+    link(st);
     return t;
   }
 
@@ -150,6 +158,8 @@ private:
   }
 
   executor ex_;
+  std::uint64_t id_;
+  std::uint64_t owner_;
   task_base* head_ = nullptr;
   task_base* tail_ = nullptr;
   std::size_t live_ = 0;
@@ -170,7 +180,10 @@ inline awaitable<void> scope::join(on_outer_cancel policy) {
   co_await asio::this_coro::throw_if_cancelled(false);
   auto cs = co_await asio::this_coro::cancellation_state;
   if (cs.cancelled() != asio::cancellation_type::none) outer_cancelled(policy);
-  if (live_ > 0) co_await async_join(policy, asio::deferred);
+  if (live_ > 0) {
+    note_waiting(kind_);
+    co_await async_join(policy, asio::deferred);
+  }
   state_ = state::closed;
   co_await asio::this_coro::throw_if_cancelled(throws);
 }

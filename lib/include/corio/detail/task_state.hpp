@@ -17,6 +17,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -28,10 +29,24 @@
 
 namespace corio::detail {
 
-enum class task_status : std::uint8_t { scheduled, running, done, failed, cancelled };
+// `suspended` is tracked only in debug mode (corio/debug.hpp); otherwise a started task is `running`.
+enum class task_status : std::uint8_t { scheduled, running, suspended, done, failed, cancelled };
 [[nodiscard]] const char* to_string(task_status s) noexcept;
 
 struct task_base;
+
+/// Debug mode: what a task's executor needs to attribute a step to its task.
+struct task_trace {
+  std::atomic<task_base*> task{nullptr};
+  std::uint64_t id = 0;
+  std::string name;
+};
+
+/// Debug mode: the task whose step is running on this thread (null otherwise).
+inline thread_local task_base* current_task = nullptr;
+
+/// Debug mode: records what the current task is about to wait on (a string literal).
+inline void note_waiting(const char* what) noexcept;
 
 /// Told when a task has ended (its coroutine frame is gone). Scopes and as_completed observe
 /// their children this way.
@@ -51,6 +66,7 @@ struct task_base {
   task_base& operator=(const task_base&) = delete;
   virtual ~task_base() {
     if (status_ == task_status::failed && !error_retrieved_) report_unretrieved(*this);
+    if (trace_) trace_->task.store(nullptr, std::memory_order_relaxed);
   }
 
   [[nodiscard]] bool done() const noexcept { return status_ >= task_status::done; }
@@ -91,10 +107,24 @@ struct task_base {
   // Links in the registry's list of live tasks.
   task_base* reg_prev_ = nullptr;
   task_base* reg_next_ = nullptr;
-  task_status status_ = task_status::scheduled;
+  // Written on the task's executor; atomic so that dump_tasks() may read it from any thread.
+  std::atomic<task_status> status_{task_status::scheduled};
+  // What the task is suspended on, where Corio knows it (debug mode only).
+  std::atomic<const char*> waiting_on_{nullptr};
+  // The group (scope) this task is a child of, if any, and the task that owns that group.
+  std::uint64_t scope_id_ = 0;
+  std::uint64_t scope_owner_ = 0;
+  const char* scope_kind_ = nullptr;
+  // Debug mode only: shared with the task's traced executor.
+  std::shared_ptr<task_trace> trace_;
   bool cancel_requested_ = false;
   bool error_retrieved_ = false;
 };
+
+inline void note_waiting(const char* what) noexcept {
+  if (current_task) [[unlikely]]
+    current_task->waiting_on_.store(what, std::memory_order_relaxed);
+}
 
 template <typename T>
 using value_or_monostate = std::conditional_t<std::is_void_v<T>, std::monostate, T>;

@@ -271,13 +271,4 @@ struct complete_ec {
 
 inline error_code aborted() noexcept { return asio::error::operation_aborted; }
 
-/// The on_cancel function of an executor-affine primitive whose waiters sit in one list and need
-/// nothing else undone: unlink, complete with operation_aborted. `Owner::list_of(node)` gives the list.
-template <typename Owner, typename Node>
-void cancel_waiting(wait_op& w) {
-  auto& n = static_cast<Node&>(w);
-  n.owner->list_of(n).erase(&n);
-  n.complete(aborted());
-}
-
 }  // namespace corio::detail

@@ -1,0 +1,44 @@
+// corio/debug.hpp — asyncio's debug mode, made better: slow-step warnings and a live task dump.
+//
+// Debug mode is per execution context: `corio::run(main, {.debug = true})`, the environment
+// variable CORIO_DEBUG=1 (read by corio::run), or `enable_debug(ctx)` for a context you own. With
+// it on, every task spawned afterwards on that context runs through a tracing executor that times
+// each step of its coroutine (one resumption up to its next suspension); a step that keeps its
+// thread busy longer than the threshold (default 100 ms; CORIO_DEBUG_SLOW_MS overrides it in
+// corio::run) logs one warning through the "corio" logger naming the task and what it last waited
+// on. It also tracks suspended/running precisely and what each task waits on. Off by default, at
+// no cost on the hot paths (perf/ shows it).
+//
+// dump_tasks() lists live tasks as a readable tree (groups under their owner where known, with
+// their children), dump_tasks_json() as JSON:
+//   {"tasks": [{"id", "name", "state", "age_ms", "group": {"id", "kind", "owner"} | null,
+//               "waiting_on": string | null}]}
+// `owner` is the id of the task that runs the group (0 if unknown: known in debug mode).
+// corio::run prints the dump to the logger on SIGUSR1 (with opts.handle_signals).
+//
+// Cancellation: not applicable.  Exceptions: only std::bad_alloc.
+// Thread safety: all functions are safe from any thread, also while the contexts run.
+#pragma once
+
+#include <corio/config.hpp>
+
+#include <boost/asio/execution_context.hpp>
+
+#include <chrono>
+#include <string>
+
+namespace corio {
+
+/// Turns debug mode on (or off) for tasks spawned from now on in `ctx`.
+void enable_debug(asio::execution_context& ctx, bool on = true,
+                  std::chrono::milliseconds slow_step = std::chrono::milliseconds(100));
+
+/// Live tasks of every context (or of `ctx`'s), as text.
+[[nodiscard]] std::string dump_tasks();
+[[nodiscard]] std::string dump_tasks(asio::execution_context& ctx);
+
+/// The same, as JSON (format above).
+[[nodiscard]] std::string dump_tasks_json();
+[[nodiscard]] std::string dump_tasks_json(asio::execution_context& ctx);
+
+}  // namespace corio

@@ -1,0 +1,104 @@
+// corio/detail/traced_executor.hpp — debug mode's executor: wraps a task's executor so that every
+// step of the task's coroutine (each handler that resumes it) is timed and attributed to the task.
+// Internal; see corio/debug.hpp.
+#pragma once
+
+#include <corio/config.hpp>
+#include <corio/detail/task_state.hpp>
+
+#include <boost/asio/execution.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/require.hpp>
+
+#include <chrono>
+#include <memory>
+#include <utility>
+
+namespace corio::detail {
+
+/// Logs the slow-step warning (lib/src/debug.cpp).
+void report_slow_step(const task_trace& trace, const char* waiting_on, std::chrono::nanoseconds took) noexcept;
+
+class traced_executor {
+public:
+  traced_executor(executor inner, std::shared_ptr<task_trace> trace, std::chrono::nanoseconds slow_step)
+      : inner_(std::move(inner)), trace_(std::move(trace)), slow_step_(slow_step) {}
+
+  [[nodiscard]] const executor& inner() const noexcept { return inner_; }
+
+  asio::execution_context& query(asio::execution::context_t) const noexcept {
+    return asio::query(inner_, asio::execution::context);
+  }
+  asio::execution::blocking_t query(asio::execution::blocking_t) const noexcept {
+    return asio::query(inner_, asio::execution::blocking);
+  }
+
+  traced_executor require(asio::execution::blocking_t::never_t p) const { return rewrap(asio::require(inner_, p)); }
+  traced_executor prefer(asio::execution::blocking_t::possibly_t p) const { return rewrap(asio::prefer(inner_, p)); }
+  traced_executor prefer(asio::execution::outstanding_work_t::tracked_t p) const {
+    return rewrap(asio::prefer(inner_, p));
+  }
+  traced_executor prefer(asio::execution::outstanding_work_t::untracked_t p) const {
+    return rewrap(asio::prefer(inner_, p));
+  }
+  traced_executor prefer(asio::execution::relationship_t::fork_t p) const { return rewrap(asio::prefer(inner_, p)); }
+  traced_executor prefer(asio::execution::relationship_t::continuation_t p) const {
+    return rewrap(asio::prefer(inner_, p));
+  }
+
+  template <typename F>
+  void execute(F&& f) const {
+    inner_.execute(step<std::decay_t<F>>{std::forward<F>(f), trace_, slow_step_});
+  }
+
+  friend bool operator==(const traced_executor& a, const traced_executor& b) noexcept {
+    return a.inner_ == b.inner_ && a.trace_ == b.trace_;
+  }
+  friend bool operator!=(const traced_executor& a, const traced_executor& b) noexcept { return !(a == b); }
+
+private:
+  traced_executor rewrap(executor e) const { return {std::move(e), trace_, slow_step_}; }
+
+  template <typename F>
+  struct step {
+    F f;
+    std::shared_ptr<task_trace> trace;
+    std::chrono::nanoseconds slow_step;
+
+    void operator()() {
+      task_base* t = trace->task.load(std::memory_order_relaxed);
+      task_base* const prev = current_task;
+      current_task = t;
+      if (t && t->status_ == task_status::suspended) t->status_ = task_status::running;
+      ++depth_;
+      const auto start = std::chrono::steady_clock::now();
+      f();
+      const auto took = std::chrono::steady_clock::now() - start;
+      // The task may have ended (and gone) during the step.
+      t = trace->task.load(std::memory_order_relaxed);
+      const char* waiting = nullptr;
+      if (t) {
+        if (t->status_ == task_status::running) t->status_ = task_status::suspended;
+        waiting = t->waiting_on_.load(std::memory_order_relaxed);
+      }
+      current_task = prev;
+      // An inline (nested) step ends first and is the culprit: report it, not its outer step.
+      --depth_;
+      if (took > slow_step && !reported_) {
+        report_slow_step(*trace, waiting, took);
+        reported_ = true;
+      }
+      if (depth_ == 0) reported_ = false;
+    }
+  };
+
+  static inline thread_local int depth_ = 0;
+  static inline thread_local bool reported_ = false;
+
+  executor inner_;
+  std::shared_ptr<task_trace> trace_;
+  std::chrono::nanoseconds slow_step_;
+};
+
+}  // namespace corio::detail
