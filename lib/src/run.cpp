@@ -8,6 +8,10 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
+#include <stdexcept>
+#include <thread>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <cstdlib>
 #include <string_view>
 #include <vector>
@@ -60,6 +64,59 @@ void run_main_loop(asio::io_context& ctx, task_base& main, const run_options& op
   ctx.run();
 }
 
+namespace {
+thread_local const std::vector<executor>* current_shards = nullptr;
+thread_local std::size_t current_shard_index = 0;
+const std::vector<executor> no_shards;
+}  // namespace
+
+struct shard_pool::impl {
+  std::vector<executor> executors;
+  std::vector<std::unique_ptr<asio::io_context>> contexts;  // shards 1..N-1
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  const std::vector<executor>* saved_shards = nullptr;
+  std::size_t saved_index = 0;
+  bool stopped = false;
+};
+
+shard_pool::shard_pool(asio::io_context& shard0, const run_options& opts) : impl_(std::make_unique<impl>()) {
+  if (opts.threads == 0) throw std::invalid_argument("corio::run: threads must be at least 1");
+  impl_->executors.push_back(shard0.get_executor());
+  for (unsigned i = 1; i < opts.threads; ++i) {
+    impl_->contexts.push_back(std::make_unique<asio::io_context>(1));
+    apply_debug_options(*impl_->contexts.back(), opts);
+    impl_->executors.push_back(impl_->contexts.back()->get_executor());
+    impl_->guards.push_back(asio::make_work_guard(*impl_->contexts.back()));
+  }
+  impl_->saved_shards = current_shards;
+  impl_->saved_index = current_shard_index;
+  current_shards = &impl_->executors;
+  current_shard_index = 0;
+  for (std::size_t i = 0; i < impl_->contexts.size(); ++i) {
+    impl_->threads.emplace_back([this, i] {
+      current_shards = &impl_->executors;
+      current_shard_index = i + 1;
+      impl_->contexts[i]->run();
+    });
+  }
+}
+
+void shard_pool::stop() noexcept {
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  // Each shard cancels its own tasks on its own thread, then runs out of work and returns.
+  for (std::size_t i = 0; i < impl_->contexts.size(); ++i) {
+    asio::post(*impl_->contexts[i], [&ctx = *impl_->contexts[i]] { cancel_all(task_registry::of(ctx.get_executor())); });
+    impl_->guards[i].reset();
+  }
+  for (auto& t : impl_->threads) t.join();
+  current_shards = impl_->saved_shards;
+  current_shard_index = impl_->saved_index;
+}
+
+shard_pool::~shard_pool() { stop(); }
+
 void apply_debug_options(asio::io_context& ctx, const run_options& opts) {
   bool on = opts.debug;
   if (const char* env = std::getenv("CORIO_DEBUG"); env && *env && std::string_view(env) != "0") on = true;
@@ -78,3 +135,13 @@ void apply_debug_options(asio::io_context& ctx, const run_options& opts) {
 }
 
 }  // namespace corio::detail
+
+namespace corio {
+
+const std::vector<executor>& shards() noexcept {
+  return detail::current_shards ? *detail::current_shards : detail::no_shards;
+}
+
+std::size_t this_shard() noexcept { return detail::current_shard_index; }
+
+}  // namespace corio

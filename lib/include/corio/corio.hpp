@@ -20,6 +20,14 @@
 // Time
 #include <corio/timeout.hpp>
 
+// Threads
+#include <corio/thread.hpp>
+
+// Patterns
+#include <corio/rate_limiter.hpp>
+#include <corio/retry.hpp>
+#include <corio/with.hpp>
+
 // Logging and debugging
 #include <corio/debug.hpp>
 #include <corio/log.hpp>

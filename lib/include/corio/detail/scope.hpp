@@ -45,7 +45,15 @@ public:
         kind_(kind) {}
   scope(const scope&) = delete;
   scope& operator=(const scope&) = delete;
-  ~scope() { assert(live_ == 0 && "a scope was destroyed before its children ended"); }
+  ~scope() {
+    // Only reachable if the joining coroutine was torn down without finishing join() (its
+    // context destroyed): detach the children so that none reports to a dead scope.
+    for (task_base* c = head_; c;) {
+      task_base* next = c->scope_next_;
+      c->observer_ = nullptr;
+      c = next;
+    }
+  }
 
   [[nodiscard]] const executor& get_executor() const noexcept { return ex_; }
   [[nodiscard]] state current_state() const noexcept { return state_; }
