@@ -8,7 +8,7 @@ packages=(
   g++ cmake ninja-build ccache pkg-config git
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
-  libspdlog-dev libssl-dev zlib1g-dev
+  libspdlog-dev libssl-dev zlib1g-dev libgumbo-dev
   # tests and demo helpers
   python3 curl procps
 )
