@@ -8,6 +8,7 @@
 
 // Tasks and structure
 #include <corio/as_completed.hpp>
+#include <corio/generator.hpp>
 #include <corio/cancellation.hpp>
 #include <corio/exception_group.hpp>
 #include <corio/gather.hpp>
