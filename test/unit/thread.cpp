@@ -75,22 +75,43 @@ CORIO_TEST_CASE(run_in_uses_the_given_pool) {
 
 CORIO_TEST_CASE(cancelling_the_awaiter_returns_at_once_while_the_function_runs_on) {
   auto ex = co_await asio::this_coro::executor;
+  // Owned by the function too: it may still be inside set_value() when this coroutine ends.
+  auto started = std::make_shared<std::promise<void>>();
+  auto finished = std::make_shared<std::promise<void>>();
   std::promise<void> release;
-  auto released = release.get_future().share();
-  std::atomic<bool> finished{false};
-  auto t = corio::spawn(ex, corio::to_thread([released, &finished] {
-    released.wait();  // cannot be interrupted
-    finished = true;
+  auto started_f = started->get_future().share();
+  auto release_f = release.get_future().share();
+  auto finished_f = finished->get_future().share();
+  auto t = corio::spawn(ex, corio::to_thread([started, release_f, finished] {
+    started->set_value();
+    release_f.wait();  // cannot be interrupted
+    finished->set_value();
     return 1;
   }));
+  co_await corio::to_thread([started_f] { started_f.wait(); });  // it is running on the pool now
+  t.cancel();
+  BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
+  BOOST_TEST((finished_f.wait_for(0s) == std::future_status::timeout));  // the awaiter did not wait for it
+  release.set_value();
+  co_await corio::to_thread([finished_f] { finished_f.wait(); });  // it ran to the end on its thread
+}
+
+CORIO_TEST_CASE(a_function_cancelled_before_it_started_is_skipped) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::thread_pool pool(1);
+  std::promise<void> release;
+  auto release_f = release.get_future().share();
+  auto blocker = corio::spawn(ex, corio::run_in(pool, [release_f] { release_f.wait(); }));  // occupies the pool
+  std::atomic<bool> ran{false};
+  auto t = corio::spawn(ex, corio::run_in(pool, [&ran] { ran = true; }));
   co_await corio::yield();
   co_await corio::yield();
   t.cancel();
   BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
-  BOOST_TEST(!finished.load());  // the awaiter did not wait for it
   release.set_value();
-  // Let it finish so the test leaves nothing behind.
-  while (!finished.load()) co_await corio::to_thread([] {});
+  co_await blocker.wait();
+  pool.join();
+  BOOST_TEST(!ran.load());
 }
 
 BOOST_AUTO_TEST_CASE(run_with_threads_gives_every_shard_its_own_thread) {

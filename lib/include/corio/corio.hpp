@@ -21,6 +21,20 @@
 // Time
 #include <corio/timeout.hpp>
 
+// Synchronization
+#include <corio/barrier.hpp>
+#include <corio/capacity_limiter.hpp>
+#include <corio/condition.hpp>
+#include <corio/event.hpp>
+#include <corio/lock.hpp>
+#include <corio/semaphore.hpp>
+
+// Queues and channels
+#include <corio/broadcast.hpp>
+#include <corio/channel_error.hpp>
+#include <corio/concurrent_queue.hpp>
+#include <corio/queue.hpp>
+
 // Threads
 #include <corio/thread.hpp>
 

@@ -1,0 +1,197 @@
+// corio/lock.hpp — asyncio.Lock: mutual exclusion between coroutines.
+//
+//   corio::lock l;
+//   {
+//     auto g = co_await l.acquire();          // RAII: released when g goes away, or g.unlock()
+//     ...
+//   }
+//   if (auto g = l.try_acquire()) { ... }     // std::optional<lock::guard>; never suspends
+//
+// Not reentrant, and the guard is the ownership (there is no owner task). Waiters are served first
+// come, first served: a release hands the lock directly to the oldest waiter (it stays locked), so
+// a later acquire() or try_acquire() cannot overtake anyone who waits.
+// `async_acquire(token)` is the same operation for any Asio completion token (callbacks,
+// asio::use_future, asio::deferred); completion signature `void(boost::system::error_code,
+// lock::guard)`. The handler runs on its associated executor, never inside the releasing call;
+// a handler without one runs on Asio's system executor, so bind one (asio::bind_executor).
+//
+// Cancellation: a waiting acquire is cancellable through its cancellation slot (terminal, partial
+// and total all apply): it completes with operation_aborted (acquire() throws it as
+// boost::system::system_error) and takes no lock; the lock goes to the next waiter. Once the lock
+// has been handed to a waiter, a cancellation arriving before that waiter resumes no longer applies:
+// it gets the guard (and meets its cancellation at its next suspension point), so the lock is
+// never lost. A guard that is destroyed undelivered (its executor shut down) releases the lock.
+// Exceptions: acquire() throws only the cancellation; guard::unlock() on a guard that does not hold
+// the lock throws std::logic_error.
+// Thread safety: executor-affine: use a lock from coroutines and handlers of one executor (a
+// strand on a multi-threaded io_context); there is no internal locking. Destroying a lock that has
+// waiters completes them with operation_aborted; it must outlive its guards.
+#pragma once
+
+#include <corio/config.hpp>
+#include <corio/detail/wait_op.hpp>
+
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <optional>
+#include <stdexcept>
+#include <tuple>
+#include <utility>
+
+namespace corio {
+
+class condition;
+
+class lock {
+public:
+  /// Holds the lock; move-only; releases it when destroyed.
+  class guard {
+  public:
+    /// An empty guard (holds nothing).
+    guard() = default;
+    guard(guard&& other) noexcept
+        : lock_(std::exchange(other.lock_, nullptr)), owns_(std::exchange(other.owns_, false)) {}
+    guard& operator=(guard&& other) noexcept;
+    ~guard() { reset(); }
+
+    [[nodiscard]] bool owns_lock() const noexcept { return owns_; }
+    explicit operator bool() const noexcept { return owns_; }
+    /// Releases the lock now. Throws std::logic_error if this guard does not hold it.
+    void unlock();
+
+  private:
+    friend class lock;
+    friend class condition;
+    explicit guard(lock& l) noexcept : lock_(&l), owns_(true) {}
+    void reset() noexcept;
+
+    lock* lock_ = nullptr;
+    bool owns_ = false;
+  };
+
+  lock() = default;
+  lock(const lock&) = delete;
+  lock& operator=(const lock&) = delete;
+  ~lock();
+
+  [[nodiscard]] bool locked() const noexcept { return locked_; }
+
+  /// Takes the lock if it is free (and so nobody waits); never suspends.
+  [[nodiscard]] std::optional<guard> try_acquire() noexcept;
+
+  /// Waits for the lock. Signature void(error_code, lock::guard).
+  template <typename CompletionToken>
+  auto async_acquire(CompletionToken&& token);
+
+  /// `auto g = co_await l.acquire();`
+  [[nodiscard]] auto acquire();
+
+  // Implementation
+
+private:
+  friend class condition;
+
+  // A node in the lock's queue: an acquire, or a condition waiter re-acquiring (condition.hpp).
+  struct waiter : detail::wait_op {
+    explicit waiter(lock* l) noexcept : owner(l) {}
+    /// The lock is now held on this waiter's behalf; completes it.
+    virtual void grant() = 0;
+    lock* owner;
+  };
+
+  struct acquire_node : waiter {
+    using waiter::waiter;
+    void grant() override {
+      g = guard(*owner);
+      complete({});
+    }
+    guard g;
+  };
+
+  struct acquire_completion {
+    static std::tuple<detail::error_code, guard> args(acquire_node& n, detail::error_code ec) {
+      return {ec, std::move(n.g)};
+    }
+  };
+
+  static void on_cancel(detail::wait_op& w) {
+    auto& n = static_cast<acquire_node&>(w);
+    n.owner->waiters_.erase(&n);
+    n.complete(detail::aborted());
+  }
+
+  /// Grants the lock to `w` at once if it is free, else queues it (condition's re-acquire).
+  void enqueue(waiter* w) {
+    if (!locked_) {
+      locked_ = true;
+      w->grant();
+    } else {
+      waiters_.push_back(w);
+    }
+  }
+
+  /// Hands the lock to the oldest waiter, or frees it.
+  void release() noexcept {
+    // Invariant: waiters exist only while the lock is held.
+    if (waiter* w = waiters_.pop_front()) {
+      w->grant();
+    } else {
+      locked_ = false;
+    }
+  }
+
+  detail::wait_list<waiter> waiters_;
+  bool locked_ = false;
+};
+
+inline lock::guard& lock::guard::operator=(guard&& other) noexcept {
+  if (this != &other) {
+    reset();
+    lock_ = std::exchange(other.lock_, nullptr);
+    owns_ = std::exchange(other.owns_, false);
+  }
+  return *this;
+}
+
+inline void lock::guard::unlock() {
+  if (!owns_) throw std::logic_error("corio::lock::guard::unlock: this guard does not hold the lock");
+  reset();
+}
+
+inline void lock::guard::reset() noexcept {
+  if (owns_) {
+    owns_ = false;
+    lock_->release();
+  }
+}
+
+inline lock::~lock() {
+  while (waiter* w = waiters_.pop_front()) w->complete(detail::aborted());
+}
+
+inline std::optional<lock::guard> lock::try_acquire() noexcept {
+  if (locked_) return std::nullopt;
+  locked_ = true;
+  return guard(*this);
+}
+
+template <typename CompletionToken>
+auto lock::async_acquire(CompletionToken&& token) {
+  return asio::async_initiate<CompletionToken, void(detail::error_code, guard)>(
+      [this](auto handler) {
+        if (!locked_) {
+          locked_ = true;
+          detail::post_now(std::move(handler), detail::error_code(), guard(*this));
+          return;
+        }
+        auto* op = detail::make_op<acquire_node, acquire_completion>(std::move(handler), this);
+        waiters_.push_back(op);
+        op->arm(&on_cancel);
+      },
+      token);
+}
+
+inline auto lock::acquire() { return async_acquire(asio::deferred); }
+
+}  // namespace corio
