@@ -304,6 +304,9 @@ auto basic_queue<T, C, S>::async_put(T x, CompletionToken&& token) {
 
 template <typename T, typename C, typename S>
 awaitable<void> basic_queue<T, C, S>::put(T x) {
+  // Room now: no suspension, no scheduler round trip (asyncio's put does the same). try_put_impl
+  // leaves `x` alone when full and never overtakes a waiting putter.
+  if (try_put_impl(std::move(x))) co_return;
   auto [ec] = co_await async_put(std::move(x), asio::as_tuple(asio::deferred));
   if (ec == channel_errc::closed) throw_closed();
   if (ec) throw boost::system::system_error(ec, std::string(S::name) + "::put");
@@ -350,6 +353,8 @@ auto basic_queue<T, C, S>::next() {
 
 template <typename T, typename C, typename S>
 awaitable<T> basic_queue<T, C, S>::get() {
+  // An item ready now is taken without suspending (drain while items are ready).
+  if (std::optional<T> ready = try_get()) co_return std::move(*ready);
   std::optional<T> v = co_await next();
   if (!v) throw_closed();
   co_return std::move(*v);

@@ -98,7 +98,7 @@ public:
   auto async_acquire(CompletionToken&& token);
 
   /// `auto g = co_await sem.acquire();`
-  [[nodiscard]] auto acquire();
+  [[nodiscard]] awaitable<guard> acquire();
 
   /// Adds a permit (handing it to the oldest waiter, if any). See bounded_semaphore.
   void release();
@@ -185,6 +185,11 @@ auto semaphore::async_acquire(CompletionToken&& token) {
       token);
 }
 
-inline auto semaphore::acquire() { return async_acquire(asio::deferred); }
+// A free semaphore is taken without suspending (asyncio does the same): no scheduler round trip on the
+// uncontended path. try_acquire() never overtakes a waiter, so FIFO order holds.
+inline awaitable<semaphore::guard> semaphore::acquire() {
+  if (auto g = try_acquire()) co_return std::move(*g);
+  co_return co_await async_acquire(asio::deferred);
+}
 
 }  // namespace corio

@@ -1,0 +1,364 @@
+// Corio next to hand-written Asio, workload by workload, in one process (the machine is shared and
+// noisy: implementations alternate, each runs `repeats` times, the median is printed).
+//
+//   bench-micro [repeats]            all time-based workloads
+//   bench-micro memory <impl> <N>    RSS per idle task (run each in a fresh process; perf/run does)
+//
+// Output: one line per measurement, "workload<TAB>implementation<TAB>median<TAB>unit".
+#include <corio/corio.hpp>
+#include <corio/event.hpp>
+#include <corio/queue.hpp>
+#include <corio/semaphore.hpp>
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/channel.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using clk = std::chrono::steady_clock;
+
+namespace {
+
+double cpu_seconds() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+         static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+long rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  statm >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+/// Runs `make()` (an awaitable<void>) on a fresh io_context; returns wall nanoseconds.
+template <typename Make>
+double run_ns(Make make) {
+  asio::io_context ctx(1);
+  const auto t0 = clk::now();
+  asio::co_spawn(ctx, make(), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
+  ctx.run();
+  return std::chrono::duration<double, std::nano>(clk::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+struct bench {
+  std::string workload;
+  std::string impl;
+  std::string unit;
+  double per;  // divide the measured nanoseconds by this
+  std::function<double()> once;
+};
+
+/// The hand-written Asio way to join n co_spawned coroutines: a counter and a timer as the latch.
+template <typename Make>
+corio::awaitable<void> raw_join(int n, Make make) {
+  auto ex = co_await asio::this_coro::executor;
+  int remaining = n;
+  asio::steady_timer done(ex, clk::time_point::max());
+  for (int i = 0; i < n; ++i) {
+    asio::co_spawn(ex, make(i), [&](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+      if (--remaining == 0) done.cancel();
+    });
+  }
+  co_await done.async_wait(asio::as_tuple(asio::deferred));  // cancelled: the latch opened
+}
+
+// --- 1. spawn + join of 100,000 tasks that return at once ------------------------------------
+constexpr int spawn_n = 100'000;
+
+corio::awaitable<void> instant() { co_return; }
+
+corio::awaitable<void> raw_spawn_join() {
+  co_await raw_join(spawn_n, [](int) { return instant(); });
+}
+
+corio::awaitable<void> corio_spawn_gather() {
+  std::vector<corio::awaitable<void>> aws;
+  aws.reserve(spawn_n);
+  for (int i = 0; i < spawn_n; ++i) aws.push_back(instant());
+  co_await corio::gather(std::move(aws));
+}
+
+corio::awaitable<void> corio_task_group() {
+  co_await corio::task_group::run([](corio::task_group& g) -> corio::awaitable<void> {
+    for (int i = 0; i < spawn_n; ++i) g.spawn(instant());
+    co_return;
+  });
+}
+
+corio::awaitable<void> corio_debug_task_group() {
+  corio::enable_debug(asio::query(co_await asio::this_coro::executor, asio::execution::context));
+  co_await corio_task_group();
+}
+
+// --- 2. 1,000,000 yields across 1,000 tasks ---------------------------------------------------
+constexpr int yield_tasks = 1000, yields_each = 1000;
+
+corio::awaitable<void> raw_yielder() {
+  for (int i = 0; i < yields_each; ++i) co_await asio::post(co_await asio::this_coro::executor, asio::deferred);
+}
+corio::awaitable<void> corio_yielder() {
+  for (int i = 0; i < yields_each; ++i) co_await corio::yield();
+}
+
+corio::awaitable<void> raw_yields() {
+  co_await raw_join(yield_tasks, [](int) { return raw_yielder(); });
+}
+
+corio::awaitable<void> corio_yields() {
+  co_await corio::task_group::run([](corio::task_group& g) -> corio::awaitable<void> {
+    for (int i = 0; i < yield_tasks; ++i) g.spawn(corio_yielder());
+    co_return;
+  });
+}
+
+// --- 3. queue: one producer, one consumer, capacity 1024, 1,000,000 ints ----------------------
+constexpr int queue_items = 1'000'000;
+
+corio::awaitable<void> raw_channel() {
+  auto ex = co_await asio::this_coro::executor;
+  asio::experimental::channel<void(boost::system::error_code, int)> ch(ex, 1024);
+  auto producer = [&]() -> corio::awaitable<void> {
+    for (int i = 0; i < queue_items; ++i) co_await ch.async_send(boost::system::error_code{}, i, asio::deferred);
+  };
+  asio::co_spawn(ex, producer(), asio::detached);
+  long sum = 0;
+  for (int i = 0; i < queue_items; ++i) sum += co_await ch.async_receive(asio::deferred);
+  if (sum < 0) std::abort();
+}
+
+corio::awaitable<void> corio_queue() {
+  auto ex = co_await asio::this_coro::executor;
+  corio::queue<int> q(1024);
+  auto producer = [&]() -> corio::awaitable<void> {
+    for (int i = 0; i < queue_items; ++i) co_await q.put(i);
+  };
+  auto p = corio::spawn(ex, producer());
+  long sum = 0;
+  for (int i = 0; i < queue_items; ++i) sum += co_await q.get();
+  co_await p.wait();
+  if (sum < 0) std::abort();
+}
+
+// --- 4. semaphore: 1,000 tasks, limit 10, 100 acquire/release each with a yield inside ---------
+constexpr int sem_tasks = 1000, sem_rounds = 100;
+
+corio::awaitable<void> raw_sem_worker(asio::experimental::channel<void(boost::system::error_code)>& tokens) {
+  for (int i = 0; i < sem_rounds; ++i) {
+    co_await tokens.async_send(boost::system::error_code{}, asio::deferred);  // acquire: blocks when 10 held
+    co_await asio::post(co_await asio::this_coro::executor, asio::deferred);
+    tokens.try_receive([](boost::system::error_code) {});  // release
+  }
+}
+
+corio::awaitable<void> raw_semaphore() {
+  asio::experimental::channel<void(boost::system::error_code)> tokens(co_await asio::this_coro::executor, 10);
+  co_await raw_join(sem_tasks, [&](int) { return raw_sem_worker(tokens); });
+}
+
+corio::awaitable<void> corio_sem_worker(corio::semaphore& sem) {
+  for (int i = 0; i < sem_rounds; ++i) {
+    auto g = co_await sem.acquire();
+    co_await corio::yield();
+  }
+}
+
+corio::awaitable<void> corio_semaphore() {
+  corio::semaphore sem(10);
+  co_await corio::task_group::run([&](corio::task_group& g) -> corio::awaitable<void> {
+    for (int i = 0; i < sem_tasks; ++i) g.spawn(corio_sem_worker(sem));
+    co_return;
+  });
+}
+
+// --- 5. timeouts: 100,000 sequential operations that finish at once ---------------------------
+constexpr int timeout_ops = 100'000;
+
+corio::awaitable<void> quick_op() { co_await asio::post(co_await asio::this_coro::executor, asio::deferred); }
+
+corio::awaitable<void> raw_no_timeout() {
+  for (int i = 0; i < timeout_ops; ++i) co_await quick_op();
+}
+
+corio::awaitable<void> raw_or_timer() {
+  using namespace asio::experimental::awaitable_operators;
+  auto ex = co_await asio::this_coro::executor;
+  for (int i = 0; i < timeout_ops; ++i) {
+    asio::steady_timer t(ex, 1s);
+    co_await (quick_op() || t.async_wait(asio::use_awaitable));
+  }
+}
+
+corio::awaitable<void> raw_timer_arm_cancel() {
+  auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer t(ex);
+  for (int i = 0; i < timeout_ops; ++i) {
+    t.expires_after(1s);
+    t.async_wait([](boost::system::error_code) {});
+    co_await quick_op();
+    t.cancel();
+  }
+}
+
+corio::awaitable<void> corio_wait_for() {
+  for (int i = 0; i < timeout_ops; ++i) co_await corio::wait_for(quick_op(), 1s);
+}
+
+corio::awaitable<void> corio_with_timeout() {
+  for (int i = 0; i < timeout_ops; ++i) co_await corio::with_timeout(1s, quick_op);
+}
+
+// --- 7. timer storm: 100,000 tasks sleeping random 0–100 ms -----------------------------------
+constexpr int storm_n = 100'000;
+
+std::vector<int> storm_delays() {
+  std::mt19937 rng(42);
+  std::vector<int> d(storm_n);
+  for (auto& x : d) x = static_cast<int>(rng() % 101);
+  return d;
+}
+
+corio::awaitable<void> raw_sleeper(int ms) {
+  asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(ms));
+  co_await t.async_wait(asio::deferred);
+}
+
+corio::awaitable<void> raw_storm() {
+  const auto delays = storm_delays();
+  co_await raw_join(storm_n, [&](int i) { return raw_sleeper(delays[static_cast<std::size_t>(i)]); });
+}
+
+corio::awaitable<void> corio_storm() {
+  co_await corio::task_group::run([](corio::task_group& g) -> corio::awaitable<void> {
+    for (int ms : storm_delays()) g.spawn(corio::sleep(std::chrono::milliseconds(ms)));
+    co_return;
+  });
+}
+
+// --- 8. to_thread round trip -------------------------------------------------------------------
+constexpr int thread_trips = 20'000;
+
+corio::awaitable<void> raw_thread_trips() {
+  auto io = co_await asio::this_coro::executor;
+  auto& pool = corio::default_thread_pool();
+  for (int i = 0; i < thread_trips; ++i) {
+    co_await asio::post(asio::bind_executor(pool.get_executor(), asio::deferred));
+    co_await asio::post(asio::bind_executor(io, asio::deferred));
+  }
+}
+
+corio::awaitable<void> corio_thread_trips() {
+  for (int i = 0; i < thread_trips; ++i) co_await corio::to_thread([] {});
+}
+
+// --- 6. memory per idle task (one implementation per process) ----------------------------------
+corio::awaitable<void> raw_idle() {
+  asio::steady_timer t(co_await asio::this_coro::executor, 1h);
+  co_await t.async_wait(asio::as_tuple(asio::deferred));
+}
+
+corio::awaitable<void> corio_idle_event(corio::event& ev) { co_await ev.wait(); }
+
+int memory(const std::string& impl, long n) {
+  asio::io_context ctx(1);
+  corio::event ev;
+  std::vector<corio::task<void>> tasks;
+  if (impl.rfind("corio", 0) == 0) tasks.reserve(static_cast<std::size_t>(n));
+  ctx.poll();
+  const long before = rss_bytes();
+  for (long i = 0; i < n; ++i) {
+    if (impl == "asio-co_spawn-timer") asio::co_spawn(ctx, raw_idle(), asio::detached);
+    else if (impl == "corio-spawn-event") tasks.push_back(corio::spawn(ctx, corio_idle_event(ev)));
+    else if (impl == "corio-spawn-sleep") tasks.push_back(corio::spawn(ctx, corio::sleep(1h)));
+    else {
+      std::cerr << "unknown implementation " << impl << "\n";
+      return 2;
+    }
+  }
+  ctx.poll();  // every task has started and is now waiting
+  const long after = rss_bytes();
+  std::cout << "memory per idle task (N=" << n << ")\t" << impl << "\t"
+            << static_cast<double>(after - before) / static_cast<double>(n) << "\tbytes/task\n";
+  std::_Exit(0);  // tearing down a million frames is not what is measured
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "memory") {
+    if (argc != 4) {
+      std::cerr << "usage: bench-micro memory <asio-co_spawn-timer|corio-spawn-event|corio-spawn-sleep> <N>\n";
+      return 2;
+    }
+    return memory(argv[2], std::atol(argv[3]));
+  }
+  const int repeats = argc >= 2 ? std::max(1, std::atoi(argv[1])) : 5;
+
+  std::vector<bench> benches = {
+      {"spawn+join 100k", "asio co_spawn+counter", "ns/task", spawn_n, [] { return run_ns(raw_spawn_join); }},
+      {"spawn+join 100k", "corio gather", "ns/task", spawn_n, [] { return run_ns(corio_spawn_gather); }},
+      {"spawn+join 100k", "corio task_group", "ns/task", spawn_n, [] { return run_ns(corio_task_group); }},
+      {"spawn+join 100k", "corio task_group debug", "ns/task", spawn_n, [] { return run_ns(corio_debug_task_group); }},
+      {"1M yields / 1k tasks", "asio post", "ns/yield", 1e6, [] { return run_ns(raw_yields); }},
+      {"1M yields / 1k tasks", "corio yield", "ns/yield", 1e6, [] { return run_ns(corio_yields); }},
+      {"queue 1M ints cap 1024", "asio channel", "ns/item", queue_items, [] { return run_ns(raw_channel); }},
+      {"queue 1M ints cap 1024", "corio queue", "ns/item", queue_items, [] { return run_ns(corio_queue); }},
+      {"semaphore 1k tasks x100", "asio channel tokens", "ns/acquire", sem_tasks * sem_rounds,
+       [] { return run_ns(raw_semaphore); }},
+      {"semaphore 1k tasks x100", "corio semaphore", "ns/acquire", sem_tasks * sem_rounds,
+       [] { return run_ns(corio_semaphore); }},
+      {"timeout 100k quick ops", "asio no timeout", "ns/op", timeout_ops, [] { return run_ns(raw_no_timeout); }},
+      {"timeout 100k quick ops", "asio op || timer", "ns/op", timeout_ops, [] { return run_ns(raw_or_timer); }},
+      {"timeout 100k quick ops", "asio timer arm+cancel", "ns/op", timeout_ops,
+       [] { return run_ns(raw_timer_arm_cancel); }},
+      {"timeout 100k quick ops", "corio wait_for", "ns/op", timeout_ops, [] { return run_ns(corio_wait_for); }},
+      {"timeout 100k quick ops", "corio with_timeout", "ns/op", timeout_ops, [] { return run_ns(corio_with_timeout); }},
+      {"timer storm 100k x 0-100ms", "asio co_spawn+timer", "ms wall", 1e6, [] { return run_ns(raw_storm); }},
+      {"timer storm 100k x 0-100ms", "corio task_group+sleep", "ms wall", 1e6, [] { return run_ns(corio_storm); }},
+      {"to_thread round trip", "asio post to pool and back", "ns/trip", thread_trips,
+       [] { return run_ns(raw_thread_trips); }},
+      {"to_thread round trip", "corio to_thread", "ns/trip", thread_trips, [] { return run_ns(corio_thread_trips); }},
+  };
+  std::vector<std::vector<double>> results(benches.size());
+  std::vector<std::vector<double>> cpu(benches.size());
+  for (int r = 0; r < repeats; ++r) {
+    for (std::size_t i = 0; i < benches.size(); ++i) {
+      const double c0 = cpu_seconds();
+      results[i].push_back(benches[i].once() / benches[i].per);
+      cpu[i].push_back(cpu_seconds() - c0);
+    }
+  }
+  for (std::size_t i = 0; i < benches.size(); ++i) {
+    std::cout << benches[i].workload << "\t" << benches[i].impl << "\t" << median(results[i]) << "\t"
+              << benches[i].unit << "\n";
+    if (benches[i].workload.rfind("timer storm", 0) == 0) {
+      std::cout << benches[i].workload << "\t" << benches[i].impl << "\t" << median(cpu[i]) * 1e3 << "\tms cpu\n";
+    }
+  }
+  return 0;
+}
