@@ -11,6 +11,8 @@ packages=(
   libspdlog-dev libssl-dev zlib1g-dev libgumbo-dev
   # tests and demo helpers
   python3 curl procps
+  # corio-scrape: nginx for the crawl integration test; aiohttp and GNU time for perf/scrape_compare.sh
+  nginx-light python3-aiohttp time
 )
 
 missing=()

@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 
 jobs=$(nproc)
-export CCACHE_DIR="${CCACHE_DIR:-$PWD/.cache/ccache}"
+# ccache: one cache for every checkout on this machine (paths hashed relative to the checkout).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 start=$(date +%s)
