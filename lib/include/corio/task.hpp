@@ -130,7 +130,10 @@ namespace detail {
 template <typename T>
 awaitable<void> task_body(std::shared_ptr<task_state<T>> st, awaitable<T> aw) {
   // Like asyncio.create_task, spawning schedules the body; it never runs inside spawn() itself
-  // (co_spawn alone would run it inline up to its first suspension).
+  // (co_spawn alone would run it inline up to its first suspension). This switch must happen
+  // inside the coroutine: Asio 1.26's co_spawn entry point throws out of io_context::run() when a
+  // coroutine that never switched context is cancelled before it ends (it then co_awaits a post
+  // in a cancelled state) — task_group.spawning_into_a_group_that_is_shutting_down pins it.
   co_await asio::post(st->ex_, asio::deferred);
   // cancel() before the first step: the body never runs.
   if (st->cancel_requested_) throw_cancelled();
