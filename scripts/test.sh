@@ -33,7 +33,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 
 echo "== ThreadSanitizer (multi-threaded suites)"
 configure_and_build build/tsan -DCORIO_SANITIZE=thread -DCORIO_BUILD_APPS=OFF
-export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/sanitizers/tsan.supp"
 (cd build/tsan && ctest --output-on-failure -j "$jobs" -L threads)
 
 echo "== all test runs passed in $(( $(date +%s) - start )) s"

@@ -3,6 +3,8 @@
 #include <corio/sleep.hpp>
 #include <corio/task.hpp>
 
+#include "support/capture_log.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -43,6 +45,11 @@ corio::awaitable<void> leaves_a_task_behind(bool& cancelled) {
   co_await corio::sleep(1ms);
 }
 
+corio::awaitable<void> raise_sigusr1_then_wait() {
+  std::raise(SIGUSR1);
+  co_await corio::sleep(50ms);  // the signal is delivered through the loop meanwhile
+}
+
 corio::awaitable<void> raise_sigint_then_sleep(bool& cancelled) {
   std::raise(SIGINT);
   co_await sleeper(cancelled);
@@ -78,6 +85,16 @@ BOOST_AUTO_TEST_CASE(sigint_cancels_main) {
     BOOST_TEST(e.code() == asio::error::operation_aborted);
   }
   BOOST_TEST(cancelled);
+}
+
+BOOST_AUTO_TEST_CASE(sigusr1_logs_the_task_dump) {
+  corio::test::capture_log captured;
+  corio::run(raise_sigusr1_then_wait());
+  const auto lines = captured.lines();
+  BOOST_REQUIRE_EQUAL(lines.size(), 1u);
+  BOOST_TEST(lines[0].find("warning task dump (SIGUSR1):") == 0u);
+  BOOST_TEST(lines[0].find("task #") != std::string::npos);
+  BOOST_TEST(lines[0].find("'main' running") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,6 +29,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <type_traits>
 #include <variant>
@@ -62,10 +63,18 @@ struct thread_call {
   asio::any_completion_handler<void(boost::system::error_code)> handler;
   executor caller;
 
-  void complete(boost::system::error_code ec) {
-    auto h = std::move(handler);
+  // Held by the pool thread while it posts the completion to the caller's context. Posting from
+  // another thread touches that context (it signals its scheduler) until post() returns; the
+  // completion waits for the mutex, so the caller — and then its io_context's owner — cannot run
+  // ahead and destroy the context while post() is still inside it (TSan found this race).
+  std::mutex posting;
+
+  static void complete(const std::shared_ptr<thread_call>& self, boost::system::error_code ec) {
+    std::lock_guard lock(self->posting);
+    auto h = std::move(self->handler);
     // Runs on the caller's executor: the slot belongs to that thread.
-    post_completion(caller, [h = std::move(h), ec]() mutable {
+    post_completion(self->caller, [self, h = std::move(h), ec]() mutable {
+      { std::lock_guard wait_for_poster(self->posting); }
       h.get_cancellation_slot().clear();
       std::move(h)(ec);
     });
@@ -83,7 +92,7 @@ auto async_thread_call(const Executor& pool_ex, std::shared_ptr<thread_call<R>> 
         if (slot.is_connected()) {
           slot.assign([st](asio::cancellation_type) {
             st->abandoned.store(true, std::memory_order_relaxed);
-            if (!st->completed.exchange(true)) st->complete(asio::error::operation_aborted);
+            if (!st->completed.exchange(true)) thread_call<R>::complete(st, asio::error::operation_aborted);
           });
         }
         asio::post(pool_ex, [st, fn = std::move(fn)]() mutable {
@@ -99,7 +108,7 @@ auto async_thread_call(const Executor& pool_ex, std::shared_ptr<thread_call<R>> 
               st->error = std::current_exception();
             }
           }
-          if (!st->completed.exchange(true)) st->complete({});
+          if (!st->completed.exchange(true)) thread_call<R>::complete(st, {});
         });
       },
       token, std::move(state), std::move(call));
