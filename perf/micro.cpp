@@ -304,6 +304,7 @@ int memory(const std::string& impl, long n) {
   const long after = rss_bytes();
   std::cout << "memory per idle task (N=" << n << ")\t" << impl << "\t"
             << static_cast<double>(after - before) / static_cast<double>(n) << "\tbytes/task\n";
+  std::cout.flush();
   std::_Exit(0);  // tearing down a million frames is not what is measured
 }
 
