@@ -1,4 +1,6 @@
 // corio/config.hpp — common aliases. Corio's coroutines are plain boost::asio::awaitable<T>.
+//
+// Cancellation, exceptions: not applicable (type aliases only).  Thread safety: not applicable.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

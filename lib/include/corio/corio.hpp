@@ -1,4 +1,5 @@
-// corio/corio.hpp — everything, grouped as in README.
+// corio/corio.hpp — everything, grouped as in README. Each header states its own cancellation,
+// exception and thread-safety behaviour.
 #pragma once
 
 // Running
