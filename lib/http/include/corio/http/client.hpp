@@ -1,0 +1,137 @@
+// corio/http/client.hpp — an HTTP/1.1 client (TCP and TLS) with a keep-alive connection pool,
+// limits, timeouts, redirects, decompression and retries; aiohttp's ClientSession for Corio.
+//
+//   corio::http::client_options o;
+//   o.connections_per_host = 4;
+//   o.retry = corio::http::retries(2);
+//   corio::http::client c(o);
+//   auto r = co_await c.get("https://example.com/");          // corio::http::response
+//   auto rs = co_await corio::gather(c.get(a), c.get(b));     // concurrent requests share the pool
+//
+// Pool: connections are kept per (scheme, host, port) and reused (most recently used first); at
+// most `connections_per_host` requests to one origin are in flight, later ones wait their turn
+// (FIFO, corio::semaphore). A kept-alive connection idle longer than `idle_expiry`, or that the
+// server has closed meanwhile, is discarded; if a reused connection fails before any byte of the
+// response arrives (the server closed it just then), an idempotent request is resent once on a
+// fresh connection. A connection goes back to the pool only after a complete response that allows
+// keep-alive: a request that fails, times out or is cancelled mid-way closes its connection.
+// Timeouts: `connect_timeout` covers DNS, TCP connect and TLS handshake; `read_timeout` is the
+// longest wait for any bytes while sending or receiving (a corio::watchdog per connection: each
+// I/O stores a deadline, no timer operation per read); `total_timeout` bounds one attempt including
+// its redirects (corio::with_timeout). DNS lookups (getaddrinfo on Asio's resolver thread, not
+// interruptible) are awaited cancellably: a timed-out or cancelled lookup returns at once and
+// the lookup finishes unobserved in the background.
+// Redirects: 301, 302, 303 (→ GET without body; 301/302 after POST too), 307, 308 (method and
+// body kept), relative Locations resolved; more than `max_redirects`, or a URL seen before in the
+// chain, is errc::too_many_redirects. Authorization and Cookie are dropped when the origin changes.
+// Body: chunked or Content-Length or until close; gzip/deflate decoded with zlib when
+// `decompress` (Accept-Encoding is then sent); `max_body_bytes` limits the body on the wire and
+// after decoding (a gzip bomb stops at the limit). Header fields of 64 KiB or more, or headers
+// and trailers over `max_header_bytes`, end the request with a clear error (Beast 1.81's own
+// field storage would throw; the client never uses it).
+// Retries (corio::retry): network errors (connect, connection, timeout) for idempotent methods,
+// connect errors for all, and the statuses in `retry_statuses` (429, 500, 502, 503, 504 by
+// default), honouring the server's Retry-After (seconds or HTTP date, capped by the policy's
+// max_delay). When retries run out on a status, the last response is returned (it is a valid
+// response); on an error, the last error is thrown with attempts() set.
+// Rate: `rate_per_host` > 0 spaces the requests to one origin (corio::rate_limiter, each attempt
+// and each redirect hop counts).
+// TLS: OpenSSL through Asio's ssl::stream; SNI; the certificate is verified against the system
+// store (plus `ca_file`) including the host name, unless `verify_tls` is false.
+//
+// Cancellation: cancelling a request (task cancel, an enclosing timeout, a group's failure) ends
+// it at its current I/O with operation_aborted; its connection is closed, not pooled.
+// Exceptions: corio::http::error for every expected failure (see error.hpp); operation_aborted
+// for cancellation; std::invalid_argument for a request that cannot be sent (CR/LF in a header).
+// Thread safety: executor-affine: use one client from coroutines of one executor (or strand).
+// The client may be destroyed while requests are in flight only if they are being cancelled and
+// awaited by then (they keep its shared state alive); destroy it before its io_context.
+#pragma once
+
+#include <corio/config.hpp>
+#include <corio/http/error.hpp>
+#include <corio/http/fields.hpp>
+#include <corio/http/request.hpp>
+#include <corio/http/response.hpp>
+#include <corio/retry.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace corio::http {
+
+/// A retry policy that makes `n` retries (n + 1 attempts) with the default backoff.
+[[nodiscard]] corio::retry_policy retries(int n);
+
+struct client_options {
+  std::string user_agent = "corio-http/0.1";
+  /// DNS + TCP connect + TLS handshake, per connection.
+  duration connect_timeout = std::chrono::seconds(10);
+  /// Longest wait for progress while sending or receiving.
+  duration read_timeout = std::chrono::seconds(30);
+  /// One attempt, redirects included (request::total_timeout overrides).
+  duration total_timeout = std::chrono::seconds(60);
+  std::size_t max_body_bytes = std::size_t{64} << 20;
+  std::size_t max_header_bytes = std::size_t{64} << 10;
+  /// 0: redirects are returned as responses.
+  int max_redirects = 10;
+  std::size_t connections_per_host = 8;
+  duration idle_expiry = std::chrono::seconds(30);
+  bool decompress = true;
+  /// Attempts, backoff and hooks; retryable and delay_hint are filled in by the client when empty.
+  corio::retry_policy retry = retries(0);
+  std::vector<unsigned> retry_statuses = {429, 500, 502, 503, 504};
+  /// Requests per second per origin (0: no limit), with bursts of `rate_burst`.
+  double rate_per_host = 0;
+  std::size_t rate_burst = 1;
+  bool verify_tls = true;
+  /// Extra trusted certificates (PEM file), e.g. a test CA.
+  std::string ca_file;
+  /// Replaces DNS (tests, custom resolution). Must be cancellable or fast.
+  std::function<awaitable<std::vector<boost::asio::ip::tcp::endpoint>>(std::string host, std::uint16_t port)>
+      resolver;
+};
+
+/// Counters, for tests and summaries.
+struct client_stats {
+  std::uint64_t requests = 0;             ///< requests written (every attempt and redirect hop)
+  std::uint64_t connections_opened = 0;   ///< TCP connections established
+  std::uint64_t connections_reused = 0;   ///< requests sent over a pooled connection
+  std::uint64_t stale_retries = 0;        ///< requests resent after a pooled connection failed
+};
+
+class client {
+public:
+  explicit client(client_options opts = {});
+  ~client();
+  client(const client&) = delete;
+  client& operator=(const client&) = delete;
+
+  /// Sends `r` (with redirects and retries as configured) and returns the response.
+  [[nodiscard]] awaitable<response> send(request r);
+  [[nodiscard]] awaitable<response> get(std::string url, fields headers = {});
+  [[nodiscard]] awaitable<response> head(std::string url, fields headers = {});
+  [[nodiscard]] awaitable<response> post(std::string url, std::string body,
+                                         std::string content_type = "application/octet-stream",
+                                         fields headers = {});
+
+  /// Closes every idle pooled connection (requests in flight are not affected).
+  void close_idle() noexcept;
+
+  [[nodiscard]] const client_options& options() const noexcept;
+  [[nodiscard]] client_stats stats() const noexcept;
+
+  struct impl;
+
+private:
+  std::shared_ptr<impl> impl_;
+};
+
+}  // namespace corio::http

@@ -1,0 +1,476 @@
+#include <corio/http/client.hpp>
+
+// GCC 12 at -O2 flags Asio's awaitable frames with -Wmismatched-new-delete, a false positive
+// (awaitable_frame_base pairs its own operator new and delete).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+#include <corio/http/url.hpp>
+
+#include "connection.hpp"
+#include "dns.hpp"
+#include "parser.hpp"
+#include "pool.hpp"
+
+#include <corio/cancellation.hpp>
+#include <corio/timeout.hpp>
+
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+#include <optional>
+
+namespace corio::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using detail::connection;
+using detail::origin;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+corio::retry_policy retries(int n) {
+  corio::retry_policy p;
+  p.max_attempts = std::max(n, 0) + 1;
+  p.initial_delay = std::chrono::milliseconds(200);
+  return p;
+}
+
+namespace {
+
+std::string ms(duration d) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) + " ms";
+}
+
+[[noreturn]] void throw_cancelled_ec(error_code ec) { throw boost::system::system_error(ec); }
+
+/// Retry-After: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+std::optional<duration> parse_retry_after(std::optional<std::string_view> v) {
+  if (!v) return std::nullopt;
+  std::string_view s = *v;
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  long long secs = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
+  if (ec == std::errc() && p == s.data() + s.size()) {
+    if (secs < 0) return std::nullopt;
+    return std::chrono::seconds(std::min<long long>(secs, 24 * 3600));
+  }
+  std::tm tm{};
+  const std::string str(s);
+  if (!strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  const auto now = std::chrono::system_clock::now();
+  if (when <= now) return duration::zero();
+  return std::chrono::duration_cast<duration>(when - now);
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+origin origin_of(const boost::urls::url& u) {
+  origin o;
+  o.tls = u.scheme_id() == boost::urls::scheme::https;
+  o.host = lower(u.host_address());
+  o.port = effective_port(u);
+  return o;
+}
+
+bool is_redirect(unsigned s) { return s == 301 || s == 302 || s == 303 || s == 307 || s == 308; }
+
+/// The request head and body as bytes on the wire.
+std::string serialize(const std::string& method, const boost::urls::url& u, const fields& user, const std::string& body,
+                      const client_options& opts) {
+  std::string out;
+  out.reserve(256 + body.size());
+  for (char c : method) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+      throw std::invalid_argument("corio::http: invalid method '" + method + "'");
+    }
+  }
+  out += method;
+  out += ' ';
+  auto target = u.encoded_target();
+  out += target.empty() || target.front() != '/' ? "/" + std::string(target) : std::string(target);
+  out += " HTTP/1.1\r\n";
+  auto add = [&](std::string_view name, std::string_view value) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  };
+  if (!user.contains("Host")) {
+    std::string host(u.encoded_host());
+    const bool default_port = effective_port(u) == (u.scheme_id() == boost::urls::scheme::https ? 443 : 80);
+    if (!default_port) host += ":" + std::to_string(effective_port(u));
+    add("Host", host);
+  }
+  if (!user.contains("User-Agent") && !opts.user_agent.empty()) add("User-Agent", opts.user_agent);
+  if (!user.contains("Accept")) add("Accept", "*/*");
+  if (opts.decompress && !user.contains("Accept-Encoding")) add("Accept-Encoding", "gzip, deflate");
+  if (!user.contains("Content-Length") && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
+    add("Content-Length", std::to_string(body.size()));
+  }
+  for (const auto& [n, v] : user) add(n, v);
+  out += "\r\n";
+  out += body;
+  return out;
+}
+
+/// Turns a failed read or write into the typed error (or rethrows a cancellation).
+[[noreturn]] void throw_io_error(error_code ec, const detail::response_parser* p, const client_options& opts,
+                                 const std::string& url, bool any_bytes) {
+  if (ec == asio::error::operation_aborted) throw_cancelled_ec(ec);
+  if (ec == asio::error::timed_out) {
+    throw error(errc::timeout, "no data for " + ms(opts.read_timeout) + " (read timeout)", url);
+  }
+  if (ec.category() == detail::parse_category()) {
+    const std::string detail = p && !p->detail.empty() ? " (" + p->detail + ")" : "";
+    switch (static_cast<detail::parse_error>(ec.value())) {
+      case detail::parse_error::field_too_large:
+        throw error(errc::protocol, "the response has a header field value of 64 KiB or more" + detail, url);
+      case detail::parse_error::body_too_large:
+        throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(opts.max_body_bytes) +
+                                         " bytes" + detail, url);
+      case detail::parse_error::decoded_too_large:
+        throw error(errc::too_large, "the decoded body exceeds the limit of " + std::to_string(opts.max_body_bytes) +
+                                         " bytes", url);
+      case detail::parse_error::bad_encoding:
+        throw error(errc::protocol, "the body cannot be decoded" + detail, url);
+      case detail::parse_error::unsupported_encoding:
+        throw error(errc::protocol, "unsupported Content-Encoding" + detail, url);
+    }
+  }
+  if (ec == bhttp::error::body_limit) {
+    throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(opts.max_body_bytes) + " bytes", url);
+  }
+  if (ec == bhttp::error::header_limit) {
+    throw error(errc::too_large, "the response header (or trailer) exceeds the limit of " +
+                                     std::to_string(opts.max_header_bytes) + " bytes", url);
+  }
+  if (ec == bhttp::error::partial_message) {
+    throw error(errc::connection, "the connection closed before the response was complete", url);
+  }
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    throw error(errc::connection,
+                any_bytes ? "the connection closed before the response was complete"
+                          : "the server closed the connection without responding", url);
+  }
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category()) {
+    throw error(errc::protocol, "invalid HTTP response: " + ec.message(), url);
+  }
+  if (ec.category() == asio::error::get_ssl_category() ||
+      ec.category() == asio::ssl::error::make_error_code(asio::ssl::error::stream_truncated).category()) {
+    throw error(errc::tls, "TLS error: " + ec.message(), url);
+  }
+  throw error(errc::connection, ec.message(), url);
+}
+
+struct hop {
+  std::string method;
+  boost::urls::url url;
+  fields headers;
+  std::string body;
+};
+
+}  // namespace
+
+struct client::impl {
+  explicit impl(client_options o)
+      : opts(std::move(o)),
+        tls_ctx(asio::ssl::context::tls_client),
+        conns(opts.connections_per_host, opts.idle_expiry, opts.rate_per_host, opts.rate_burst) {
+    error_code ec;
+    tls_ctx.set_default_verify_paths(ec);  // no system store: only ca_file is trusted
+    if (!opts.ca_file.empty()) tls_ctx.load_verify_file(opts.ca_file);
+    tls_ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  }
+
+  awaitable<response> send(request r);
+  awaitable<response> attempt(const request& r, duration total);
+  awaitable<response> follow(const request& r);
+  awaitable<response> exchange(const hop& h, const std::string& url_text);
+  awaitable<std::shared_ptr<connection>> connect(origin o, std::string url);
+  awaitable<std::optional<response>> read_response(connection& c, const hop& h, const std::string& url_text,
+                                                   bool reused, bool& keep_alive);
+
+  client_options opts;
+  asio::ssl::context tls_ctx;
+  detail::pool conns;
+  client_stats stats;
+};
+
+client::client(client_options opts) : impl_(std::make_shared<impl>(std::move(opts))) {}
+client::~client() { impl_->conns.close_idle(); }
+
+const client_options& client::options() const noexcept { return impl_->opts; }
+client_stats client::stats() const noexcept { return impl_->stats; }
+void client::close_idle() noexcept { impl_->conns.close_idle(); }
+
+awaitable<response> client::send(request r) {
+  auto self = impl_;  // keeps the pool alive while this request runs
+  co_return co_await self->send(std::move(r));
+}
+
+namespace {
+request make_request(std::string method, std::string url, fields headers, std::string body = {}) {
+  request r;
+  r.method = std::move(method);
+  r.url = std::move(url);
+  r.headers = std::move(headers);
+  r.body = std::move(body);
+  return r;
+}
+}  // namespace
+
+awaitable<response> client::get(std::string url, fields headers) {
+  return send(make_request("GET", std::move(url), std::move(headers)));
+}
+
+awaitable<response> client::head(std::string url, fields headers) {
+  return send(make_request("HEAD", std::move(url), std::move(headers)));
+}
+
+awaitable<response> client::post(std::string url, std::string body, std::string content_type, fields headers) {
+  if (!headers.contains("Content-Type")) headers.set("Content-Type", content_type);
+  return send(make_request("POST", std::move(url), std::move(headers), std::move(body)));
+}
+
+awaitable<response> client::impl::send(request r) {
+  (void)parse_url(r.url);  // a bad URL fails at once, without retries
+  corio::retry_policy policy = opts.retry;
+  const bool idempotent = is_idempotent(r.method);
+  if (!policy.retryable) {
+    policy.retryable = [idempotent](const std::exception_ptr& e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const error& he) {
+        switch (he.kind()) {
+          case errc::connect:      // nothing was sent
+          case errc::http_status:  // the server asked for it (or failed before doing anything)
+            return true;
+          case errc::timeout:
+          case errc::connection:
+            return idempotent;
+          default:
+            return false;
+        }
+      } catch (...) {
+        return false;
+      }
+    };
+  }
+  if (!policy.delay_hint) {
+    policy.delay_hint = [](const std::exception_ptr& e) -> std::optional<duration> {
+      try {
+        std::rethrow_exception(e);
+      } catch (const error& he) {
+        return he.retry_after();
+      } catch (...) {
+        return std::nullopt;
+      }
+    };
+  }
+  const int max_attempts = policy.max_attempts;
+  const duration total = r.total_timeout.value_or(opts.total_timeout);
+  int attempts = 0;
+  auto once = [&](int attempt) -> awaitable<response> {
+    attempts = attempt;
+    response resp = co_await this->attempt(r, total);
+    const bool retry_status =
+        std::find(opts.retry_statuses.begin(), opts.retry_statuses.end(), resp.status) != opts.retry_statuses.end();
+    if (retry_status && attempt < max_attempts) {
+      throw error(errc::http_status, "HTTP " + std::to_string(resp.status) + " " + resp.reason, resp.url)
+          .with_status(resp.status, parse_retry_after(resp.headers.get("Retry-After")));
+    }
+    co_return resp;
+  };
+  try {
+    response resp = co_await corio::retry(std::move(policy), once);
+    resp.attempts = attempts;
+    co_return resp;
+  } catch (error& e) {
+    e.with_attempts(attempts);
+    throw;
+  }
+}
+
+awaitable<response> client::impl::attempt(const request& r, duration total) {
+  try {
+    co_return co_await corio::with_timeout(total, [&]() -> awaitable<response> { return follow(r); });
+  } catch (const corio::timeout_error&) {
+    throw error(errc::timeout, "no complete response within " + ms(total) + " (total timeout)", r.url);
+  }
+}
+
+awaitable<response> client::impl::follow(const request& r) {
+  hop h{r.method, parse_url(r.url), r.headers, r.body};
+  std::vector<std::string> chain{normalize_url(h.url)};
+  for (int redirects = 0;; ++redirects) {
+    const std::string url_text(h.url.buffer());
+    response resp = co_await exchange(h, url_text);
+    resp.url = url_text;
+    resp.redirects = redirects;
+    auto location = resp.headers.get("Location");
+    if (!is_redirect(resp.status) || !location || opts.max_redirects <= 0) co_return resp;
+    auto next = join_url(url_text, *location);
+    if (!next) {
+      throw error(errc::bad_url, "redirect to an invalid or non-HTTP location '" + std::string(*location) + "'",
+                  url_text);
+    }
+    if (std::find(chain.begin(), chain.end(), *next) != chain.end()) {
+      std::string path;
+      for (const auto& c : chain) path += c + " -> ";
+      throw error(errc::too_many_redirects, "redirect loop: " + path + *next, url_text);
+    }
+    if (redirects + 1 > opts.max_redirects) {
+      throw error(errc::too_many_redirects, "more than " + std::to_string(opts.max_redirects) + " redirects",
+                  url_text);
+    }
+    chain.push_back(*next);
+    auto next_url = parse_url(*next);
+    if (resp.status == 303 || ((resp.status == 301 || resp.status == 302) && h.method == "POST")) {
+      if (h.method != "HEAD") h.method = "GET";
+      h.body.clear();
+      h.headers.erase("Content-Type");
+      h.headers.erase("Content-Length");
+    }
+    if (origin_of(next_url) != origin_of(h.url)) {
+      h.headers.erase("Authorization");
+      h.headers.erase("Proxy-Authorization");
+      h.headers.erase("Cookie");
+    }
+    h.url = std::move(next_url);
+  }
+}
+
+awaitable<std::shared_ptr<connection>> client::impl::connect(origin o, std::string url) {
+  std::vector<tcp::endpoint> eps;  // (not a conditional expression: GCC 12 miscompiles co_await in ?:)
+  if (opts.resolver) {
+    eps = co_await opts.resolver(o.host, o.port);
+  } else {
+    eps = co_await detail::resolve(o.host, o.port, url);
+  }
+  auto c = std::make_shared<connection>(co_await asio::this_coro::executor, o, o.tls ? &tls_ctx : nullptr,
+                                        opts.read_timeout);
+  co_await c->open(eps, opts.verify_tls, url);
+  ++stats.connections_opened;
+  co_return c;
+}
+
+awaitable<response> client::impl::exchange(const hop& h, const std::string& url_text) {
+  const origin o = origin_of(h.url);
+  const std::string wire = serialize(h.method, h.url, h.headers, h.body, opts);
+  auto lease = co_await conns.acquire(o);
+  // A pooled connection may have been closed by the server just as we picked it: if it fails
+  // before any response byte arrives, an idempotent request is sent once more on a new one.
+  for (int round = 0;; ++round) {
+    const bool reused = lease.conn != nullptr;
+    if (!reused) {
+      try {
+        lease.conn = co_await corio::wait_for(connect(o, url_text), opts.connect_timeout);
+      } catch (const corio::timeout_error&) {
+        throw error(errc::timeout, "connecting to " + o.to_string() + " took longer than " + ms(opts.connect_timeout) +
+                                       " (connect timeout)", url_text);
+      }
+    }
+    ++stats.requests;
+    if (reused) ++stats.connections_reused;
+    const bool may_resend = reused && round == 0 && is_idempotent(h.method);
+    if (auto ec = co_await lease.conn->write(wire)) {
+      if (may_resend && ec != asio::error::operation_aborted && ec != asio::error::timed_out) {
+        ++stats.stale_retries;
+        lease.conn->close();
+        lease.conn.reset();
+        continue;
+      }
+      throw_io_error(ec, nullptr, opts, url_text, false);
+    }
+    bool keep_alive = false;
+    auto resp = co_await read_response(*lease.conn, h, url_text, may_resend, keep_alive);
+    if (!resp) {  // stale connection: nothing came back
+      ++stats.stale_retries;
+      lease.conn->close();
+      lease.conn.reset();
+      continue;
+    }
+    resp->reused_connection = reused;
+    if (keep_alive) conns.give_back(lease);
+    co_return std::move(*resp);
+  }
+}
+
+awaitable<std::optional<response>> client::impl::read_response(connection& c, const hop& h,
+                                                               const std::string& url_text, bool may_resend,
+                                                               bool& keep_alive) {
+  // Bytes that may wait unparsed in the buffer: a header, a chunk header line or a trailer being
+  // received (the body is consumed as it arrives). Beast bounds headers but not trailers.
+  const std::size_t cap = std::max<std::size_t>(opts.max_header_bytes, 16 * 1024) + 16 * 1024;
+  bool any_bytes = false;
+  for (;;) {  // 1xx interim responses are skipped
+    detail::response_parser p(opts.max_header_bytes, opts.max_body_bytes, opts.decompress);
+    if (h.method == "HEAD") p.skip(true);
+    auto& buf = c.buffer;
+    error_code ec;
+    for (;;) {
+      if (buf.size() > 0) {
+        any_bytes = true;
+        std::size_t used = 0;
+        try {
+          used = p.put(buf.data(), ec);
+        } catch (const std::exception& e) {
+          // Defence in depth: nothing the server sends may throw out of the read.
+          throw error(errc::protocol, std::string("invalid HTTP response (") + e.what() + ")", url_text);
+        }
+        buf.consume(used);
+        if (p.is_done()) break;
+        if (ec == bhttp::error::need_more || (!ec && used == 0)) {
+          ec = {};
+        } else if (ec) {
+          throw_io_error(ec, &p, opts, url_text, true);
+        } else {
+          continue;
+        }
+      }
+      if (buf.size() >= cap) throw_io_error(bhttp::error::header_limit, &p, opts, url_text, true);
+      auto [rec, n] = co_await c.read_some(buf.prepare(64 * 1024));
+      if (rec == asio::error::eof || rec == asio::ssl::error::stream_truncated) {
+        if (!any_bytes && may_resend) co_return std::nullopt;
+        if (!p.got_some()) throw_io_error(rec, &p, opts, url_text, any_bytes);  // put_eof asserts got_some()
+        error_code eof_ec;
+        p.put_eof(eof_ec);
+        if (!eof_ec && p.is_done()) break;
+        throw_io_error(eof_ec ? eof_ec : rec, &p, opts, url_text, any_bytes);
+      }
+      if (rec) {
+        if (!any_bytes && may_resend && rec != asio::error::operation_aborted && rec != asio::error::timed_out) {
+          co_return std::nullopt;
+        }
+        throw_io_error(rec, &p, opts, url_text, any_bytes);
+      }
+      buf.commit(n);
+    }
+    if (p.status >= 100 && p.status < 200 && p.status != 101) continue;
+    keep_alive = p.keep_alive() && !p.need_eof();
+    response r;
+    r.status = p.status;
+    r.reason = std::move(p.reason);
+    r.version = p.version;
+    r.headers = std::move(p.headers);
+    r.body = std::move(p.body);
+    r.wire_bytes = p.wire_bytes;
+    co_return r;
+  }
+}
+
+}  // namespace corio::http

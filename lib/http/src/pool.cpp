@@ -1,0 +1,73 @@
+#include "pool.hpp"
+
+// GCC 12 at -O2 flags Asio's awaitable frames with -Wmismatched-new-delete, a false positive
+// (awaitable_frame_base pairs its own operator new and delete).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
+#include <algorithm>
+
+namespace corio::http::detail {
+
+pool::pool(std::size_t per_host, duration idle_expiry, double rate_per_host, std::size_t rate_burst)
+    : per_host_(std::max<std::size_t>(per_host, 1)), idle_expiry_(idle_expiry), rate_(rate_per_host),
+      burst_(std::max<std::size_t>(rate_burst, 1)) {}
+
+pool::~pool() { close_idle(); }
+
+pool::host& pool::host_for(const origin& o) {
+  auto& h = hosts_[o];
+  if (!h) {
+    h = std::make_unique<host>(per_host_);
+    if (rate_ > 0) h->rate.emplace(rate_, burst_);
+  }
+  return *h;
+}
+
+void pool::drop_expired(host& h) {
+  const auto now = clock::now();
+  std::erase_if(h.idle, [&](const std::shared_ptr<connection>& c) {
+    if (now - c->idle_since < idle_expiry_) return false;
+    c->close();
+    return true;
+  });
+}
+
+awaitable<pool::lease> pool::acquire(const origin& o) {
+  host& h = host_for(o);  // stable: hosts are never erased while the pool lives
+  if (h.rate) co_await h.rate->acquire();
+  lease l;
+  l.permit = co_await h.permits.acquire();
+  drop_expired(h);
+  while (!h.idle.empty()) {
+    auto c = std::move(h.idle.back());
+    h.idle.pop_back();
+    if (c->unusable()) {
+      c->close();
+      continue;
+    }
+    l.conn = std::move(c);
+    l.reused = true;
+    break;
+  }
+  co_return l;
+}
+
+void pool::give_back(lease& l) {
+  if (!l.conn) return;
+  host& h = host_for(l.conn->where());
+  l.conn->idle_since = clock::now();
+  h.idle.push_back(std::move(l.conn));
+  drop_expired(h);
+  l.permit = semaphore::guard();  // after the connection is idle, so the next waiter finds it
+}
+
+void pool::close_idle() noexcept {
+  for (auto& [o, h] : hosts_) {
+    for (auto& c : h->idle) c->close();
+    h->idle.clear();
+  }
+}
+
+}  // namespace corio::http::detail

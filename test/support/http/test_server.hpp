@@ -1,0 +1,88 @@
+// test/support/http/test_server.hpp — a misbehaving-on-request HTTP/1.1 server on Beast, for the
+// client's and corio-scrape's tests. It listens on 127.0.0.1 on a port the OS picks and runs on a
+// thread of its own (so the code under test runs on the test's own io_context, in real time).
+//
+// Endpoints (paths; query parameters in brackets):
+//   /ok                         200 "ok\n" (HEAD on any path: the head of /ok)
+//   /status/<code>              that status, body "status <code>\n"
+//   /slow [ms]                  waits ms (default 200) before answering "slow ok\n"
+//   /stall                      never answers
+//   /stall-body                 Content-Length 100, sends 10 bytes, then nothing
+//   /endless                    a chunked body that never ends (1 KiB every 2 ms)
+//   /redirect/<n>               302 to redirect/<n-1> (relative), /redirect/0 is 200 "redirected\n"
+//   /goto [code,to]             `code` (302) with Location: `to`
+//   /loop/a, /loop/b            302 to each other
+//   /retry-after [key,fails,after,code]   `code` (429) with Retry-After: after (seconds) for the
+//                               first `fails` requests with this key, then 200 "ok\n"
+//   /flaky [key,fails]          500 for the first `fails` requests with this key, then 200
+//   /reset                      Content-Length 1000000, 1000 bytes, then a TCP reset
+//   /close-early                Content-Length 100, 10 bytes, then a clean close
+//   /truncated-chunked          one chunk, then a clean close without the last chunk
+//   /no-length                  HTTP/1.1 200, no Content-Length, body until close
+//   /gzip, /deflate, /deflate-raw   gzip_text() compressed
+//   /bad-gzip                   Content-Encoding: gzip with a body that is not gzip
+//   /unsupported-encoding       Content-Encoding: br
+//   /gzip-bomb                  16 MiB of zeros gzipped (~16 KiB on the wire)
+//   /huge                       Content-Length 1 GiB of zeros, streamed
+//   /big-header [size]          a header field of `size` (70000) bytes
+//   /big-trailer [size]         a chunked body with a trailer field of `size` (70000) bytes
+//   /interim                    103 Early Hints, then 200 "ok\n"
+//   /garbage                    not HTTP at all
+//   /headers                    the request's header fields, "name: value\n" each
+//   /echo                       "<METHOD> <body>"
+//   /close                      200 with Connection: close
+//   /ok-close-silently          200 (keep-alive implied), then the server closes the connection
+//   /robots.txt                 robots_txt with robots_status (settable)
+//   /site/, /site/p<i>.html     a site of `site_pages` linked pages (see site_links)
+// Counters (thread-safe): connections accepted, most connections open at once, requests per
+// path, all request targets in order.
+#pragma once
+
+#include "tls_identity.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace corio::test {
+
+class http_test_server {
+public:
+  struct options {
+    std::optional<tls_identity> tls;
+    std::size_t site_pages = 40;
+    std::string robots_txt = "User-agent: *\nDisallow: /site/private/\n";
+    unsigned robots_status = 200;
+  };
+
+  http_test_server();
+  explicit http_test_server(options o);
+  ~http_test_server();
+  http_test_server(const http_test_server&) = delete;
+  http_test_server& operator=(const http_test_server&) = delete;
+
+  [[nodiscard]] std::uint16_t port() const;
+  /// "http://127.0.0.1:<port><path>" (https with TLS).
+  [[nodiscard]] std::string url(std::string_view path) const;
+
+  [[nodiscard]] std::size_t connections() const;
+  [[nodiscard]] std::size_t max_open_connections() const;
+  [[nodiscard]] std::size_t hits(std::string_view path) const;
+  [[nodiscard]] std::size_t requests() const;
+  [[nodiscard]] std::vector<std::string> targets() const;
+
+  /// The text /gzip and friends serve (after decoding).
+  [[nodiscard]] static std::string gzip_text();
+  /// The paths of the pages of the generated site reachable from /site/ (not the private one).
+  [[nodiscard]] std::vector<std::string> site_paths() const;
+
+  struct impl;
+
+private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace corio::test

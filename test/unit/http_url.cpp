@@ -1,0 +1,54 @@
+#include <corio/http/url.hpp>
+
+#include <corio/http/error.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+namespace http = corio::http;
+
+BOOST_AUTO_TEST_SUITE(http_url)
+
+BOOST_AUTO_TEST_CASE(normal_form_lowercases_drops_default_port_fragment_and_dot_segments) {
+  BOOST_TEST(http::normalize_url("HTTP://Example.COM:80/a/./b/../c?q=1#frag") == "http://example.com/a/c?q=1");
+  BOOST_TEST(http::normalize_url("https://example.com:443") == "https://example.com/");
+  BOOST_TEST(http::normalize_url("https://example.com:8443/x") == "https://example.com:8443/x");
+  BOOST_TEST(http::normalize_url("http://user:pw@example.com/%7euser") == "http://example.com/~user");
+}
+
+BOOST_AUTO_TEST_CASE(join_resolves_relative_references_like_a_browser) {
+  const std::string base = "http://h.test/a/b/page.html?x=1";
+  BOOST_TEST(http::join_url(base, "other.html").value_or("") == "http://h.test/a/b/other.html");
+  BOOST_TEST(http::join_url(base, "../up.html").value_or("") == "http://h.test/a/up.html");
+  BOOST_TEST(http::join_url(base, "/root").value_or("") == "http://h.test/root");
+  BOOST_TEST(http::join_url(base, "?y=2").value_or("") == "http://h.test/a/b/page.html?y=2");
+  BOOST_TEST(http::join_url(base, "#frag").value_or("") == "http://h.test/a/b/page.html?x=1");
+  BOOST_TEST(http::join_url(base, "//other.test/p").value_or("") == "http://other.test/p");
+  BOOST_TEST(http::join_url(base, "HTTPS://Other.Test:443/").value_or("") == "https://other.test/");
+}
+
+BOOST_AUTO_TEST_CASE(join_rejects_non_http_targets_and_garbage) {
+  const std::string base = "http://h.test/";
+  BOOST_TEST(!http::join_url(base, "mailto:a@b.c").has_value());
+  BOOST_TEST(!http::join_url(base, "javascript:void(0)").has_value());
+  BOOST_TEST(!http::join_url(base, "http://[bad").has_value());
+  BOOST_TEST(!http::join_url("not a base", "x").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(parse_accepts_only_absolute_http_urls_with_a_host) {
+  BOOST_TEST(http::parse_url("http://127.0.0.1:8080/x").port_number() == 8080u);
+  BOOST_TEST(http::effective_port(http::parse_url("https://h.test/")) == 443u);
+  BOOST_TEST(http::effective_port(http::parse_url("http://h.test/")) == 80u);
+  for (const char* bad : {"ftp://h.test/", "h.test/x", "http://", "", "http://h.test:0/"}) {
+    try {
+      (void)http::parse_url(bad);
+      BOOST_FAIL("accepted " << bad);
+    } catch (const http::error& e) {
+      BOOST_TEST((e.kind() == http::errc::bad_url));
+      BOOST_TEST(e.url() == bad);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
