@@ -1,0 +1,59 @@
+// scrape/options.hpp — corio-scrape's command line: what to fetch and how politely.
+//
+// parse_args() turns argv into `options` or throws usage_error with one sentence; usage() is the
+// --help text. Durations are in seconds (fractions allowed), sizes accept k/M/G suffixes (1024).
+//
+// Cancellation: not applicable.  Exceptions: usage_error.
+// Thread safety: pure functions.
+#pragma once
+
+#include <cstddef>
+#include <istream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace scrape {
+
+class usage_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+struct options {
+  std::vector<std::string> urls;  ///< positional arguments
+  std::string input;              ///< --input FILE ("-": stdin)
+  std::size_t concurrency = 32;   ///< requests in flight overall
+  std::size_t per_host = 8;       ///< requests in flight (= connections) per origin
+  double rate = 0;                ///< requests per second per origin (0: unlimited)
+  std::size_t burst = 1;
+  double timeout = 30;            ///< seconds per attempt (redirects included)
+  double connect_timeout = 10;
+  double read_timeout = 15;
+  int retries = 2;
+  std::size_t max_bytes = std::size_t{10} << 20;
+  std::string user_agent = "corio-scrape/0.1";
+  bool insecure = false;
+  int depth = 0;                  ///< crawl: follow links this many levels (0: no crawling)
+  bool same_host = false;
+  bool robots = false;
+  std::size_t max_urls = 0;       ///< crawl: stop discovering after this many URLs (0: no limit)
+  std::string out;                ///< --out FILE (JSON Lines; default stdout)
+  bool progress = false;
+  double grace = 5;               ///< seconds in-flight requests get after SIGINT
+  std::string log_level = "warn";
+  bool help = false;
+
+  [[nodiscard]] bool crawl() const noexcept { return depth > 0; }
+};
+
+/// Parses argv (argv[0] is skipped). Throws usage_error.
+[[nodiscard]] options parse_args(int argc, const char* const* argv);
+
+/// The --help text.
+[[nodiscard]] std::string usage();
+
+/// URLs from a stream: one per line; blank lines and lines starting with '#' are skipped.
+[[nodiscard]] std::vector<std::string> read_urls(std::istream& in);
+
+}  // namespace scrape

@@ -1,0 +1,79 @@
+// scrape/report.hpp — corio-scrape's output: one JSON line per URL, and the summary at the end.
+//
+// A row's keys, always present and in this order: url, final_url, status, content_type, bytes,
+// elapsed_ms, attempts, error_kind, error — and in crawl mode depth, title, links. status,
+// content_type, error_kind and error are null when they do not apply (error is null exactly when
+// a response arrived with a status below 400). error_kind is a corio::http::errc name, or
+// "http_status", "robots" (disallowed by robots.txt) or "interrupted" (cancelled after SIGINT).
+//
+// Cancellation: not applicable.  Exceptions: std::bad_alloc only.
+// Thread safety: value types; summary is not synchronised.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scrape {
+
+struct row {
+  std::string url;
+  std::string final_url;
+  std::optional<unsigned> status;
+  std::string content_type;
+  std::uint64_t bytes = 0;
+  double elapsed_ms = 0;
+  int attempts = 0;
+  std::string error_kind;  ///< empty: no error
+  std::string error;
+  // crawl mode
+  int depth = 0;
+  std::optional<std::string> title;
+  std::optional<std::size_t> links;
+};
+
+/// The row as one line of JSON (no trailing newline).
+[[nodiscard]] std::string to_json_line(const row& r, bool crawl);
+
+class summary {
+public:
+  void add(const row& r);
+  void set_elapsed(double seconds) { elapsed_s_ = seconds; }
+  void add_not_attempted(std::string url) { not_attempted_.push_back(std::move(url)); }
+  void set_interrupted() { interrupted_ = true; }
+
+  [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
+  [[nodiscard]] std::size_t errors() const noexcept { return errors_; }
+  [[nodiscard]] std::uint64_t bytes() const noexcept { return bytes_; }
+  [[nodiscard]] std::size_t retries() const noexcept { return retries_; }
+  [[nodiscard]] bool interrupted() const noexcept { return interrupted_; }
+  [[nodiscard]] const std::map<unsigned, std::size_t>& by_status() const noexcept { return by_status_; }
+  [[nodiscard]] const std::map<std::string, std::size_t>& by_error() const noexcept { return by_error_; }
+  [[nodiscard]] const std::vector<std::string>& not_attempted() const noexcept { return not_attempted_; }
+  /// Latency percentile (0..100) over the rows that made a request, in ms; 0 without any.
+  [[nodiscard]] double percentile(double p) const;
+
+  /// The human-readable summary (several lines, ending with a newline).
+  [[nodiscard]] std::string format() const;
+
+private:
+  std::size_t rows_ = 0;
+  std::size_t errors_ = 0;
+  std::size_t retries_ = 0;
+  std::uint64_t bytes_ = 0;
+  double elapsed_s_ = 0;
+  bool interrupted_ = false;
+  std::map<unsigned, std::size_t> by_status_;
+  std::map<std::string, std::size_t> by_error_;
+  mutable std::vector<double> latencies_;
+  mutable bool sorted_ = true;
+  std::vector<std::string> not_attempted_;
+};
+
+/// The progress line: "[=====>      ] 1234/5000  812.0/s  errors 3  ETA 5s".
+[[nodiscard]] std::string progress_line(std::size_t done, std::size_t total, double rate, std::size_t errors,
+                                        std::size_t width = 30);
+
+}  // namespace scrape

@@ -1,0 +1,40 @@
+// corio-scrape: fetch URLs concurrently, or crawl from them; one JSON line per URL.
+// Thin by design: arguments, logging, then scrape::run_cli (apps/scrape/src/cli.cpp).
+#include "scrape/options.hpp"
+#include "scrape/scraper.hpp"
+
+#include <corio/log.hpp>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+
+int main(int argc, char** argv) {
+  scrape::options opts;
+  try {
+    opts = scrape::parse_args(argc, argv);
+  } catch (const scrape::usage_error& e) {
+    std::cerr << "corio-scrape: " << e.what() << "\n\n" << scrape::usage();
+    return 2;
+  }
+  if (opts.help) {
+    std::cout << scrape::usage();
+    return EXIT_SUCCESS;
+  }
+  auto log = spdlog::stderr_logger_mt("corio-scrape");
+  log->set_pattern("corio-scrape: %l: %v");
+  log->set_level(spdlog::level::from_str(opts.log_level));
+  spdlog::set_default_logger(log);
+  corio::set_logger(log);
+  try {
+    return scrape::run_cli(opts, std::cin, std::cerr);
+  } catch (const scrape::usage_error& e) {
+    std::cerr << "corio-scrape: " << e.what() << "\n\n" << scrape::usage();
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "corio-scrape: " << e.what() << "\n";
+    return EXIT_FAILURE;
+  }
+}

@@ -1,0 +1,168 @@
+#include "scrape/options.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <string_view>
+
+namespace scrape {
+
+namespace {
+
+double parse_number(std::string_view flag, std::string_view v, double min) {
+  double d = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(d) || d < min) {
+    throw usage_error(std::string(flag) + " expects a number" + (min > 0 ? " greater than 0" : " of at least 0") +
+                      ", got '" + std::string(v) + "'");
+  }
+  return d;
+}
+
+std::size_t parse_count(std::string_view flag, std::string_view v, std::size_t min) {
+  std::size_t n = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || p != v.data() + v.size() || n < min) {
+    throw usage_error(std::string(flag) + " expects a whole number of at least " + std::to_string(min) + ", got '" +
+                      std::string(v) + "'");
+  }
+  return n;
+}
+
+std::size_t parse_size(std::string_view flag, std::string_view v) {
+  std::size_t mult = 1;
+  if (!v.empty()) {
+    switch (v.back()) {
+      case 'k': case 'K': mult = std::size_t{1} << 10; break;
+      case 'm': case 'M': mult = std::size_t{1} << 20; break;
+      case 'g': case 'G': mult = std::size_t{1} << 30; break;
+      default: break;
+    }
+    if (mult != 1) v.remove_suffix(1);
+  }
+  return parse_count(flag, v, 1) * mult;
+}
+
+}  // namespace
+
+options parse_args(int argc, const char* const* argv) {
+  options o;
+  using setter = std::function<void(std::string_view flag, std::string_view value)>;
+  // Flags that take a value.
+  const std::map<std::string_view, setter> valued = {
+      {"--input", [&](auto, auto v) { o.input = v; }},
+      {"--concurrency", [&](auto f, auto v) { o.concurrency = parse_count(f, v, 1); }},
+      {"--per-host", [&](auto f, auto v) { o.per_host = parse_count(f, v, 1); }},
+      {"--rate", [&](auto f, auto v) { o.rate = parse_number(f, v, 0); }},
+      {"--burst", [&](auto f, auto v) { o.burst = parse_count(f, v, 1); }},
+      {"--timeout", [&](auto f, auto v) { o.timeout = parse_number(f, v, 1e-3); }},
+      {"--connect-timeout", [&](auto f, auto v) { o.connect_timeout = parse_number(f, v, 1e-3); }},
+      {"--read-timeout", [&](auto f, auto v) { o.read_timeout = parse_number(f, v, 1e-3); }},
+      {"--retries", [&](auto f, auto v) { o.retries = static_cast<int>(parse_count(f, v, 0)); }},
+      {"--max-bytes", [&](auto f, auto v) { o.max_bytes = parse_size(f, v); }},
+      {"--user-agent", [&](auto f, auto v) {
+         if (v.empty()) throw usage_error(std::string(f) + " must not be empty");
+         o.user_agent = v;
+       }},
+      {"--depth", [&](auto f, auto v) { o.depth = static_cast<int>(parse_count(f, v, 0)); }},
+      {"--max-urls", [&](auto f, auto v) { o.max_urls = parse_count(f, v, 1); }},
+      {"--out", [&](auto, auto v) { o.out = v; }},
+      {"--grace", [&](auto f, auto v) { o.grace = parse_number(f, v, 0); }},
+      {"--log-level", [&](auto f, auto v) {
+         for (std::string_view l : {"trace", "debug", "info", "warn", "error", "off"}) {
+           if (v == l) {
+             o.log_level = v;
+             return;
+           }
+         }
+         throw usage_error(std::string(f) + " expects trace, debug, info, warn, error or off");
+       }},
+  };
+  const std::map<std::string_view, std::string_view> short_names = {
+      {"-c", "--concurrency"}, {"-i", "--input"}, {"-o", "--out"}, {"-d", "--depth"}, {"-h", "--help"}};
+  bool only_urls = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (only_urls || a.empty() || a[0] != '-' || a == "-") {
+      o.urls.emplace_back(a);
+      continue;
+    }
+    if (a == "--") {
+      only_urls = true;
+      continue;
+    }
+    std::string_view value;
+    bool has_value = false;
+    if (auto eq = a.find('='); eq != std::string_view::npos && a.rfind("--", 0) == 0) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+      has_value = true;
+    }
+    if (auto s = short_names.find(a); s != short_names.end()) a = s->second;
+    if (a == "--help") o.help = true;
+    else if (a == "--insecure") o.insecure = true;
+    else if (a == "--same-host") o.same_host = true;
+    else if (a == "--robots") o.robots = true;
+    else if (a == "--progress") o.progress = true;
+    else if (auto it = valued.find(a); it != valued.end()) {
+      if (!has_value) {
+        if (i + 1 >= argc) throw usage_error(std::string(a) + " needs a value");
+        value = argv[++i];
+      }
+      it->second(a, value);
+      continue;
+    } else {
+      throw usage_error("unknown option '" + std::string(argv[i]) + "'");
+    }
+    if (has_value) throw usage_error(std::string(a) + " takes no value");
+  }
+  return o;
+}
+
+std::string usage() {
+  return R"(usage: corio-scrape [options] [URL...]
+Fetches URLs concurrently (or crawls from them) and writes one JSON line per URL.
+URLs come from the arguments, from --input FILE, or from stdin (one per line).
+
+  -c, --concurrency N     requests in flight overall (32)
+      --per-host N        requests (connections) in flight per origin (8)
+      --rate R            requests per second per origin, token bucket (unlimited)
+      --burst N           token bucket size for --rate (1)
+      --timeout S         seconds per attempt, redirects included (30)
+      --connect-timeout S seconds for DNS + connect + TLS handshake (10)
+      --read-timeout S    seconds without any data before giving up (15)
+      --retries N         retries after network errors, 429 and 5xx (2)
+      --max-bytes N       largest body, also after decompression; k/M/G suffixes (10M)
+      --user-agent UA     User-Agent header (corio-scrape/0.1)
+      --insecure          do not verify TLS certificates
+  -d, --depth N           crawl: follow links N levels deep (0: no crawling)
+      --same-host         crawl: follow links only to the hosts of the given URLs
+      --max-urls N        crawl: stop discovering new URLs after N
+      --robots            honour robots.txt
+  -i, --input FILE        read URLs from FILE ("-": stdin)
+  -o, --out FILE          write JSON Lines to FILE (stdout)
+      --progress          live progress bar on stderr (when it is a terminal)
+      --grace S           after Ctrl-C, seconds to let requests in flight finish (5)
+      --log-level L       trace, debug, info, warn, error, off (warn)
+  -h, --help              this text
+
+Exit status: 0 when the run completed (even if some URLs failed), 1 for set-up errors
+(a file that cannot be opened), 2 for usage errors. Ctrl-C stops scheduling, lets requests in
+flight finish (--grace), writes their lines and the summary; a second Ctrl-C cancels them.
+)";
+}
+
+std::vector<std::string> read_urls(std::istream& in) {
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto b = line.find_first_not_of(" \t\r");
+    if (b == std::string::npos || line[b] == '#') continue;
+    const auto e = line.find_last_not_of(" \t\r");
+    out.push_back(line.substr(b, e - b + 1));
+  }
+  return out;
+}
+
+}  // namespace scrape

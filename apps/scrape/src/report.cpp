@@ -1,0 +1,186 @@
+#include "scrape/report.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string_view.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace scrape {
+
+namespace {
+
+/// Invalid UTF-8 (a page title, a URL given on the command line) would make the line invalid
+/// JSON: each bad byte becomes U+FFFD.
+std::string valid_utf8(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t n = in.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] & 0xC0) == 0x80;
+    if (ok && len == 2) ok = c >= 0xC2;                                           // overlong
+    if (ok && len == 3) ok = !(c == 0xE0 && p[i + 1] < 0xA0) && !(c == 0xED && p[i + 1] >= 0xA0);  // overlong, surrogates
+    if (ok && len == 4) ok = !(c == 0xF0 && p[i + 1] < 0x90) && !(c == 0xF4 && p[i + 1] >= 0x90) && c <= 0xF4;
+    if (ok) {
+      out.append(in.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string to_json_line(const row& r, bool crawl) {
+  // Composed by hand (strings escaped by Boost.JSON) so that numbers read naturally:
+  // Boost.JSON would print 12.3 as 1.23E1.
+  namespace json = boost::json;
+  std::string o;
+  o.reserve(256);
+  auto key = [&](const char* k) {
+    o += o.empty() ? "{\"" : ",\"";
+    o += k;
+    o += "\":";
+  };
+  auto str = [&](const char* k, const std::string& v, bool null_if_empty) {
+    key(k);
+    o += null_if_empty && v.empty() ? std::string("null") : json::serialize(json::string_view(valid_utf8(v)));
+  };
+  str("url", r.url, false);
+  str("final_url", r.final_url, true);
+  key("status");
+  o += r.status ? std::to_string(*r.status) : "null";
+  str("content_type", r.content_type, true);
+  key("bytes");
+  o += std::to_string(r.bytes);
+  key("elapsed_ms");
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", r.elapsed_ms);
+  o += buf;
+  key("attempts");
+  o += std::to_string(r.attempts);
+  str("error_kind", r.error_kind, true);
+  str("error", r.error, true);
+  if (crawl) {
+    key("depth");
+    o += std::to_string(r.depth);
+    key("title");
+    o += r.title ? json::serialize(json::string_view(valid_utf8(*r.title))) : std::string("null");
+    key("links");
+    o += r.links ? std::to_string(*r.links) : "null";
+  }
+  o += '}';
+  return o;
+}
+
+void summary::add(const row& r) {
+  ++rows_;
+  bytes_ += r.bytes;
+  if (r.status) ++by_status_[*r.status];
+  if (!r.error_kind.empty()) {
+    ++errors_;
+    ++by_error_[r.error_kind];
+  }
+  if (r.attempts > 1) retries_ += static_cast<std::size_t>(r.attempts - 1);
+  if (r.attempts > 0) {
+    latencies_.push_back(r.elapsed_ms);
+    sorted_ = false;
+  }
+}
+
+double summary::percentile(double p) const {
+  if (latencies_.empty()) return 0;
+  if (!sorted_) {
+    std::sort(latencies_.begin(), latencies_.end());
+    sorted_ = true;
+  }
+  // Nearest rank.
+  const auto n = latencies_.size();
+  auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
+  rank = std::clamp<std::size_t>(rank, 1, n);
+  return latencies_[rank - 1];
+}
+
+namespace {
+
+std::string fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+/// Appends the parts (instead of `a + b + ...`, which GCC 12 -O3 flags with a false -Wrestrict).
+template <typename... Parts>
+void cat(std::string& s, const Parts&... parts) {
+  (s.append(std::string_view(parts)), ...);
+}
+
+std::string human_bytes(std::uint64_t b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  std::string out = fixed(v, u == 0 ? 0 : 1);
+  cat(out, " ", units[u]);
+  return out;
+}
+
+}  // namespace
+
+std::string summary::format() const {
+  std::string s;
+  const double rate = elapsed_s_ > 0 ? static_cast<double>(rows_) / elapsed_s_ : 0;
+  cat(s, "corio-scrape: ", std::to_string(rows_), " URLs in ", fixed(elapsed_s_, 2), " s (", fixed(rate, 1), "/s), ",
+      human_bytes(bytes_), " received");
+  if (elapsed_s_ > 0) {
+    cat(s, " (", human_bytes(static_cast<std::uint64_t>(static_cast<double>(bytes_) / elapsed_s_)), "/s)");
+  }
+  cat(s, interrupted_ ? ", interrupted" : "", "\n  status:");
+  if (by_status_.empty()) s += " none";
+  for (const auto& [st, n] : by_status_) cat(s, " ", std::to_string(st), "×", std::to_string(n));
+  s += "\n  errors:";
+  if (by_error_.empty()) s += " none";
+  for (const auto& [k, n] : by_error_) cat(s, " ", k, "×", std::to_string(n));
+  cat(s, "\n  latency: p50 ", fixed(percentile(50), 1), " ms, p95 ", fixed(percentile(95), 1), " ms, p99 ",
+      fixed(percentile(99), 1), " ms, max ", fixed(percentile(100), 1), " ms\n");
+  cat(s, "  retries: ", std::to_string(retries_), "\n");
+  cat(s, "  not attempted: ", std::to_string(not_attempted_.size()), "\n");
+  for (const auto& u : not_attempted_) cat(s, "    ", u, "\n");
+  return s;
+}
+
+std::string progress_line(std::size_t done, std::size_t total, double rate, std::size_t errors, std::size_t width) {
+  total = std::max(total, done);
+  const double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+  const auto filled = static_cast<std::size_t>(frac * static_cast<double>(width));
+  std::string bar(filled, '=');
+  if (filled < width) bar += '>';
+  bar.resize(width, ' ');
+  std::string eta = "--";
+  if (rate > 0 && total > done) {
+    const auto secs = static_cast<long long>(std::ceil(static_cast<double>(total - done) / rate));
+    eta.clear();
+    if (secs >= 3600) cat(eta, std::to_string(secs / 3600), "h", std::to_string(secs % 3600 / 60), "m");
+    else if (secs >= 60) cat(eta, std::to_string(secs / 60), "m", std::to_string(secs % 60), "s");
+    else cat(eta, std::to_string(secs), "s");
+  } else if (total == done) {
+    eta = "0s";
+  }
+  std::string out;
+  cat(out, "[", bar, "] ", std::to_string(done), "/", std::to_string(total), "  ", fixed(rate, 1), "/s  errors ",
+      std::to_string(errors), "  ETA ", eta);
+  return out;
+}
+
+}  // namespace scrape

@@ -1,0 +1,385 @@
+#include "scrape/scraper.hpp"
+
+#include "scrape/links.hpp"
+#include "scrape/robots.hpp"
+
+#include <corio/cancellation.hpp>
+#include <corio/http/client.hpp>
+#include <corio/http/url.hpp>
+#include <corio/queue.hpp>
+#include <corio/sleep.hpp>
+#include <corio/task_group.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <cassert>
+#include <chrono>
+#include <stdexcept>
+#include <deque>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace scrape {
+
+namespace http = corio::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+corio::duration seconds(double s) {
+  return std::chrono::duration_cast<corio::duration>(std::chrono::duration<double>(s));
+}
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+http::client_options client_options_for(const options& o) {
+  http::client_options c;
+  c.user_agent = o.user_agent;
+  c.total_timeout = seconds(o.timeout);
+  c.connect_timeout = std::min(seconds(o.connect_timeout), c.total_timeout);
+  c.read_timeout = std::min(seconds(o.read_timeout), c.total_timeout);
+  c.max_body_bytes = o.max_bytes;
+  c.connections_per_host = o.per_host;
+  c.retry = http::retries(o.retries);
+  c.retry.on_retry = [](int attempt, const std::exception_ptr& e, corio::duration d) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::debug("attempt {} failed ({}); retrying in {} ms", attempt, ex.what(),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+    }
+  };
+  c.rate_per_host = o.rate;
+  c.rate_burst = o.burst;
+  c.verify_tls = !o.insecure;
+  return c;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return s;
+}
+
+/// "scheme://host:port" — the unit of per-origin limits (as in the client's pool).
+std::string origin_key(const boost::urls::url& u) {
+  return lower(std::string(u.scheme()) + "://" + std::string(u.encoded_host())) + ":" +
+         std::to_string(http::effective_port(u));
+}
+
+}  // namespace
+
+struct scraper::impl {
+  struct item {
+    std::string url;
+    int depth = 0;
+  };
+  struct origin_queue {
+    std::deque<item> waiting;
+    std::size_t in_flight = 0;
+    bool in_ready = false;
+  };
+  struct result {
+    row r;
+    std::vector<std::string> links;
+    std::uint64_t id = 0;
+    std::string origin;
+  };
+
+  impl(options o, std::ostream& out_, std::ostream* progress_)
+      : opts(std::move(o)), out(out_), progress(progress_) {}
+
+  corio::awaitable<summary> run(std::vector<std::string> seeds);
+  corio::awaitable<void> fetch(item it, std::string key, std::uint64_t id);
+  corio::awaitable<robots_rules> fetch_robots(std::string key);
+  corio::awaitable<void> ticker();
+  corio::awaitable<void> grace_then_cancel();
+  void add_seed(const std::string& s);
+  void enqueue(item it, const std::string& key);
+  void schedule();
+  void handle(result res);
+  void write(const row& r);
+  void interrupt();
+  void cancel_running();
+  void draw_progress();
+
+  options opts;
+  std::ostream& out;
+  std::ostream* progress;
+  std::optional<http::client> client;
+  corio::task_group* group = nullptr;  // while run() schedules
+  corio::queue<result> results;        // finished fetches, to the dispatcher
+  std::unordered_map<std::string, origin_queue> origins;
+  std::deque<std::string> ready;  // origins with waiting URLs, served round-robin
+  std::unordered_set<std::string> seen;
+  std::unordered_set<std::string> hosts;  // --same-host
+  std::map<std::uint64_t, corio::task<void>> running;
+  std::map<std::string, corio::task<robots_rules>> robots;
+  std::optional<corio::task<void>> grace_task;
+  std::uint64_t next_id = 0;
+  std::size_t in_flight = 0;
+  std::size_t queued = 0;
+  std::size_t done = 0;
+  /// idle → scheduling → (draining: interrupted once, in-flight requests get their grace period
+  /// → cancelling: interrupted twice or the grace period is over) → finished.
+  enum class phase { idle, scheduling, draining, cancelling, finished };
+  phase state = phase::idle;
+  [[nodiscard]] bool stopping() const noexcept { return state == phase::draining || state == phase::cancelling; }
+  summary sum;
+  std::chrono::steady_clock::time_point started;
+};
+
+scraper::scraper(options opts, std::ostream& out, std::ostream* progress)
+    : impl_(std::make_unique<impl>(std::move(opts), out, progress)) {}
+scraper::~scraper() = default;
+
+corio::awaitable<summary> scraper::run(std::vector<std::string> seeds) { return impl_->run(std::move(seeds)); }
+void scraper::interrupt() { impl_->interrupt(); }
+
+void scraper::impl::write(const row& r) {
+  // One write per complete line, flushed: an interrupted run leaves valid JSON Lines.
+  out << to_json_line(r, opts.crawl()) << '\n';
+  out.flush();
+  sum.add(r);
+}
+
+void scraper::impl::add_seed(const std::string& s) {
+  boost::urls::url u;
+  try {
+    u = http::parse_url(s);
+  } catch (const http::error& e) {
+    row r;
+    r.url = s;
+    r.error_kind = std::string(http::to_string(e.kind()));
+    r.error = e.what();
+    write(r);
+    ++done;
+    return;
+  }
+  std::string url = s;
+  if (opts.crawl()) {
+    url = http::normalize_url(u);
+    if (!seen.insert(url).second) return;  // the same page twice: one row
+    hosts.insert(lower(std::string(u.encoded_host())));
+  }
+  enqueue(item{std::move(url), 0}, origin_key(u));
+}
+
+void scraper::impl::enqueue(item it, const std::string& key) {
+  auto& q = origins[key];
+  q.waiting.push_back(std::move(it));
+  ++queued;
+  if (!q.in_ready) {
+    q.in_ready = true;
+    ready.push_back(key);
+  }
+}
+
+void scraper::impl::schedule() {
+  while (!stopping() && in_flight < opts.concurrency && !ready.empty()) {
+    bool started_one = false;
+    for (std::size_t n = ready.size(); n > 0 && !started_one; --n) {
+      std::string key = std::move(ready.front());
+      ready.pop_front();
+      auto& q = origins[key];
+      if (q.in_flight >= opts.per_host) {  // busy: try the next origin, keep its place in the ring
+        ready.push_back(std::move(key));
+        continue;
+      }
+      item it = std::move(q.waiting.front());
+      q.waiting.pop_front();
+      --queued;
+      ++q.in_flight;
+      ++in_flight;
+      if (q.waiting.empty()) {
+        q.in_ready = false;
+      } else {
+        ready.push_back(key);
+      }
+      const std::uint64_t id = next_id++;
+      running.emplace(id, group->spawn(fetch(std::move(it), std::move(key), id), "fetch"));
+      started_one = true;
+    }
+    if (!started_one) return;  // every origin with work is at its per-host limit
+  }
+}
+
+corio::awaitable<robots_rules> scraper::impl::fetch_robots(std::string key) {
+  try {
+    auto r = co_await client->get(key + "/robots.txt");
+    if (r.status >= 200 && r.status < 300) co_return robots_rules::parse(r.body, opts.user_agent);
+    if (r.status >= 500) co_return robots_rules::disallow_all();  // RFC 9309 §2.3.1.4
+    co_return robots_rules();                                     // 4xx (and 3xx left over): no rules
+  } catch (const http::error&) {
+    // Unreachable: let the page fetches report the network error themselves.
+    co_return robots_rules();
+  }
+}
+
+corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint64_t id) {
+  result res;
+  res.id = id;
+  res.origin = key;
+  row& r = res.r;
+  r.url = it.url;
+  r.depth = it.depth;
+  const auto t0 = std::chrono::steady_clock::now();
+  try {
+    if (opts.robots) {
+      auto found = robots.find(key);
+      if (found == robots.end()) found = robots.emplace(key, group->spawn(fetch_robots(key), "robots")).first;
+      auto task = found->second;
+      const robots_rules rules = co_await task.wait();
+      const auto u = http::parse_url(it.url);
+      if (!rules.allowed(u.encoded_target().empty() ? "/" : std::string(u.encoded_target()))) {
+        r.error_kind = "robots";
+        r.error = "robots: disallowed by robots.txt";
+        results.try_put(std::move(res));
+        co_return;
+      }
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    try {
+      r.attempts = 1;  // until known better
+      auto resp = co_await client->get(it.url);
+      r.elapsed_ms = ms_since(t1);
+      r.final_url = resp.url;
+      r.status = resp.status;
+      r.content_type = resp.content_type();
+      r.bytes = resp.body.size();
+      r.attempts = resp.attempts;
+      if (resp.status >= 400) {
+        r.error_kind = "http_status";
+        r.error = "http_status: HTTP " + std::to_string(resp.status) + (resp.reason.empty() ? "" : " " + resp.reason);
+      }
+      if (opts.crawl()) {
+        if (resp.ok() && is_html(r.content_type)) {
+          auto info = extract_page(resp.body, resp.url);
+          r.title = std::move(info.title);
+          r.links = info.links.size();
+          res.links = std::move(info.links);
+        }
+      }
+    } catch (const http::error& e) {
+      r.elapsed_ms = ms_since(t1);
+      r.final_url = e.url();
+      r.attempts = e.attempts();
+      r.error_kind = std::string(http::to_string(e.kind()));
+      r.error = e.what();
+    }
+  } catch (const boost::system::system_error& e) {
+    if (!corio::is_cancellation(e)) throw;
+    r.elapsed_ms = ms_since(t0);
+    r.error_kind = "interrupted";
+    r.error = "interrupted: cancelled after the grace period";
+  }
+  results.try_put(std::move(res));  // unbounded: never suspends (we may be cancelled)
+}
+
+void scraper::impl::handle(result res) {
+  running.erase(res.id);
+  --in_flight;
+  --origins[res.origin].in_flight;
+  ++done;
+  write(res.r);
+  if (!opts.crawl() || stopping()) return;
+  // Where the page really came from counts as seen too (a redirect target is not fetched again).
+  if (!res.r.final_url.empty()) {
+    try {
+      seen.insert(http::normalize_url(res.r.final_url));
+    } catch (const http::error&) {
+    }
+  }
+  if (res.r.depth + 1 > opts.depth) return;
+  for (auto& link : res.links) {
+    if (opts.max_urls && seen.size() >= opts.max_urls) break;
+    if (seen.count(link)) continue;
+    const auto u = http::parse_url(link);  // normalised http(s) URLs by construction
+    if (opts.same_host && !hosts.count(lower(std::string(u.encoded_host())))) continue;
+    seen.insert(link);
+    enqueue(item{std::move(link), res.r.depth + 1}, origin_key(u));
+  }
+}
+
+void scraper::impl::cancel_running() {
+  // The grace timer may fire just as the last request ends: then there is nothing to cancel.
+  if (state == phase::finished) return;
+  assert(state == phase::draining || state == phase::cancelling);
+  state = phase::cancelling;
+  for (auto& [id, t] : running) t.cancel();
+}
+
+corio::awaitable<void> scraper::impl::grace_then_cancel() {
+  co_await corio::sleep(seconds(opts.grace));
+  cancel_running();
+}
+
+void scraper::impl::interrupt() {
+  switch (state) {
+    case phase::idle:
+    case phase::finished:
+    case phase::cancelling:
+      return;  // nothing (more) to stop
+    case phase::scheduling:
+      state = phase::draining;
+      sum.set_interrupted();
+      grace_task = group->spawn(grace_then_cancel(), "grace");
+      return;
+    case phase::draining:
+      cancel_running();
+      return;
+  }
+}
+
+void scraper::impl::draw_progress() {
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+  *progress << "\r\033[K" << progress_line(done, done + in_flight + (stopping() ? 0 : queued), rate, sum.errors())
+            << std::flush;
+}
+
+corio::awaitable<void> scraper::impl::ticker() {
+  for (;;) {
+    draw_progress();
+    co_await corio::sleep(250ms);
+  }
+}
+
+corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
+  if (state != phase::idle) throw std::logic_error("scrape::scraper::run: a scraper runs once");
+  started = std::chrono::steady_clock::now();
+  client.emplace(client_options_for(opts));
+  auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
+    group = &g;
+    state = phase::scheduling;
+    for (const auto& s : seeds) add_seed(s);
+    std::optional<corio::task<void>> tick;
+    if (progress) tick = g.spawn(ticker(), "progress");
+    for (;;) {
+      schedule();
+      if (in_flight == 0) break;
+      handle(co_await results.get());
+    }
+    group = nullptr;
+    state = phase::finished;
+    if (tick) tick->cancel();
+    if (grace_task) grace_task->cancel();
+    for (auto& [k, t] : robots) t.cancel();
+  };
+  co_await corio::task_group::run(body);
+  if (progress) *progress << "\r\033[K" << std::flush;
+  // Whatever is still queued was never attempted (interrupted): list it, in order.
+  for (const auto& key : ready) {
+    for (auto& it : origins[key].waiting) sum.add_not_attempted(std::move(it.url));
+  }
+  sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  client.reset();
+  co_return sum;
+}
+
+}  // namespace scrape

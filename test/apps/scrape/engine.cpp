@@ -1,0 +1,210 @@
+#include "scrape/scraper.hpp"
+
+#include "scrape_testing.hpp"
+
+#include <corio/sleep.hpp>
+#include <corio/task_group.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+
+using namespace std::chrono_literals;
+using corio::test::http_test_server;
+using corio::test::ms_since;
+using namespace scrape_test;
+
+namespace {
+
+std::uint16_t closed_port() {
+  boost::asio::io_context ctx;
+  boost::asio::ip::tcp::acceptor a(ctx, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+/// Polls (real time, bounded) until `done()`; then calls `then()`.
+template <typename Pred, typename Then>
+corio::awaitable<void> when(Pred done, Then then) {
+  for (int i = 0; i < 4000 && !done(); ++i) co_await corio::sleep(5ms);
+  then();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(scrape_engine)
+
+CORIO_HTTP_TEST(every_url_gets_exactly_one_line_whatever_happens_to_it) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.read_timeout = 1;  // for /stall; generous for the others, also on a loaded machine
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  const std::string refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+  const std::vector<std::string> urls = {srv.url("/ok"),    srv.url("/status/404"), srv.url("/redirect/2"),
+                                         srv.url("/reset"), srv.url("/stall"),      srv.url("/gzip-bomb"),
+                                         "not a url",       refused,                srv.url("/ok")};
+  auto sum = co_await s.run(urls);
+  const auto rows = lines(out.str());
+  BOOST_TEST(rows.size() == urls.size());  // the duplicate /ok too: list mode fetches what it is given
+  BOOST_TEST(sum.rows() == urls.size());
+  BOOST_TEST(sum.not_attempted().empty());
+  auto m = by_url(out.str());
+  BOOST_TEST(num(m[srv.url("/ok")], "status") == 200);
+  BOOST_TEST(str(m[srv.url("/ok")], "error") == "null");
+  BOOST_TEST(num(m[srv.url("/ok")], "bytes") == 3);
+  BOOST_TEST(str(m[srv.url("/status/404")], "error_kind") == "http_status");
+  BOOST_TEST(str(m[srv.url("/status/404")], "error") == "http_status: HTTP 404 Not Found");
+  BOOST_TEST(str(m[srv.url("/redirect/2")], "final_url") == srv.url("/redirect/0"));
+  BOOST_TEST(str(m[srv.url("/reset")], "error_kind") == "connection");
+  BOOST_TEST(str(m[srv.url("/stall")], "error") == "timeout: no data for 1000 ms (read timeout)");
+  BOOST_TEST(str(m[srv.url("/gzip-bomb")], "error_kind") == "too_large");
+  BOOST_TEST(str(m["not a url"], "error_kind") == "bad_url");
+  BOOST_TEST(num(m["not a url"], "attempts") == 0);
+  BOOST_TEST(str(m[refused], "error_kind") == "connect");
+  BOOST_TEST(sum.by_error().at("connect") == 1u);
+  BOOST_TEST(sum.by_status().at(200) == 3u);
+}
+
+CORIO_HTTP_TEST(retries_show_in_attempts_and_in_the_summary) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.retries = 2;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  auto sum = co_await s.run(url_list(srv.url("/flaky?key=e1&fails=1"), srv.url("/retry-after?key=e2&fails=2&after=0")));
+  auto m = by_url(out.str());
+  BOOST_TEST(num(m[srv.url("/flaky?key=e1&fails=1")], "attempts") == 2);
+  BOOST_TEST(num(m[srv.url("/flaky?key=e1&fails=1")], "status") == 200);
+  BOOST_TEST(num(m[srv.url("/retry-after?key=e2&fails=2&after=0")], "attempts") == 3);
+  BOOST_TEST(sum.retries() == 3u);
+  BOOST_TEST(sum.errors() == 0u);
+}
+
+CORIO_HTTP_TEST(per_host_bounds_the_connections_to_one_origin) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.concurrency = 10;
+  o.per_host = 2;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  std::vector<std::string> urls(20, srv.url("/slow?ms=20"));
+  auto sum = co_await s.run(urls);
+  BOOST_TEST(sum.by_status().at(200) == 20u);
+  BOOST_TEST(srv.max_open_connections() <= 2u);
+  BOOST_TEST(srv.connections() == 2u);
+}
+
+CORIO_HTTP_TEST(concurrency_bounds_the_requests_in_flight_overall) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.concurrency = 3;
+  o.per_host = 100;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  std::vector<std::string> urls(15, srv.url("/slow?ms=20"));
+  auto sum = co_await s.run(urls);
+  BOOST_TEST(sum.rows() == 15u);
+  BOOST_TEST(srv.max_open_connections() <= 3u);
+}
+
+CORIO_HTTP_TEST(one_slow_origin_does_not_hold_back_the_others) {
+  http_test_server slow, fast;
+  auto o = quick_options();
+  o.concurrency = 4;
+  o.per_host = 2;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  std::vector<std::string> urls(4, slow.url("/slow?ms=1500"));
+  for (int i = 0; i < 10; ++i) urls.push_back(fast.url("/ok"));
+  const auto t0 = std::chrono::steady_clock::now();
+  co_await s.run(urls);
+  const auto rows = lines(out.str());
+  BOOST_TEST(rows.size() == 14u);
+  // The ten fast ones are written before the slow ones finish (round-robin, per-host slots).
+  for (std::size_t i = 0; i < 10; ++i) BOOST_TEST(str(rows.at(i), "url") == fast.url("/ok"));
+  BOOST_TEST(ms_since(t0) >= 3000);  // the slow origin: 4 at 2 per host, 1.5 s each
+}
+
+CORIO_HTTP_TEST(rate_spaces_requests_to_an_origin) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.rate = 20;  // one per 50 ms
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  const auto t0 = std::chrono::steady_clock::now();
+  co_await s.run(std::vector<std::string>(5, srv.url("/ok")));
+  BOOST_TEST(ms_since(t0) >= 200);
+}
+
+CORIO_HTTP_TEST(an_interrupt_stops_scheduling_lets_requests_in_flight_finish_and_lists_the_rest) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.concurrency = 2;
+  o.grace = 20;  // far longer than a request: everything in flight finishes
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  std::vector<std::string> urls;
+  for (int i = 0; i < 20; ++i) urls.push_back(srv.url("/slow?ms=100&i=" + std::to_string(i)));
+  scrape::summary sum;
+  auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
+    g.spawn(when([&] { return !out.str().empty(); }, [&] { s.interrupt(); }));
+    sum = co_await s.run(urls);
+  };
+  co_await corio::task_group::run(body);
+  const auto rows = lines(out.str());
+  BOOST_TEST(sum.interrupted());
+  BOOST_TEST(rows.size() >= 1u);
+  BOOST_TEST(rows.size() < 20u);
+  BOOST_TEST(rows.size() + sum.not_attempted().size() == 20u);  // nothing lost
+  for (const auto& r : rows) BOOST_TEST(num(r, "status") == 200);
+  // Not attempted: exactly the ones without a row, in input order.
+  std::size_t k = 0;
+  for (const auto& u : urls) {
+    if (!by_url(out.str()).count(u)) BOOST_TEST(sum.not_attempted().at(k++) == u);
+  }
+  BOOST_TEST(srv.requests() == rows.size());
+}
+
+CORIO_HTTP_TEST(a_second_interrupt_cancels_requests_in_flight_and_each_gets_a_row) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.concurrency = 2;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  const std::vector<std::string> urls(5, srv.url("/stall"));
+  scrape::summary sum;
+  auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
+    g.spawn(when([&] { return srv.requests() >= 2; }, [&] {
+      s.interrupt();
+      s.interrupt();
+    }));
+    sum = co_await s.run(urls);
+  };
+  co_await corio::task_group::run(body);
+  const auto rows = lines(out.str());
+  BOOST_TEST(rows.size() == 2u);
+  for (const auto& r : rows) BOOST_TEST(str(r, "error_kind") == "interrupted");
+  BOOST_TEST(sum.not_attempted().size() == 3u);
+  BOOST_TEST(sum.by_error().at("interrupted") == 2u);
+}
+
+CORIO_HTTP_TEST(after_the_grace_period_requests_in_flight_are_cancelled) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.grace = 0.2;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
+    g.spawn(when([&] { return srv.requests() >= 1; }, [&] { s.interrupt(); }));
+    (void)co_await s.run(url_list(srv.url("/stall")));
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  co_await corio::task_group::run(body);
+  auto m = by_url(out.str());
+  BOOST_TEST(str(m[srv.url("/stall")], "error_kind") == "interrupted");
+  BOOST_TEST(ms_since(t0) >= 200);
+  BOOST_TEST(ms_since(t0) < 10000);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
