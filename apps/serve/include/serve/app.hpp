@@ -1,0 +1,83 @@
+// serve/app.hpp — what every shard of one corio-serve shares: settings, routes, counters, the chat
+// room, the loggers.
+//
+// Cancellation: not applicable.  Exceptions: construction may throw std::bad_alloc.
+// Thread safety: routes() is filled before serving and only read afterwards; counters(), chat(),
+// the loggers and draining() are safe from any shard.
+#pragma once
+
+#include <serve/config.hpp>
+#include <serve/router.hpp>
+#include <serve/stats.hpp>
+
+#include <corio/config.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace spdlog {
+class logger;
+}
+
+namespace serve {
+
+class chat_hub;
+
+/// One line of the access log.
+struct access_entry {
+  const boost::asio::ip::tcp::endpoint& remote;
+  std::string_view method;
+  std::string_view target;
+  unsigned version;
+  unsigned status;
+  std::uint64_t bytes;
+  corio::duration took;
+  std::uint64_t connection;
+  std::uint64_t request;  // the request's number on its connection, from 1
+};
+
+class app {
+public:
+  /// `log` gets the server's own messages (null: spdlog's default logger); `access` the access
+  /// log (null: off).
+  app(config cfg, std::shared_ptr<spdlog::logger> log = nullptr, std::shared_ptr<spdlog::logger> access = nullptr);
+  ~app();
+  app(const app&) = delete;
+  app& operator=(const app&) = delete;
+
+  [[nodiscard]] const config& cfg() const noexcept { return cfg_; }
+  [[nodiscard]] const limits& lim() const noexcept { return cfg_.lim; }
+  [[nodiscard]] router& routes() noexcept { return routes_; }
+  [[nodiscard]] const router& routes() const noexcept { return routes_; }
+  [[nodiscard]] stats& counters() noexcept { return stats_; }
+  [[nodiscard]] chat_hub& chat() noexcept { return *chat_; }
+  [[nodiscard]] spdlog::logger& log() const noexcept { return *log_; }
+
+  /// The executors of the shards (index = shard number); set by the server before serving.
+  void set_shards(std::vector<corio::executor> shards);
+  [[nodiscard]] const std::vector<corio::executor>& shards() const noexcept { return shards_; }
+
+  void log_access(const access_entry& e) const;
+  [[nodiscard]] bool access_log_enabled() const noexcept { return access_ != nullptr; }
+
+  /// Set once graceful shutdown has begun.
+  [[nodiscard]] bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+  void set_draining() noexcept { draining_.store(true, std::memory_order_relaxed); }
+
+  /// Live Corio tasks in this process (every shard).
+  [[nodiscard]] static std::size_t live_tasks();
+
+private:
+  config cfg_;
+  router routes_;
+  stats stats_;
+  std::shared_ptr<chat_hub> chat_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::shared_ptr<spdlog::logger> access_;
+  std::vector<corio::executor> shards_;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace serve

@@ -1,0 +1,82 @@
+// serve/config.hpp — corio-serve's settings and its command line.
+//
+// Every limit has a safe default and a flag (see usage()). What each limit does when it trips:
+//   header bytes / fields       431 and close        (also caps one field at 64 KiB: Beast's own limit)
+//   body bytes                  413 and close        (before reading it when Content-Length says so)
+//   header timeout              close, no response   (from a request's first byte to its full head)
+//   idle timeout                close                (keep-alive: waiting for the next request)
+//   body timeout                close                (reading a request body)
+//   write timeout               close                (a client that does not read its response)
+//   request timeout             504                  (a handler that suspends for too long)
+//   max connections             excess connections wait in the listen backlog (per shard: the
+//                               limit is split evenly), they are not refused
+//   drain timeout               graceful shutdown: in-flight requests get this long, then cancelled
+#pragma once
+
+#include <corio/config.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace serve {
+
+using namespace std::chrono_literals;
+
+struct limits {
+  std::size_t header_bytes = 8 * 1024;
+  std::size_t header_fields = 100;
+  std::size_t body_bytes = 1024 * 1024;
+  std::size_t chunk_extension_bytes = 1024;  // per request, all chunks together
+  corio::duration header_timeout = 10s;
+  corio::duration idle_timeout = 60s;
+  corio::duration body_timeout = 30s;
+  corio::duration write_timeout = 30s;
+  corio::duration request_timeout = 30s;
+  std::size_t max_connections = 10000;
+  corio::duration drain_timeout = 10s;
+};
+
+/// How several shards share the listening port (--acceptor).
+enum class acceptor_mode : std::uint8_t {
+  reuseport,  // one SO_REUSEPORT listener per shard; the kernel spreads connections
+  single,     // one listener on shard 0 hands accepted sockets to the shards round-robin
+};
+
+enum class log_format : std::uint8_t { text, json };
+
+struct config {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+  unsigned threads = 1;
+  acceptor_mode acceptor = acceptor_mode::reuseport;
+  std::string static_dir;  // served at / when set (the dashboard then lives at /dashboard/ only)
+  std::string www_dir;     // the dashboard's files; empty: the copy in the source tree
+  std::string log_level = "info";
+  std::string access_log = "-";  // a file, "-" (stdout) or "off"
+  log_format access_log_format = log_format::text;
+  bool debug = false;  // Corio's debug mode (slow-step warnings, richer /debug/tasks)
+  limits lim;
+};
+
+struct show_help {};
+
+/// The parsed command line, help, or a usage error (one sentence).
+using parse_result = std::variant<config, show_help, std::string>;
+[[nodiscard]] parse_result parse_command_line(const std::vector<std::string>& args);
+
+/// The --help text.
+[[nodiscard]] std::string usage();
+
+/// "10s", "250ms", "2m", "1h", "1.5s"; a bare number is seconds. Throws std::invalid_argument.
+[[nodiscard]] corio::duration parse_duration(const std::string& s);
+/// "8192", "16k", "1m", "2g" (KiB, MiB, GiB). Throws std::invalid_argument.
+[[nodiscard]] std::size_t parse_size(const std::string& s);
+
+/// Where the dashboard's files are (config.www_dir or the built-in default).
+[[nodiscard]] std::string www_dir(const config& cfg);
+
+}  // namespace serve

@@ -1,0 +1,160 @@
+// serve/connection.hpp — one HTTP/1.1 connection: a Corio task that reads requests, runs their
+// handlers and writes the responses, in order (keep-alive and pipelining).
+//
+// Every limit is enforced by ONE corio::watchdog per connection. Each phase of the request loop
+// only stores a new deadline into it (a plain store, no timer operation on the hot path):
+//   idle       waiting for the first byte of the next request      limits.idle_timeout
+//   head       first byte seen, head incomplete                     limits.header_timeout
+//   body       reading the body                                     limits.body_timeout
+//   handling   an async handler runs                                limits.request_timeout → 504
+//   writing    writing a response                                   limits.write_timeout
+//   streaming  a stream handler (WebSocket, SSE, echo) sets its own deadlines
+// Expiry in `handling` cancels only the handler (its task group) and the client gets 504; in every
+// other phase it closes the socket, which ends whatever the connection is waiting on.
+//
+// A rejected request (request_parser) gets its 4xx/5xx and `Connection: close`; then the socket is
+// shut down for sending and what the client still sends is read and discarded for a moment
+// (lingering close), so that the client sees the response instead of a reset.
+//
+// Graceful shutdown (shard::begin_shutdown): idle connections are closed at once; a connection in
+// the middle of a request finishes it and answers with `Connection: close`; stream handlers get
+// their on_shutdown() callback. Whatever is left at the drain deadline is cancelled.
+//
+// Cancellation: run() ends at its next suspension point, closing the socket; it never throws.
+// Exceptions: none escape run(): handler errors become 500, I/O errors end the connection.
+// Thread safety: a connection lives on its shard's executor.
+#pragma once
+
+#include <serve/request_parser.hpp>
+#include <serve/response.hpp>
+#include <serve/router.hpp>
+
+#include <corio/config.hpp>
+#include <corio/deadline.hpp>
+#include <corio/task_group.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace serve {
+
+class shard;
+
+/// Thrown by stream::read_body when the request body is rejected (413, 400...).
+struct request_rejected {
+  http::status status;
+  std::string reason;
+};
+
+/// What a stream handler gets: the connection itself, after the request head.
+class stream {
+public:
+  [[nodiscard]] boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
+  [[nodiscard]] const limits& lim() const noexcept { return lim_; }
+
+  /// The next piece of the request body, or an empty optional at its end. Sends
+  /// "100 Continue" first if the client asked for it. Throws request_rejected for a bad or
+  /// oversized body (the connection then answers it if nothing was sent yet), and
+  /// boost::system::system_error if the connection fails.
+  [[nodiscard]] corio::awaitable<std::optional<std::string>> read_body();
+
+  /// Writes raw bytes (a response the handler formats itself); the watchdog allows
+  /// limits.write_timeout and is disarmed afterwards. Throws boost::system::system_error.
+  [[nodiscard]] corio::awaitable<void> write(std::string_view bytes);
+  /// Writes a complete response (Server, Date, Content-Length, Connection added).
+  [[nodiscard]] corio::awaitable<void> send(response res, bool keep_alive);
+
+  /// The connection's one deadline: expiry closes the socket (ending every pending operation).
+  void deadline_after(corio::duration d) { dog_.reschedule_after(d); }
+  void no_deadline() noexcept { dog_.disarm(); }
+
+  /// Called (once, on this executor) when the server begins a graceful shutdown.
+  void on_shutdown(std::function<void()> f) { shutdown_hook_ = std::move(f); }
+  [[nodiscard]] bool shutting_down() const noexcept;
+
+  /// Lets the connection serve another request after the stream handler (default: close).
+  void keep_alive(bool on) noexcept { keep_alive_ = on; }
+  /// For the access log and the counters: the status the handler answered with.
+  void set_status(unsigned status) noexcept { status_ = status; }
+
+  [[nodiscard]] bool response_started() const noexcept { return bytes_written_ > 0; }
+
+  virtual ~stream();
+  stream(const stream&) = delete;
+  stream& operator=(const stream&) = delete;
+
+protected:
+  stream(boost::asio::ip::tcp::socket sock, const limits& lim);
+  /// The watchdog's deadline passed.
+  virtual void expired() = 0;
+
+  enum class phase : std::uint8_t { idle, head, body, handling, writing, streaming, lingering };
+
+  /// Reads more into buffer_; 0 on end of stream, error, or a full buffer (see buffer_full_).
+  corio::awaitable<std::size_t> read_some();
+  /// Feeds buffered bytes to the parser and reads until `done(parser)`; false when the connection
+  /// ended or the parser failed.
+  corio::awaitable<bool> read_until_body_done(request_parser& p);
+  corio::awaitable<bool> send_continue(request_parser& p);
+  /// Adds Server, Date, Content-Length and Connection, turns a HEAD answer into a header-only
+  /// one, and writes it; false if the connection failed.
+  corio::awaitable<bool> write_message(response& res, const request& req, bool keep_alive);
+  void close_socket() noexcept;
+
+  boost::asio::ip::tcp::socket socket_;
+  const limits& lim_;
+  boost::beast::flat_buffer buffer_;
+  std::size_t buffer_limit_;
+  corio::watchdog dog_;
+  request_parser* parser_ = nullptr;  // the current request's
+  std::function<void()> shutdown_hook_;
+  std::uint64_t bytes_written_ = 0;  // of the current response
+  unsigned status_ = 0;
+  phase phase_ = phase::idle;
+  bool keep_alive_ = false;
+  bool eof_ = false;
+  bool buffer_full_ = false;
+  bool draining_ = false;
+  bool continue_sent_ = false;
+};
+
+class connection final : public stream {
+public:
+  connection(shard& sh, boost::asio::ip::tcp::socket sock, std::uint64_t id);
+  ~connection() override;
+
+  /// Serves requests until the client or the server ends the connection. Never throws.
+  [[nodiscard]] corio::awaitable<void> run();
+
+  /// Graceful shutdown has begun (called by the shard, on this executor).
+  void on_server_shutdown();
+
+private:
+  corio::awaitable<void> serve_requests();
+  /// Reads the next request's head; false when the connection is over (p.failed(): answer it).
+  corio::awaitable<bool> read_head(request_parser& p);
+  corio::awaitable<response> run_async(const async_handler& h, request_context& ctx);
+  corio::awaitable<bool> run_stream(const stream_handler& h, request_context& ctx, request_parser& p);
+  /// Answers a rejected request and closes the connection gracefully.
+  corio::awaitable<void> reject(request_parser& p, http::status status, std::string_view reason);
+  corio::awaitable<void> linger();
+  void expired() override;
+  void log_request(const request& req, corio::clock::time_point started);
+
+  shard& shard_;
+  boost::asio::ip::tcp::endpoint remote_;
+  std::uint64_t id_;
+  std::uint64_t requests_ = 0;
+  std::list<connection*>::iterator registration_;
+  corio::task_group* handler_group_ = nullptr;
+  bool handler_timed_out_ = false;
+};
+
+}  // namespace serve

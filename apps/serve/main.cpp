@@ -1,0 +1,65 @@
+// corio-serve: parse the command line, set up logging, run the server (serve/server.hpp).
+#include <serve/config.hpp>
+#include <serve/server.hpp>
+
+#include <corio/log.hpp>
+#include <corio/run.hpp>
+
+#include <spdlog/async.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+/// The access log: asynchronous, so that a slow disk or terminal never stalls a shard. Under
+/// overload the oldest queued lines are dropped rather than blocking the server.
+std::shared_ptr<spdlog::logger> make_access_log(const serve::config& cfg) {
+  if (cfg.access_log == "off") return nullptr;
+  spdlog::init_thread_pool(65536, 1);
+  spdlog::sink_ptr sink;
+  if (cfg.access_log == "-") sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
+  else sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(cfg.access_log);
+  auto log = std::make_shared<spdlog::async_logger>("access", sink, spdlog::thread_pool(),
+                                                    spdlog::async_overflow_policy::overrun_oldest);
+  log->set_pattern(cfg.access_log_format == serve::log_format::json ? "%v" : "%Y-%m-%dT%H:%M:%S.%e %v");
+  log->set_level(spdlog::level::info);
+  return log;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto parsed = serve::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  if (std::holds_alternative<serve::show_help>(parsed)) {
+    std::cout << serve::usage();
+    return EXIT_SUCCESS;
+  }
+  if (const auto* problem = std::get_if<std::string>(&parsed)) {
+    std::cerr << "corio-serve: " << *problem << "\n\n" << serve::usage();
+    return 2;
+  }
+  const auto& cfg = std::get<serve::config>(parsed);
+  try {
+    auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto log = std::make_shared<spdlog::logger>("serve", sink);
+    log->set_level(spdlog::level::from_str(cfg.log_level));
+    auto corio_log = std::make_shared<spdlog::logger>("corio", sink);
+    corio_log->set_level(spdlog::level::from_str(cfg.log_level));
+    corio::set_logger(corio_log);
+    auto access = make_access_log(cfg);
+    const int status = corio::run(serve::run_server(cfg, log, access), {.threads = cfg.threads, .debug = cfg.debug});
+    spdlog::shutdown();
+    return status;
+  } catch (const std::exception& e) {
+    std::cerr << "corio-serve: " << e.what() << "\n";
+    spdlog::shutdown();
+    return EXIT_FAILURE;
+  }
+}

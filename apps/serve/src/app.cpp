@@ -1,0 +1,61 @@
+#include <serve/app.hpp>
+#include <serve/chat.hpp>
+
+#include <corio/detail/registry.hpp>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <sstream>
+
+namespace serve {
+
+app::app(config cfg, std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access)
+    : cfg_(std::move(cfg)),
+      stats_(cfg_.threads),
+      chat_(std::make_shared<chat_hub>()),
+      log_(log ? std::move(log) : spdlog::default_logger()),
+      access_(std::move(access)) {}
+
+app::~app() = default;
+
+void app::set_shards(std::vector<corio::executor> shards) {
+  shards_ = std::move(shards);
+  chat_->set_shards(shards_);
+}
+
+void app::log_access(const access_entry& e) const {
+  if (!access_) return;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(e.took).count();
+  std::ostringstream remote;
+  remote << e.remote;
+  if (cfg_.access_log_format == log_format::json) {
+    boost::json::object o;
+    o["ts_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+    o["remote"] = remote.str();
+    o["method"] = e.method;
+    o["target"] = e.target;
+    o["version"] = e.version == 10 ? "1.0" : "1.1";
+    o["status"] = e.status;
+    o["bytes"] = e.bytes;
+    o["us"] = us;
+    o["conn"] = e.connection;
+    o["req"] = e.request;
+    access_->info(boost::json::serialize(o));
+  } else {
+    access_->info("{} \"{} {} HTTP/{}.{}\" {} {} {}us conn={} req={}", remote.str(), e.method, e.target,
+                  e.version / 10, e.version % 10, e.status, e.bytes, us, e.connection, e.request);
+  }
+}
+
+std::size_t app::live_tasks() {
+  std::size_t n = 0;
+  corio::detail::task_registry::for_each_registry([&](corio::detail::task_registry& r) { n += r.size(); });
+  return n;
+}
+
+}  // namespace serve

@@ -1,0 +1,181 @@
+#include <serve/chat.hpp>
+
+#include <serve/app.hpp>
+
+#include <corio/gather.hpp>
+#include <corio/run.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
+#include <optional>
+
+namespace serve {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto as_tuple = asio::as_tuple(asio::deferred);
+
+std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+chat_hub::message make_event(std::string_view type, std::string_view name, std::size_t members) {
+  boost::json::object o;
+  o["type"] = type;
+  o["name"] = name;
+  o["members"] = members;
+  o["ts"] = unix_ms();
+  return std::make_shared<const std::string>(boost::json::serialize(o));
+}
+
+chat_hub::message make_message(std::string_view from, std::string_view text) {
+  boost::json::object o;
+  o["type"] = "message";
+  o["from"] = from;
+  o["text"] = text;
+  o["ts"] = unix_ms();
+  return std::make_shared<const std::string>(boost::json::serialize(o));
+}
+
+std::string member_name(const request_context& ctx) {
+  static std::atomic<std::uint64_t> guests{0};
+  std::string name = ctx.query_param("name").value_or("");
+  if (name.size() > 32) name.resize(32);
+  for (char& c : name)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  if (name.find_first_not_of(' ') == std::string::npos) name = "guest-" + std::to_string(++guests);
+  return name;
+}
+
+}  // namespace
+
+chat_hub::chat_hub() = default;
+chat_hub::~chat_hub() = default;
+
+void chat_hub::set_shards(std::vector<corio::executor> shards) {
+  shards_ = std::move(shards);
+  rooms_.assign(shards_.size(), {});
+}
+
+void chat_hub::join(std::size_t shard, member& m) {
+  rooms_.at(shard).push_back(&m);
+  members_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void chat_hub::leave(std::size_t shard, member& m) {
+  auto& room = rooms_.at(shard);
+  for (auto it = room.begin(); it != room.end(); ++it) {
+    if (*it == &m) {
+      room.erase(it);
+      members_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+void chat_hub::publish(message msg) {
+  for (std::size_t k = 0; k < shards_.size(); ++k) {
+    asio::post(shards_[k], [self = shared_from_this(), k, msg] { self->deliver(k, msg); });
+  }
+}
+
+void chat_hub::deliver(std::size_t shard, const message& msg) {
+  for (member* m : rooms_[shard]) {
+    if (m->too_slow || m->outbox.closed()) continue;
+    if (!m->outbox.try_put(msg)) {
+      // Full: this member cannot keep up. Disconnect it rather than stall the room or skip
+      // messages silently (see the header comment).
+      m->too_slow = true;
+      m->outbox.close();
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+corio::awaitable<void> chat_session(request_context& ctx, stream& s) {
+  if (!websocket::is_upgrade(ctx.req)) {
+    auto res = error(http::status::upgrade_required, "this is a WebSocket endpoint");
+    res.set(http::field::upgrade, "websocket");
+    res.set(http::field::connection, "Upgrade");
+    co_await s.send(std::move(res), false);
+    co_return;
+  }
+  chat_hub& hub = ctx.server.chat();
+  const std::size_t shard = corio::this_shard();
+  const corio::duration write_timeout = s.lim().write_timeout;
+
+  websocket::stream<tcp::socket&> ws(s.socket());
+  ws.read_message_max(chat_hub::max_message_bytes);
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& r) { r.set(http::field::server, "corio-serve"); }));
+  // Idle members are pinged by Beast; stalled writes are the connection watchdog's job.
+  websocket::stream_base::timeout t{};
+  t.handshake_timeout = websocket::stream_base::none();
+  t.idle_timeout = std::chrono::seconds(60);
+  t.keep_alive_pings = true;
+  ws.set_option(t);
+
+  s.deadline_after(write_timeout);
+  co_await ws.async_accept(ctx.req, asio::deferred);
+  s.no_deadline();
+  s.set_status(101);
+
+  chat_hub::member me(member_name(ctx));
+  hub.join(shard, me);
+  struct leave_on_exit {
+    chat_hub& hub;
+    std::size_t shard;
+    chat_hub::member& me;
+    ~leave_on_exit() {
+      hub.leave(shard, me);
+      hub.publish(make_event("leave", me.name, hub.members()));
+    }
+  } leaving{hub, shard, me};
+  s.on_shutdown([&me] { me.outbox.close(); });
+  hub.publish(make_event("join", me.name, hub.members()));
+
+  auto reader = [&]() -> corio::awaitable<void> {
+    beast::flat_buffer buf;
+    for (;;) {
+      auto [ec, n] = co_await ws.async_read(buf, as_tuple);
+      if (ec) break;
+      if (ws.got_text()) hub.publish(make_message(me.name, beast::buffers_to_string(buf.data())));
+      buf.consume(buf.size());
+    }
+    me.outbox.close();  // the writer sends what is queued, then ends
+  };
+  auto writer = [&]() -> corio::awaitable<void> {
+    while (auto msg = co_await me.outbox.next()) {
+      if (me.too_slow) break;
+      s.deadline_after(write_timeout);
+      auto [ec, n] = co_await ws.async_write(asio::buffer(**msg), as_tuple);
+      s.no_deadline();
+      if (ec) co_return;
+    }
+    if (!ws.is_open()) co_return;
+    const websocket::close_reason why = me.too_slow ? websocket::close_reason(websocket::close_code::policy_error, "too slow")
+                                        : s.shutting_down() ? websocket::close_reason(websocket::close_code::going_away)
+                                                            : websocket::close_reason(websocket::close_code::normal);
+    // The peer answers the close frame and the reader sees the end; a peer that does not is cut
+    // off by the watchdog.
+    s.deadline_after(write_timeout);
+    co_await ws.async_close(why, as_tuple);
+  };
+  co_await corio::gather(reader(), writer());
+}
+
+}  // namespace serve

@@ -1,0 +1,429 @@
+#include <serve/connection.hpp>
+
+#include <serve/app.hpp>
+#include <serve/http_date.hpp>
+#include <serve/server.hpp>
+
+#include <corio/cancellation.hpp>
+#include <corio/exception_group.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
+
+namespace serve {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto as_tuple = asio::as_tuple(asio::deferred);
+// After rejecting a request: how long, and how much, to keep reading what the client still sends.
+constexpr corio::duration linger_time = 2s;
+constexpr std::size_t linger_bytes = 1024 * 1024;
+
+std::string_view view(const boost::beast::flat_buffer& b) {
+  return {static_cast<const char*>(b.data().data()), b.data().size()};
+}
+
+/// The path part of an origin-form or absolute-form target, without the query.
+std::string_view path_of(std::string_view target, std::string_view& query) {
+  if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
+    const auto authority = target.find("://") + 3;
+    const auto slash = target.find('/', authority);
+    target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+  }
+  const auto q = target.find('?');
+  query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+  return target.substr(0, q);
+}
+
+}  // namespace
+
+// --- stream -------------------------------------------------------------------------------------
+
+stream::stream(tcp::socket sock, const limits& lim)
+    : socket_(std::move(sock)),
+      lim_(lim),
+      buffer_limit_(lim.header_bytes + 8 * 1024),
+      dog_(socket_.get_executor(), [this] { expired(); }) {}
+
+stream::~stream() = default;
+
+bool stream::shutting_down() const noexcept { return draining_; }
+
+void stream::close_socket() noexcept {
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+}
+
+corio::awaitable<std::size_t> stream::read_some() {
+  buffer_full_ = false;
+  const std::size_t size = buffer_.size();
+  if (size >= buffer_limit_) {
+    buffer_full_ = true;
+    co_return 0;
+  }
+  const std::size_t room = std::min<std::size_t>(buffer_limit_ - size, 16 * 1024);
+  auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(room), as_tuple);
+  if (ec) {
+    eof_ = ec == asio::error::eof;
+    co_return 0;
+  }
+  buffer_.commit(n);
+  co_return n;
+}
+
+corio::awaitable<bool> stream::send_continue(request_parser& p) {
+  if (continue_sent_ || !p.expects_continue() || p.is_done()) co_return true;
+  continue_sent_ = true;
+  static constexpr std::string_view line = "HTTP/1.1 100 Continue\r\n\r\n";
+  phase_ = phase::writing;
+  dog_.reschedule_after(lim_.write_timeout);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(line.data(), line.size()), as_tuple);
+  co_return !ec;
+}
+
+corio::awaitable<bool> stream::read_until_body_done(request_parser& p) {
+  if (p.is_done()) co_return true;
+  if (!co_await send_continue(p)) co_return false;
+  phase_ = phase::body;
+  dog_.reschedule_after(lim_.body_timeout);
+  p.eager(true);
+  for (;;) {
+    if (buffer_.size() > 0) {
+      const auto n = p.feed(view(buffer_));
+      buffer_.consume(n);
+      if (p.failed()) co_return false;
+      if (p.is_done()) co_return true;
+      if (n > 0) continue;
+    }
+    if (co_await read_some() == 0) {
+      if (buffer_full_) p.fail(http::status::bad_request, "chunk header or trailer section too long");
+      else if (eof_) p.feed_eof();
+      co_return false;
+    }
+  }
+}
+
+corio::awaitable<std::optional<std::string>> stream::read_body() {
+  request_parser& p = *parser_;
+  if (!co_await send_continue(p)) throw boost::system::system_error(asio::error::connection_reset, "100 Continue");
+  p.eager(true);
+  for (;;) {
+    if (auto piece = p.take_body_piece(); !piece.empty()) co_return piece;
+    if (p.failed()) throw request_rejected{p.failure_status(), p.failure_reason()};
+    if (p.is_done()) co_return std::nullopt;
+    if (buffer_.size() > 0) {
+      const auto n = p.feed(view(buffer_));
+      buffer_.consume(n);
+      if (n > 0 || p.failed() || p.is_done()) continue;
+    }
+    phase_ = phase::body;
+    dog_.reschedule_after(lim_.body_timeout);
+    if (co_await read_some() == 0) {
+      if (buffer_full_) p.fail(http::status::bad_request, "chunk header or trailer section too long");
+      else if (eof_) p.feed_eof();
+      if (p.failed()) throw request_rejected{p.failure_status(), p.failure_reason()};
+      throw boost::system::system_error(asio::error::connection_reset, "reading the request body");
+    }
+    phase_ = phase::streaming;
+  }
+}
+
+corio::awaitable<void> stream::write(std::string_view bytes) {
+  phase_ = phase::writing;
+  dog_.reschedule_after(lim_.write_timeout);
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), as_tuple);
+  dog_.disarm();
+  phase_ = phase::streaming;
+  bytes_written_ += n;
+  if (ec) throw boost::system::system_error(ec, "write");
+}
+
+corio::awaitable<void> stream::send(response res, bool keep_alive) {
+  keep_alive_ = keep_alive;
+  const bool ok = co_await write_message(res, parser_->get(), keep_alive);
+  phase_ = phase::streaming;
+  if (!ok) throw boost::system::system_error(asio::error::connection_reset, "write");
+}
+
+corio::awaitable<bool> stream::write_message(response& res, const request& req, bool keep_alive) {
+  auto& h = header_of(res);
+  h.version(req.version() == 10 ? 10 : 11);
+  h.set(http::field::server, "corio-serve");
+  h.set(http::field::date, http_date_now());
+  std::visit([keep_alive](auto& m) { m.keep_alive(keep_alive); }, res);
+  if (!keep_alive) h.set(http::field::connection, "close");  // HTTP/1.0 too: say it explicitly
+  if (auto* s = std::get_if<string_response>(&res)) {
+    s->content_length(s->body().size());
+  } else if (auto* f = std::get_if<file_response>(&res)) {
+    f->content_length(f->body().size());
+  }
+  if (req.method() == http::verb::head && !std::holds_alternative<empty_response>(res)) {
+    const auto size = body_size(res);
+    empty_response head(std::move(h));
+    head.content_length(size);
+    res = std::move(head);
+  }
+  status_ = header_of(res).result_int();
+  phase_ = phase::writing;
+  dog_.reschedule_after(lim_.write_timeout);
+  boost::system::error_code ec;
+  std::size_t n = 0;
+  if (auto* s = std::get_if<string_response>(&res)) {
+    std::tie(ec, n) = co_await http::async_write(socket_, *s, as_tuple);
+  } else if (auto* f = std::get_if<file_response>(&res)) {
+    std::tie(ec, n) = co_await http::async_write(socket_, *f, as_tuple);
+  } else {
+    std::tie(ec, n) = co_await http::async_write(socket_, std::get<empty_response>(res), as_tuple);
+  }
+  bytes_written_ += n;
+  co_return !ec;
+}
+
+// --- connection ---------------------------------------------------------------------------------
+
+connection::connection(shard& sh, tcp::socket sock, std::uint64_t id)
+    : stream(std::move(sock), sh.owner().lim()), shard_(sh), id_(id) {
+  boost::system::error_code ec;
+  remote_ = socket_.remote_endpoint(ec);
+  draining_ = sh.draining();
+  registration_ = sh.attach(this);
+  sh.owner().counters().connection_opened(sh.index());
+}
+
+connection::~connection() {
+  shard_.detach(registration_);
+  shard_.owner().counters().connection_closed(shard_.index());
+}
+
+corio::awaitable<void> connection::run() {
+  try {
+    co_await serve_requests();
+  } catch (const std::exception& e) {
+    // Cancellation (the drain deadline) and I/O failures just end the connection.
+    if (!corio::is_cancellation(e)) {
+      shard_.owner().log().debug("conn {}: {}", id_, e.what());
+    }
+  } catch (...) {
+    shard_.owner().log().warn("conn {}: unknown exception", id_);
+  }
+  dog_.disarm();
+  close_socket();
+}
+
+void connection::on_server_shutdown() {
+  draining_ = true;
+  if (shutdown_hook_) {
+    auto hook = std::exchange(shutdown_hook_, nullptr);
+    hook();
+    return;
+  }
+  // Waiting for a request that has not started: nothing in flight, close now.
+  if (phase_ == phase::idle && buffer_.size() == 0) close_socket();
+}
+
+void connection::expired() {
+  if (phase_ == phase::handling) {
+    // Only the handler is cancelled: the connection answers 504 and may carry on.
+    if (handler_group_) {
+      handler_timed_out_ = true;
+      handler_group_->cancel();
+    }
+    return;
+  }
+  close_socket();
+}
+
+corio::awaitable<bool> connection::read_head(request_parser& p) {
+  if (buffer_.size() == 0) {
+    phase_ = phase::idle;
+    dog_.reschedule_after(lim_.idle_timeout);
+  } else {
+    phase_ = phase::head;
+    dog_.reschedule_after(lim_.header_timeout);
+  }
+  for (;;) {
+    if (buffer_.size() > 0) {
+      const auto n = p.feed(view(buffer_));
+      buffer_.consume(n);
+      if (p.failed()) co_return false;
+      if (p.is_header_done()) co_return true;
+      if (n > 0) continue;
+    }
+    if (co_await read_some() == 0) {
+      if (buffer_full_) {
+        p.fail(http::status::request_header_fields_too_large, "request head too large");
+      } else if (eof_ && (p.got_some() || buffer_.size() > 0)) {
+        p.fail(http::status::bad_request, "the connection ended inside the request head");
+      }
+      co_return false;
+    }
+    if (phase_ == phase::idle) {
+      phase_ = phase::head;
+      dog_.reschedule_after(lim_.header_timeout);
+    }
+  }
+}
+
+corio::awaitable<void> connection::serve_requests() {
+  app& a = shard_.owner();
+  for (;;) {
+    if (draining_ && buffer_.size() == 0) co_return;
+    request_parser p(lim_);
+    parser_ = &p;
+    continue_sent_ = false;
+    bytes_written_ = 0;
+    status_ = 0;
+    keep_alive_ = false;
+    if (!co_await read_head(p)) {
+      if (p.failed()) co_await reject(p, p.failure_status(), p.failure_reason());
+      co_return;
+    }
+    ++requests_;
+    const auto started = corio::clock::now();
+    request& req = p.get();
+    std::string_view query;
+    const std::string_view path = path_of(std::string_view(req.target().data(), req.target().size()), query);
+    auto m = a.routes().find(req.method(), path);
+    request_context ctx{req, std::move(m.params), path, query, remote_, a};
+
+    if (m.found) {
+      if (const auto* h = std::get_if<stream_handler>(&m.found->h)) {
+        p.stream_body(true);
+        const bool keep = co_await run_stream(*h, ctx, p);
+        log_request(req, started);
+        if (!keep) co_return;
+        continue;
+      }
+    }
+    if (!co_await read_until_body_done(p)) {
+      if (p.failed()) co_await reject(p, p.failure_status(), p.failure_reason());
+      co_return;
+    }
+
+    response res;
+    if (!m.found) {
+      if (req.method() == http::verb::unknown) {
+        res = error(http::status::not_implemented, "method not implemented");
+      } else if (m.status == http::status::method_not_allowed) {
+        res = error(http::status::method_not_allowed, "method not allowed");
+        header_of(res).set(http::field::allow, m.allow);
+      } else {
+        res = error(http::status::not_found, "not found");
+      }
+    } else if (const auto* sync = std::get_if<sync_handler>(&m.found->h)) {
+      try {
+        res = (*sync)(ctx);
+      } catch (const std::exception& e) {
+        a.log().error("conn {}: handler for {} failed: {}", id_, m.found->pattern, e.what());
+        res = error(http::status::internal_server_error, "internal server error");
+      }
+    } else {
+      res = co_await run_async(std::get<async_handler>(m.found->h), ctx);
+    }
+
+    const bool keep = p.keep_alive() && !draining_;
+    const bool written = co_await write_message(res, req, keep);
+    log_request(req, started);
+    if (!written || !keep) co_return;
+  }
+}
+
+corio::awaitable<response> connection::run_async(const async_handler& h, request_context& ctx) {
+  phase_ = phase::handling;
+  handler_timed_out_ = false;
+  dog_.reschedule_after(lim_.request_timeout);
+  std::optional<response> res;
+  std::string failure;
+  auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
+    handler_group_ = &g;
+    res.emplace(co_await h(ctx));
+  };
+  try {
+    co_await corio::task_group::run(body);
+  } catch (const corio::exception_group& eg) {
+    failure = eg.what();
+  }
+  handler_group_ = nullptr;
+  if (!failure.empty()) {
+    shard_.owner().log().error("conn {}: handler for {} failed: {}", id_, ctx.path, failure);
+    co_return error(http::status::internal_server_error, "internal server error");
+  }
+  if (!res) {
+    if (handler_timed_out_) co_return error(http::status::gateway_timeout, "request timed out");
+    co_return error(http::status::internal_server_error, "the handler was cancelled");
+  }
+  co_return std::move(*res);
+}
+
+corio::awaitable<bool> connection::run_stream(const stream_handler& h, request_context& ctx, request_parser& p) {
+  phase_ = phase::streaming;
+  dog_.disarm();
+  std::optional<request_rejected> rejected;
+  try {
+    co_await h(ctx, *this);
+  } catch (request_rejected& r) {
+    rejected = std::move(r);
+  } catch (const std::exception& e) {
+    if (corio::is_cancellation(e)) throw;
+    shard_.owner().log().debug("conn {}: {} ended: {}", id_, ctx.path, e.what());
+    co_return false;
+  }
+  shutdown_hook_ = nullptr;
+  if (rejected) {
+    if (!response_started()) co_await reject(p, rejected->status, rejected->reason);
+    co_return false;
+  }
+  co_return keep_alive_ && p.is_done() && !draining_;
+}
+
+corio::awaitable<void> connection::reject(request_parser& p, http::status status, std::string_view reason) {
+  auto res = response(error(status, reason));
+  request& req = p.get();
+  const auto started = corio::clock::now();
+  if (co_await write_message(res, req, false)) {
+    if (req.method_string().empty()) req.method_string("-");
+    if (req.target().empty()) req.target("-");
+    log_request(req, started);
+    co_await linger();
+  }
+}
+
+corio::awaitable<void> connection::linger() {
+  // Closing with unread input makes the kernel send a reset, which can destroy the response
+  // before the client reads it: stop sending, then drain what the client still sends, briefly.
+  boost::system::error_code ec;
+  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  phase_ = phase::lingering;
+  dog_.reschedule_after(linger_time);
+  std::size_t discarded = 0;
+  while (discarded < linger_bytes) {
+    buffer_.clear();
+    const auto n = co_await read_some();
+    if (n == 0) break;
+    discarded += n;
+  }
+}
+
+void connection::log_request(const request& req, corio::clock::time_point started) {
+  app& a = shard_.owner();
+  const auto took = corio::clock::now() - started;
+  a.counters().request_done(shard_.index(), status_, took);
+  if (a.access_log_enabled()) {
+    a.log_access({remote_, std::string_view(req.method_string().data(), req.method_string().size()),
+                  std::string_view(req.target().data(), req.target().size()), req.version(), status_,
+                  bytes_written_, took, id_, requests_});
+  }
+}
+
+}  // namespace serve

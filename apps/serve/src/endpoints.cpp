@@ -1,0 +1,256 @@
+#include <serve/endpoints.hpp>
+
+#include <serve/chat.hpp>
+#include <serve/connection.hpp>
+#include <serve/http_date.hpp>
+#include <serve/static_files.hpp>
+
+#include <corio/debug.hpp>
+#include <corio/gather.hpp>
+#include <corio/sleep.hpp>
+#include <corio/thread.hpp>
+#include <corio/timeout.hpp>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace serve {
+
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+/// A query parameter as an integer in [lo, hi]; `fallback` if absent; empty optional if invalid.
+std::optional<long long> int_param(const request_context& c, std::string_view name, long long fallback, long long lo,
+                                   long long hi) {
+  const auto v = c.query_param(name);
+  if (!v) return fallback;
+  long long out = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), out);
+  if (ec != std::errc() || p != v->data() + v->size() || out < lo || out > hi) return std::nullopt;
+  return out;
+}
+
+string_response bad_param(std::string_view name, long long lo, long long hi) {
+  return error(http::status::bad_request,
+               "query parameter '" + std::string(name) + "' must be a whole number from " + std::to_string(lo) +
+                   " to " + std::to_string(hi));
+}
+
+double ms_since(corio::clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(corio::clock::now() - t0).count();
+}
+
+corio::awaitable<response> api_sleep(request_context& c) {
+  const auto ms = int_param(c, "ms", 100, 0, 600'000);
+  if (!ms) co_return bad_param("ms", 0, 600'000);
+  co_await corio::sleep(milliseconds(*ms));
+  co_return json(http::status::ok, {{"slept_ms", *ms}});
+}
+
+corio::awaitable<std::int64_t> sub_operation(milliseconds d) {
+  co_await corio::sleep(d);
+  co_return d.count();
+}
+
+corio::awaitable<response> api_fanout(request_context& c) {
+  const auto n = int_param(c, "n", 10, 1, 10'000);
+  if (!n) co_return bad_param("n", 1, 10'000);
+  const auto ms = int_param(c, "ms", 100, 0, 60'000);
+  if (!ms) co_return bad_param("ms", 0, 60'000);
+  std::vector<corio::awaitable<std::int64_t>> subs;
+  subs.reserve(static_cast<std::size_t>(*n));
+  for (long long i = 0; i < *n; ++i) subs.push_back(sub_operation(milliseconds(*ms * (i + 1) / *n)));
+  const auto t0 = corio::clock::now();
+  const auto each = co_await corio::gather(std::move(subs));
+  std::int64_t sum = 0, max = 0;
+  for (auto v : each) {
+    sum += v;
+    max = std::max(max, v);
+  }
+  co_return json(http::status::ok,
+                 {{"n", *n}, {"sum_ms", sum}, {"max_ms", max}, {"elapsed_ms", std::llround(ms_since(t0))}});
+}
+
+corio::awaitable<response> api_timeout(request_context& c) {
+  const auto ms = int_param(c, "ms", 2000, 0, 600'000);
+  if (!ms) co_return bad_param("ms", 0, 600'000);
+  const auto limit = int_param(c, "limit", 1000, 0, 600'000);
+  if (!limit) co_return bad_param("limit", 0, 600'000);
+  const auto t0 = corio::clock::now();
+  try {
+    co_await corio::wait_for(corio::sleep(milliseconds(*ms)), milliseconds(*limit));
+  } catch (const corio::timeout_error&) {
+    co_return json(http::status::gateway_timeout, {{"error", "timed out"},
+                                                   {"work_ms", *ms},
+                                                   {"limit_ms", *limit},
+                                                   {"elapsed_ms", std::llround(ms_since(t0))}});
+  }
+  co_return json(http::status::ok, {{"completed", true}, {"work_ms", *ms}, {"limit_ms", *limit}});
+}
+
+std::uint64_t count_primes(std::uint64_t n) {
+  if (n < 3) return 0;
+  std::vector<bool> composite(n, false);
+  std::uint64_t count = 0;
+  for (std::uint64_t i = 2; i < n; ++i) {
+    if (composite[i]) continue;
+    ++count;
+    for (std::uint64_t j = i * i; j < n; j += i) composite[j] = true;
+  }
+  return count;
+}
+
+corio::awaitable<response> api_cpu(request_context& c) {
+  const auto n = int_param(c, "n", 5'000'000, 1, 100'000'000);
+  if (!n) co_return bad_param("n", 1, 100'000'000);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto primes = co_await corio::to_thread(count_primes, static_cast<std::uint64_t>(*n));
+  const auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  co_return json(http::status::ok, {{"n", *n}, {"primes_below_n", primes}, {"elapsed_ms", std::llround(took)}});
+}
+
+std::string chunk(std::string_view data) {
+  char size[32];
+  const int len = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  std::string out(size, static_cast<std::size_t>(len));
+  out.append(data);
+  out.append("\r\n");
+  return out;
+}
+
+std::string response_head(http::status status, std::string_view content_type, std::string_view extra = {}) {
+  std::string h = "HTTP/1.1 ";
+  h += std::to_string(static_cast<unsigned>(status));
+  h += ' ';
+  const auto reason = http::obsolete_reason(status);
+  h.append(reason.data(), reason.size());
+  h += "\r\nServer: corio-serve\r\nDate: ";
+  h += http_date_now();
+  h += "\r\nContent-Type: ";
+  h += content_type;
+  h += "\r\nTransfer-Encoding: chunked\r\n";
+  h += extra;
+  h += "\r\n";
+  return h;
+}
+
+corio::awaitable<void> api_echo(request_context& c, stream& s) {
+  const bool keep = c.req.keep_alive();
+  std::string type = "application/octet-stream";
+  if (auto it = c.req.find(http::field::content_type); it != c.req.end()) type = std::string(it->value());
+  auto first = co_await s.read_body();  // may throw request_rejected before anything is sent
+  if (!first || c.req.version() < 11) {
+    // Nothing to stream, or an HTTP/1.0 client (no chunked responses): answer in one piece.
+    std::string body = first ? std::move(*first) : std::string();
+    while (auto more = co_await s.read_body()) body += *more;
+    co_await s.send(text(http::status::ok, std::move(body), type), keep);
+    co_return;
+  }
+  s.set_status(200);
+  co_await s.write(response_head(http::status::ok, type, keep ? "" : "Connection: close\r\n"));
+  co_await s.write(chunk(*first));
+  while (auto piece = co_await s.read_body()) co_await s.write(chunk(*piece));
+  co_await s.write("0\r\n\r\n");
+  s.keep_alive(keep);
+}
+
+boost::json::object stats_json(app& a, const stats::snapshot& snap) {
+  auto o = snap.to_json();
+  o["live_tasks"] = app::live_tasks();
+  o["chat_members"] = a.chat().members();
+  o["chat_dropped"] = a.chat().dropped();
+  o["shards"] = a.shards().size();
+  return o;
+}
+
+corio::awaitable<void> api_events(request_context& c, stream& s) {
+  bool stop = false;
+  s.on_shutdown([&stop] { stop = true; });
+  s.set_status(200);
+  co_await s.write(response_head(http::status::ok, "text/event-stream", "Cache-Control: no-cache\r\n"));
+  app& a = c.server;
+  auto prev = a.counters().take();
+  auto prev_at = corio::clock::now();
+  while (!stop) {
+    co_await corio::sleep(1s);
+    const auto now = corio::clock::now();
+    auto snap = a.counters().take();
+    const auto window = snap.since(prev);
+    const double secs = std::chrono::duration<double>(now - prev_at).count();
+    auto o = stats_json(a, snap);
+    o["rps"] = std::llround(static_cast<double>(window.requests) / std::max(secs, 1e-3));
+    o["window_p50_us"] = std::llround(window.percentile_us(0.50));
+    o["window_p99_us"] = std::llround(window.percentile_us(0.99));
+    o["ts"] = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    co_await s.write(chunk("data: " + boost::json::serialize(o) + "\n\n"));
+    prev = std::move(snap);
+    prev_at = now;
+  }
+  co_await s.write("0\r\n\r\n");
+}
+
+response debug_tasks(request_context& c) {
+  if (!c.remote.address().is_loopback()) return error(http::status::forbidden, "/debug/tasks is for loopback clients only");
+  if (c.query_param("format").value_or("") == "text") return text(http::status::ok, corio::dump_tasks());
+  return text(http::status::ok, corio::dump_tasks_json(), "application/json");
+}
+
+void mount(app& a, const std::string& prefix, std::shared_ptr<const file_server> files) {
+  a.routes().add(http::verb::get, prefix + "{*path}", sync_handler([files](request_context& c) -> response {
+                   return files->serve(c.req, c.param("path"));
+                 }));
+}
+
+}  // namespace
+
+void register_endpoints(app& a) {
+  router& r = a.routes();
+  r.add(http::verb::get, "/plaintext",
+        sync_handler([](request_context&) -> response { return text(http::status::ok, "Hello, World!"); }));
+  r.add(http::verb::get, "/json", sync_handler([](request_context&) -> response {
+          return json(http::status::ok, {{"message", "Hello, World!"}});
+        }));
+  r.add(http::verb::get, "/api/sleep", async_handler(api_sleep));
+  r.add(http::verb::get, "/api/fanout", async_handler(api_fanout));
+  r.add(http::verb::get, "/api/timeout", async_handler(api_timeout));
+  r.add(http::verb::get, "/api/cpu", async_handler(api_cpu));
+  r.add(http::verb::post, "/api/echo", stream_handler(api_echo));
+  r.add(http::verb::get, "/api/stats", sync_handler([&a](request_context&) -> response {
+          return json(http::status::ok, stats_json(a, a.counters().take()));
+        }));
+  r.add(http::verb::get, "/api/events", stream_handler(api_events));
+  r.add(http::verb::get, "/ws/chat", stream_handler(chat_session));
+  r.add(http::verb::get, "/debug/tasks", sync_handler(debug_tasks));
+
+  std::shared_ptr<const file_server> dashboard;
+  try {
+    dashboard = std::make_shared<const file_server>(www_dir(a.cfg()), "/dashboard/");
+  } catch (const std::exception& e) {
+    a.log().warn("no dashboard: {}", e.what());
+  }
+  if (dashboard) {
+    r.add(http::verb::get, "/dashboard", sync_handler([](request_context&) -> response {
+            auto res = error(http::status::moved_permanently, "moved");
+            res.set(http::field::location, "/dashboard/");
+            return res;
+          }));
+    mount(a, "/dashboard/", dashboard);
+  }
+  if (!a.cfg().static_dir.empty()) {
+    mount(a, "/", std::make_shared<const file_server>(a.cfg().static_dir, "/"));
+  } else if (dashboard) {
+    mount(a, "/", std::make_shared<const file_server>(dashboard->root(), "/"));
+  }
+}
+
+}  // namespace serve

@@ -1,0 +1,81 @@
+// corio-serve's dashboard in a real browser: the numbers update once a second, and a chat message
+// sent from one page appears in another. Usage: node dashboard.test.mjs PATH/corio-serve
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const serverPath = process.argv[2];
+const step = 30_000;  // every wait is bounded
+const guard = setTimeout(() => { console.error('FAIL: the test took longer than 3 minutes'); process.exit(1); }, 180_000);
+
+function fail(message) { throw new Error(message); }
+
+function startServer() {
+  const proc = spawn(serverPath, ['--host', '127.0.0.1', '--port', '0', '--access-log', 'off', '--log-level', 'warn'],
+                     { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('corio-serve did not start')), step);
+    proc.stdout.on('data', (chunk) => {
+      out += chunk;
+      const m = out.match(/listening on 127\.0\.0\.1:(\d+)/);
+      if (m) { clearTimeout(timer); resolve({ proc, url: `http://127.0.0.1:${m[1]}` }); }
+    });
+    proc.on('exit', (code) => reject(new Error(`corio-serve exited early (${code})`)));
+  });
+}
+
+const number = async (page, id) => Number((await page.textContent(`#${id}`)).replace(/[^0-9.]/g, ''));
+
+const { proc, url } = await startServer();
+const profile = mkdtempSync(join(tmpdir(), 'corio-serve-chromium-'));
+let context;
+let ok = false;
+try {
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    timeout: step,
+  });
+  const ada = await context.newPage();
+  const bob = await context.newPage();
+  for (const page of [ada, bob]) page.setDefaultTimeout(step);
+  await ada.goto(`${url}/?name=ada`);
+  await bob.goto(`${url}/dashboard/?name=bob`);
+
+  // Live numbers: the status turns "live" and the counters move as requests arrive.
+  await ada.waitForFunction(() => document.getElementById('status').textContent === 'live');
+  await ada.waitForFunction(() => /^[0-9]+$/.test(document.getElementById('requests').textContent));
+  const before = await number(ada, 'requests');
+  for (let i = 0; i < 25; i++) await fetch(`${url}/plaintext`);
+  await ada.waitForFunction((n) => Number(document.getElementById('requests').textContent) >= n + 25, before);
+  if (await number(ada, 'tasks') < 3) fail('live tasks should count the server\'s tasks');
+  if (await number(ada, 'active') < 1) fail('the dashboard\'s own connections are active');
+  await ada.waitForFunction(() => Number(document.getElementById('rps').textContent) > 0 ||
+                                  document.getElementById('p99').textContent !== '–');
+  console.log(`numbers update: requests ${before} -> ${await number(ada, 'requests')}, ` +
+              `tasks ${await number(ada, 'tasks')}, p99 ${await ada.textContent('#p99')}`);
+
+  // Chat: both pages joined; a message typed in one shows up in the other.
+  await ada.waitForFunction(() => document.getElementById('chat-log').textContent.includes('bob joined'));
+  await ada.fill('#chat-input', 'hello from ada');
+  await ada.click('#chat-send');
+  await bob.waitForFunction(() => document.getElementById('chat-log').textContent.includes('ada: hello from ada'));
+  await bob.fill('#chat-input', 'hi ada');
+  await bob.press('#chat-input', 'Enter');
+  await ada.waitForFunction(() => document.getElementById('chat-log').textContent.includes('bob: hi ada'));
+  console.log('chat: messages crossed between the two pages');
+  ok = true;
+} finally {
+  if (context) await context.close();
+  rmSync(profile, { recursive: true, force: true });
+  proc.kill('SIGTERM');
+  const code = await new Promise((resolve) => (proc.exitCode !== null ? resolve(proc.exitCode) : proc.on('exit', resolve)));
+  clearTimeout(guard);
+  if (ok && code !== 0) { console.error(`FAIL: corio-serve exited with ${code}`); process.exit(1); }
+}
+console.log('PASS');

@@ -1,0 +1,388 @@
+// corio-serve in-process, over loopback sockets, in virtual time: keep-alive, pipelining, every
+// limit of the connection watchdog at its exact instant, bad input on the wire, shutdown.
+#include <serve/connection.hpp>
+
+#include <serve/app.hpp>
+#include <serve/endpoints.hpp>
+#include <serve/server.hpp>
+
+#include <corio/sleep.hpp>
+#include <corio/task.hpp>
+#include <corio/testing.hpp>
+#include <corio/timeout.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/test/unit_test.hpp>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <string>
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto as_tuple = asio::as_tuple(asio::deferred);
+
+std::shared_ptr<spdlog::logger> quiet() {
+  return std::make_shared<spdlog::logger>("serve-test", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+/// Test-only routes next to the real ones.
+void add_test_routes(serve::app& a) {
+  // Writes 256 MiB unless the client stops reading: the write timeout's job.
+  a.routes().add(http::verb::get, "/test/flood",
+                 serve::stream_handler([](serve::request_context&, serve::stream& s) -> corio::awaitable<void> {
+                   co_await s.write("HTTP/1.1 200 OK\r\nContent-Length: 268435456\r\n\r\n");
+                   const std::string block(1 << 20, 'x');
+                   for (int i = 0; i < 256; ++i) co_await s.write(block);
+                 }));
+}
+
+struct client {
+  tcp::socket sock;
+  beast::flat_buffer buf;
+
+  static corio::awaitable<client> connect(tcp::endpoint ep) {
+    tcp::socket s(co_await asio::this_coro::executor);
+    co_await s.async_connect(ep, asio::deferred);
+    co_return client{std::move(s), {}};
+  }
+
+  corio::awaitable<void> send(std::string_view data) {
+    co_await asio::async_write(sock, asio::buffer(data.data(), data.size()), asio::deferred);
+  }
+
+  /// The next response (throws at the end of the stream).
+  corio::awaitable<http::response<http::string_body>> response(bool head = false) {
+    http::response_parser<http::string_body> p;
+    p.body_limit(1 << 30);
+    p.skip(head);
+    co_await http::async_read(sock, buf, p, asio::deferred);
+    co_return p.release();
+  }
+
+  /// Reads until the server closes; true if it did (eof or reset) rather than sending more.
+  corio::awaitable<bool> closed_by_server() {
+    char c;
+    auto [ec, n] = co_await sock.async_read_some(asio::buffer(&c, 1), as_tuple);
+    co_return ec == asio::error::eof || ec == asio::error::connection_reset;
+  }
+};
+
+std::string get(std::string_view target, std::string_view extra = {}) {
+  return "GET " + std::string(target) + " HTTP/1.1\r\nHost: t\r\n" + std::string(extra) + "\r\n";
+}
+
+/// Runs `body(endpoint, server, app)` against a fresh corio-serve on 127.0.0.1, then shuts it down.
+template <typename F>
+corio::awaitable<void> with_server(serve::config cfg, F body) {
+  cfg.port = 0;
+  cfg.access_log = "off";
+  serve::app a(cfg, quiet());
+  serve::register_endpoints(a);
+  add_test_routes(a);
+  const auto ex = co_await asio::this_coro::executor;
+  serve::server srv(a, {ex});
+  const auto ep = srv.listen();
+  auto running = corio::spawn(ex, srv.run(), "server");
+  std::exception_ptr failure;
+  try {
+    co_await body(ep, srv, a);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  srv.shutdown();
+  co_await running.wait();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(serve_connection)
+
+CORIO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
+  const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
+  co_await with_server(defaults, [](tcp::endpoint ep, serve::server&, serve::app& a) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    for (int i = 0; i < 3; ++i) {
+      co_await c.send(get("/plaintext"));
+      auto r = co_await c.response();
+      BOOST_TEST(r.result_int() == 200u);
+      BOOST_TEST(r.body() == "Hello, World!");
+      BOOST_TEST(r.keep_alive());
+      BOOST_TEST(r[http::field::server] == "corio-serve");
+      BOOST_TEST(!r[http::field::date].empty());
+    }
+    BOOST_TEST(a.counters().take().connections_total == 1u);
+    BOOST_TEST(a.counters().take().requests == 3u);
+  });
+}
+
+CORIO_TEST_CASE(pipelined_requests_are_answered_in_order_even_when_the_first_is_slowest) {
+  const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
+  co_await with_server(defaults, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    co_await c.send(get("/api/sleep?ms=300") + get("/plaintext") + get("/api/sleep?ms=100") + get("/json"));
+    const auto t0 = corio::clock::now();
+    auto r1 = co_await c.response();
+    auto r2 = co_await c.response();
+    auto r3 = co_await c.response();
+    auto r4 = co_await c.response();
+    BOOST_TEST(r1.body() == R"({"slept_ms":300})");
+    BOOST_TEST(r2.body() == "Hello, World!");
+    BOOST_TEST(r3.body() == R"({"slept_ms":100})");
+    BOOST_TEST(r4.body() == R"({"message":"Hello, World!"})");
+    BOOST_TEST((corio::clock::now() - t0 == 400ms));  // one after the other, in order
+  });
+}
+
+CORIO_TEST_CASE(an_idle_keep_alive_connection_is_closed_exactly_at_the_idle_timeout) {
+  serve::config cfg;
+  cfg.lim.idle_timeout = 5s;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    co_await c.send(get("/plaintext"));
+    co_await c.response();
+    const auto t0 = corio::clock::now();
+    BOOST_TEST(co_await c.closed_by_server());
+    BOOST_TEST((corio::clock::now() - t0 == 5s));
+  });
+}
+
+CORIO_TEST_CASE(a_client_trickling_its_head_is_dropped_at_the_header_timeout_while_others_are_served) {
+  serve::config cfg;
+  cfg.lim.header_timeout = 2s;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto slow = co_await client::connect(ep);
+    auto trickle = [&]() -> corio::awaitable<void> {
+      for (std::string_view piece : {"GET / HTTP/1.1\r\n", "Host: t\r\n", "X-A: 1\r\n", "X-B: 2\r\n", "X-C: 3\r\n"}) {
+        auto [ec, n] = co_await asio::async_write(slow.sock, asio::buffer(piece.data(), piece.size()), as_tuple);
+        if (ec) co_return;
+        co_await corio::sleep(700ms);
+      }
+    };
+    const auto t0 = corio::clock::now();
+    auto trickling = corio::spawn(co_await asio::this_coro::executor, trickle(), "slowloris");
+    co_await corio::sleep(1500ms);
+    auto other = co_await client::connect(ep);  // served normally meanwhile
+    co_await other.send(get("/plaintext"));
+    BOOST_TEST((co_await other.response()).result_int() == 200u);
+    BOOST_TEST(co_await slow.closed_by_server());
+    BOOST_TEST((corio::clock::now() - t0 == 2s));
+    co_await trickling.wait();
+  });
+}
+
+CORIO_TEST_CASE(a_handler_over_the_request_timeout_gets_504_and_the_connection_carries_on) {
+  serve::config cfg;
+  cfg.lim.request_timeout = 3s;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    const auto t0 = corio::clock::now();
+    co_await c.send(get("/api/sleep?ms=10000"));
+    auto r = co_await c.response();
+    BOOST_TEST(r.result_int() == 504u);
+    BOOST_TEST((corio::clock::now() - t0 == 3s));
+    co_await c.send(get("/plaintext"));
+    BOOST_TEST((co_await c.response()).result_int() == 200u);
+  });
+}
+
+CORIO_TEST_CASE(a_client_that_stops_reading_is_dropped_at_the_write_timeout) {
+  serve::config cfg;
+  cfg.lim.write_timeout = 4s;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server&, serve::app& a) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    const auto t0 = corio::clock::now();
+    co_await c.send(get("/test/flood"));
+    // Never read: the socket buffers fill, the write stalls, the watchdog closes the connection.
+    auto connection_over = [&] {
+      const auto s = a.counters().take();
+      return s.connections_total == 1 && s.active_connections == 0;
+    };
+    while (!connection_over()) co_await corio::sleep(100ms);
+    BOOST_TEST((corio::clock::now() - t0 >= 4s));
+    BOOST_TEST((corio::clock::now() - t0 <= 4100ms));
+  });
+}
+
+CORIO_TEST_CASE(bad_input_on_the_wire_gets_its_status_and_a_closed_connection) {
+  struct bad_case {
+    std::string input;
+    unsigned status;
+  };
+  const std::vector<bad_case> cases = {
+      {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400},
+      {"POST /api/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\n 2\r\n\r\n", 400},
+      {"\x01\x02\x03 garbage \xff\xfe\r\n\r\n", 400},
+      {"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n", 431},
+      {"POST /api/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\n\r\n", 413},
+      {"POST /api/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1;" + std::string(20000, 'e') + "\r\n", 400},
+      {"GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505},
+  };
+  const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
+  co_await with_server(defaults, [&](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    for (const auto& bc : cases) {
+      BOOST_TEST_CONTEXT("input: " << bc.input.substr(0, 80)) {
+        auto c = co_await client::connect(ep);
+        co_await c.send(bc.input);
+        auto r = co_await c.response();
+        BOOST_TEST(r.result_int() == bc.status);
+        BOOST_TEST(!r.keep_alive());
+        BOOST_TEST(co_await c.closed_by_server());
+      }
+    }
+    // And the server is still fine.
+    auto c = co_await client::connect(ep);
+    co_await c.send(get("/plaintext"));
+    BOOST_TEST((co_await c.response()).result_int() == 200u);
+  });
+}
+
+CORIO_TEST_CASE(expect_100_continue_gets_continue_first_and_an_oversized_body_gets_413_without_it) {
+  serve::config cfg;
+  cfg.lim.body_bytes = 100;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    co_await c.send("POST /api/echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+    auto cont = co_await c.response();
+    BOOST_TEST(cont.result_int() == 100u);
+    co_await c.send("hello");
+    auto r = co_await c.response();
+    BOOST_TEST(r.result_int() == 200u);
+    BOOST_TEST(r.body() == "hello");
+
+    auto big = co_await client::connect(ep);
+    co_await big.send("POST /api/echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n");
+    BOOST_TEST((co_await big.response()).result_int() == 413u);
+  });
+}
+
+CORIO_TEST_CASE(echo_streams_a_chunked_body_back_and_keeps_the_connection) {
+  const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
+  co_await with_server(defaults, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    co_await c.send("POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Type: text/x-test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "3\r\nabc\r\n");
+    co_await corio::sleep(10ms);
+    co_await c.send("4\r\ndefg\r\n0\r\n\r\n");
+    auto r = co_await c.response();
+    BOOST_TEST(r.result_int() == 200u);
+    BOOST_TEST(r.body() == "abcdefg");
+    BOOST_TEST(r[http::field::content_type] == "text/x-test");
+    co_await c.send(get("/plaintext"));
+    BOOST_TEST((co_await c.response()).result_int() == 200u);
+  });
+}
+
+CORIO_TEST_CASE(head_gets_the_get_headers_without_a_body_and_routing_errors_are_404_405_501) {
+  const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
+  co_await with_server(defaults, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    co_await c.send("HEAD /json HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto h = co_await c.response(true);
+    BOOST_TEST(h.result_int() == 200u);
+    BOOST_TEST(h[http::field::content_length] == "27");
+    co_await c.send(get("/nowhere"));
+    BOOST_TEST((co_await c.response()).result_int() == 404u);
+    co_await c.send("DELETE /json HTTP/1.1\r\nHost: t\r\n\r\n");
+    auto m = co_await c.response();
+    BOOST_TEST(m.result_int() == 405u);
+    BOOST_TEST(m[http::field::allow] == "GET, HEAD");
+    co_await c.send("BREW /json HTTP/1.1\r\nHost: t\r\n\r\n");
+    BOOST_TEST((co_await c.response()).result_int() == 501u);
+  });
+}
+
+CORIO_TEST_CASE(http_1_0_gets_its_answer_and_the_connection_closes_unless_it_asked_for_keep_alive) {
+  const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
+  co_await with_server(defaults, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    co_await c.send("GET /plaintext HTTP/1.0\r\n\r\n");
+    auto r = co_await c.response();
+    BOOST_TEST(r.version() == 10u);
+    BOOST_TEST(r.body() == "Hello, World!");
+    BOOST_TEST(co_await c.closed_by_server());
+
+    auto k = co_await client::connect(ep);
+    co_await k.send("GET /plaintext HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    BOOST_TEST((co_await k.response()).keep_alive());
+    co_await k.send("GET /json HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    BOOST_TEST((co_await k.response()).result_int() == 200u);
+  });
+}
+
+CORIO_TEST_CASE(shutdown_closes_idle_connections_at_once_and_lets_requests_in_flight_finish) {
+  const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
+  co_await with_server(defaults, [](tcp::endpoint ep, serve::server& srv, serve::app&) -> corio::awaitable<void> {
+    auto idle = co_await client::connect(ep);
+    co_await idle.send(get("/plaintext"));
+    co_await idle.response();
+    auto busy = co_await client::connect(ep);
+    co_await busy.send(get("/api/sleep?ms=2000"));
+    co_await corio::sleep(500ms);
+    const auto t0 = corio::clock::now();
+    srv.shutdown();
+    BOOST_TEST(co_await idle.closed_by_server());
+    BOOST_TEST((corio::clock::now() == t0));
+    auto r = co_await busy.response();
+    BOOST_TEST(r.result_int() == 200u);
+    BOOST_TEST(!r.keep_alive());  // Connection: close
+    BOOST_TEST((corio::clock::now() - t0 == 1500ms));
+    BOOST_TEST(co_await busy.closed_by_server());
+    // The listener is closed: nobody new gets in.
+    tcp::socket late(co_await asio::this_coro::executor);
+    auto [ec] = co_await late.async_connect(ep, as_tuple);
+    BOOST_TEST(!!ec);
+  });
+}
+
+CORIO_TEST_CASE(requests_still_running_at_the_drain_deadline_are_cancelled) {
+  serve::config cfg;
+  cfg.lim.drain_timeout = 1s;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server& srv, serve::app&) -> corio::awaitable<void> {
+    auto busy = co_await client::connect(ep);
+    co_await busy.send(get("/api/sleep?ms=60000"));
+    co_await corio::sleep(100ms);
+    const auto t0 = corio::clock::now();
+    srv.shutdown();
+    BOOST_TEST(co_await busy.closed_by_server());  // no response: cancelled
+    BOOST_TEST((corio::clock::now() - t0 == 1s));
+  });
+}
+
+CORIO_TEST_CASE(connections_beyond_the_maximum_wait_for_a_slot_instead_of_being_refused) {
+  serve::config cfg;
+  cfg.lim.max_connections = 1;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto first = co_await client::connect(ep);
+    co_await first.send(get("/plaintext"));
+    co_await first.response();
+    auto second = co_await client::connect(ep);  // completes in the kernel's backlog
+    co_await second.send(get("/plaintext"));
+    auto waited = co_await corio::move_on_after(10s, [&]() -> corio::awaitable<bool> {
+      co_await second.response();
+      co_return true;
+    });
+    BOOST_TEST(!waited.has_value());  // not served while the first holds the only slot
+    first.sock.close();
+    BOOST_TEST((co_await second.response()).result_int() == 200u);
+  });
+}
+
+BOOST_AUTO_TEST_SUITE_END()

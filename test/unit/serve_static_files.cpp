@@ -1,0 +1,140 @@
+#include <serve/static_files.hpp>
+
+#include <serve/http_date.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+
+namespace fs = std::filesystem;
+namespace http = boost::beast::http;
+
+namespace {
+
+/// A scratch site: index.html, style.css, docs/index.html, .secret, and outside it secret.txt
+/// with a symlink to it from inside.
+struct site {
+  fs::path base = fs::temp_directory_path() / ("corio-serve-static-" + std::to_string(std::random_device{}()));
+  fs::path root = base / "root";
+
+  site() {
+    fs::create_directories(root / "docs");
+    write(root / "index.html", "<h1>home</h1>");
+    write(root / "style.css", "body{}");
+    write(root / "docs" / "index.html", "docs");
+    write(root / ".secret", "hidden");
+    write(base / "secret.txt", "outside");
+    fs::create_symlink(base / "secret.txt", root / "link.txt");
+  }
+  ~site() {
+    std::error_code ec;
+    fs::remove_all(base, ec);
+  }
+  static void write(const fs::path& p, const std::string& s) { std::ofstream(p) << s; }
+};
+
+serve::request get(std::string_view target) {
+  serve::request req(http::verb::get, target, 11);
+  return req;
+}
+
+unsigned status(serve::response& r) { return serve::header_of(r).result_int(); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(serve_static_files)
+
+BOOST_AUTO_TEST_CASE(a_file_comes_with_its_mime_type_etag_and_last_modified) {
+  site s;
+  serve::file_server files(s.root, "/");
+  auto r = files.serve(get("/style.css"), "style.css");
+  BOOST_TEST(status(r) == 200u);
+  auto& h = serve::header_of(r);
+  BOOST_TEST(h[http::field::content_type] == "text/css; charset=utf-8");
+  BOOST_TEST(!h[http::field::etag].empty());
+  BOOST_TEST(serve::parse_http_date(std::string(h[http::field::last_modified])).has_value());
+  BOOST_TEST(serve::body_size(r) == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_matching_if_none_match_or_a_recent_if_modified_since_gets_304) {
+  site s;
+  serve::file_server files(s.root, "/");
+  auto first = files.serve(get("/style.css"), "style.css");
+  const std::string etag(serve::header_of(first)[http::field::etag]);
+  const std::string modified(serve::header_of(first)[http::field::last_modified]);
+  auto req = get("/style.css");
+  req.set(http::field::if_none_match, "\"other\", " + etag);
+  auto r = files.serve(req, "style.css");
+  BOOST_TEST(status(r) == 304u);
+  BOOST_TEST(std::holds_alternative<serve::empty_response>(r));
+  req = get("/style.css");
+  req.set(http::field::if_none_match, "\"other\"");
+  auto changed = files.serve(req, "style.css");
+  BOOST_TEST(status(changed) == 200u);
+  req = get("/style.css");
+  req.set(http::field::if_modified_since, modified);
+  auto unchanged = files.serve(req, "style.css");
+  BOOST_TEST(status(unchanged) == 304u);
+  req.set(http::field::if_modified_since, serve::http_date(0));
+  auto old = files.serve(req, "style.css");
+  BOOST_TEST(status(old) == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(traversal_hidden_files_and_symlinks_out_of_the_root_are_404) {
+  site s;
+  serve::file_server files(s.root / "docs", "/");
+  for (std::string_view bad : {"../index.html", "%2e%2e/index.html", "a/../../index.html", "..%2f..%2fsecret.txt",
+                               "..\\index.html", "%2E%2E%5Cindex.html"}) {
+    auto r = files.serve(get("/x"), bad);
+    BOOST_TEST(status(r) == 404u, bad);
+  }
+  serve::file_server top(s.root, "/");
+  auto hidden = top.serve(get("/.secret"), ".secret");
+  BOOST_TEST(status(hidden) == 404u);
+  auto link = top.serve(get("/link.txt"), "link.txt");
+  BOOST_TEST(status(link) == 404u);
+  auto missing = top.serve(get("/nope.txt"), "nope.txt");
+  BOOST_TEST(status(missing) == 404u);
+  auto nul = top.serve(get("/x"), "index.html%00.css");
+  BOOST_TEST(status(nul) == 400u);
+  auto bad_escape = top.serve(get("/x"), "%zz");
+  BOOST_TEST(status(bad_escape) == 400u);
+}
+
+BOOST_AUTO_TEST_CASE(a_directory_serves_its_index_and_without_the_slash_redirects_to_it) {
+  site s;
+  serve::file_server files(s.root, "/site/");
+  auto r = files.serve(get("/site/docs"), "docs");
+  BOOST_TEST(status(r) == 301u);
+  BOOST_TEST(serve::header_of(r)[http::field::location] == "/site/docs/");
+  auto index = files.serve(get("/site/docs/"), "docs/");
+  BOOST_TEST(status(index) == 200u);
+  BOOST_TEST(serve::body_size(index) == 4u);
+  auto top = files.serve(get("/site/"), "");
+  BOOST_TEST(status(top) == 200u);
+  BOOST_TEST(serve::header_of(top)[http::field::content_type] == "text/html; charset=utf-8");
+}
+
+BOOST_AUTO_TEST_CASE(a_root_that_is_not_a_directory_is_refused_at_construction) {
+  BOOST_CHECK_THROW(serve::file_server("/definitely/not/here", "/"), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(mime_types_follow_the_extension_case_insensitively) {
+  BOOST_TEST(serve::mime_type("a.HTML") == "text/html; charset=utf-8");
+  BOOST_TEST(serve::mime_type("app.js") == "text/javascript; charset=utf-8");
+  BOOST_TEST(serve::mime_type("x.svg") == "image/svg+xml");
+  BOOST_TEST(serve::mime_type("archive.tar.gz") == "application/gzip");
+  BOOST_TEST(serve::mime_type("README") == "application/octet-stream");
+}
+
+BOOST_AUTO_TEST_CASE(http_dates_round_trip_and_malformed_ones_are_refused) {
+  BOOST_TEST(serve::http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT");
+  BOOST_TEST(serve::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").value() == 784111777);
+  BOOST_TEST(!serve::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").has_value());
+  BOOST_TEST(!serve::parse_http_date("Sun, 06 Nox 1994 08:49:37 GMT").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
