@@ -13,7 +13,13 @@ packages=(
   python3 curl procps
   # corio-scrape: nginx for the crawl integration test; aiohttp and GNU time for perf/scrape_compare.sh
   nginx-light python3-aiohttp time
+  # corio-serve: the dashboard test (headless Chromium driven by playwright-core from npm) and
+  # the wrk comparison in perf/serve_compare.sh
+  chromium wrk
 )
+# Node.js and npm for that browser test: Debian's, unless a Node.js with npm is already there
+# (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).
+if ! command -v npm >/dev/null 2>&1; then packages+=(nodejs npm); fi
 
 missing=()
 for p in "${packages[@]}"; do
