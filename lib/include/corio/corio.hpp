@@ -20,6 +20,7 @@
 #include <corio/task_group.hpp>
 
 // Time
+#include <corio/deadline.hpp>
 #include <corio/timeout.hpp>
 
 // Synchronization
