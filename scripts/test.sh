@@ -23,8 +23,10 @@ configure_and_build() {  # dir, target, extra cmake args...
   echo "   ($(( $(date +%s) - start )) s so far)"
 }
 normal=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG")
-# Sanitizer builds keep assertions on; -g1 (line tables) is enough for the reports.
-sanitized=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1")
+# Sanitizer builds keep assertions on; -g1 (line tables) is enough for the reports. Warnings are
+# errors in the normal build; GCC's flow-based warnings are unreliable under sanitizer
+# instrumentation (GCC's manual says so), so there they are reported but do not stop the run.
+sanitized=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" -DCORIO_WARNINGS_AS_ERRORS=OFF)
 
 echo "== normal build"
 configure_and_build build/release all "${normal[@]}" -DCORIO_BUILD_APPS=ON
