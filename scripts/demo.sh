@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
 build=build/demo
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_PERF=OFF \
+# The same flags as the normal build of scripts/test.sh, so that ccache shares the objects.
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
+  -DCORIO_BUILD_TESTS=OFF -DCORIO_BUILD_PERF=OFF \
   -DCORIO_BUILD_APPS=ON >/dev/null
 cmake --build "$build" -j "$(nproc)"
 
