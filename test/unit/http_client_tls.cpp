@@ -1,12 +1,6 @@
 // test-labels: http
 #include <corio/http/client.hpp>
 
-// GCC 12 at -O2 flags Asio's awaitable frames with -Wmismatched-new-delete, a false positive
-// (awaitable_frame_base pairs its own operator new and delete).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 #include "support/http/http_testing.hpp"
 #include "support/http/test_server.hpp"
 

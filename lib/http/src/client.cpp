@@ -1,10 +1,5 @@
 #include <corio/http/client.hpp>
 
-// GCC 12 at -O2 flags Asio's awaitable frames with -Wmismatched-new-delete, a false positive
-// (awaitable_frame_base pairs its own operator new and delete).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 #include <corio/http/url.hpp>
 
 #include "connection.hpp"

@@ -1,11 +1,5 @@
 #include "test_server.hpp"
 
-// GCC 12 at -O2 flags Asio's awaitable frames with -Wmismatched-new-delete, a false positive
-// (awaitable_frame_base pairs its own operator new and delete).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
