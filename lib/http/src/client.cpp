@@ -181,14 +181,22 @@ struct hop {
 
 struct client::impl {
   explicit impl(client_options o)
-      : opts(std::move(o)),
-        tls_ctx(asio::ssl::context::tls_client),
-        conns(opts.connections_per_host, opts.idle_expiry, opts.rate_per_host, opts.rate_burst) {
-    error_code ec;
-    tls_ctx.set_default_verify_paths(ec);  // no system store: only ca_file is trusted
-    if (!opts.ca_file.empty()) tls_ctx.load_verify_file(opts.ca_file);
-    tls_ctx.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+      : opts(std::move(o)), conns(opts.connections_per_host, opts.idle_expiry, opts.rate_per_host, opts.rate_burst) {
+    if (!opts.ca_file.empty()) (void)tls();  // a bad ca_file is reported by the constructor
+  }
+
+  /// The TLS context, made on first use: OpenSSL 3's SSL_CTX_new costs about a millisecond, which
+  /// a client that only speaks plain HTTP should not pay.
+  asio::ssl::context& tls() {
+    if (!tls_ctx) {
+      auto& c = tls_ctx.emplace(asio::ssl::context::tls_client);
+      error_code ec;
+      c.set_default_verify_paths(ec);  // no system store: only ca_file is trusted
+      if (!opts.ca_file.empty()) c.load_verify_file(opts.ca_file);
+      c.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    }
+    return *tls_ctx;
   }
 
   awaitable<response> send(request r);
@@ -200,7 +208,7 @@ struct client::impl {
                                                    bool reused, bool& keep_alive);
 
   client_options opts;
-  asio::ssl::context tls_ctx;
+  std::optional<asio::ssl::context> tls_ctx;
   detail::pool conns;
   client_stats stats;
 };
@@ -356,7 +364,7 @@ awaitable<std::shared_ptr<connection>> client::impl::connect(origin o, std::stri
   } else {
     eps = co_await detail::resolve(o.host, o.port, url);
   }
-  auto c = std::make_shared<connection>(co_await asio::this_coro::executor, o, o.tls ? &tls_ctx : nullptr,
+  auto c = std::make_shared<connection>(co_await asio::this_coro::executor, o, o.tls ? &tls() : nullptr,
                                         opts.read_timeout);
   co_await c->open(eps, opts.verify_tls, url);
   ++stats.connections_opened;
