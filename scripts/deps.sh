@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   # toolchain
   g++ cmake ninja-build ccache pkg-config git
+  # the fuzz targets: clang 14 with libFuzzer and its sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
   libspdlog-dev libssl-dev zlib1g-dev libgumbo-dev
@@ -16,6 +18,8 @@ packages=(
   # corio-serve: the dashboard test (headless Chromium driven by playwright-core from npm) and
   # the wrk comparison in perf/serve_compare.sh
   chromium wrk
+  # perf/run: asyncio on uvloop, and the chart
+  python3-uvloop gnuplot-nox
 )
 # Node.js and npm for that browser test: Debian's, unless a Node.js with npm is already there
 # (NodeSource's nodejs bundles npm and conflicts with Debian's npm package).

@@ -3,6 +3,7 @@
 #   1. normal build (-O2)                    — every test: library, examples, apps, install
 #   2. AddressSanitizer + UBSan (+ LSan)     — every test (-O1: faster to build, still fast to run)
 #   3. ThreadSanitizer                       — the tests labelled "threads" (only those are built)
+#   4. libFuzzer (clang 14, ASan+UBSan)      — each fuzz target for CORIO_FUZZ_SECONDS (30) from its seeds
 # Builds go to build/<kind>; ccache makes reruns fast. CI has 2 cores and a clean cache: keep the
 # whole run well under 30 minutes.
 set -euo pipefail
@@ -42,5 +43,11 @@ echo "== ThreadSanitizer (multi-threaded suites)"
 configure_and_build build/tsan corio_tests "${sanitized[@]}" -DCORIO_SANITIZE=thread -DCORIO_BUILD_APPS=OFF
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/sanitizers/tsan.supp"
 (cd build/tsan && ctest --output-on-failure -j "$jobs" -L threads)
+
+echo "== libFuzzer targets, ${CORIO_FUZZ_SECONDS:-30} s each (clang 14, ASan + UBSan)"
+CC=clang-14 CXX=clang++-14 configure_and_build build/fuzz corio_fuzzers "${sanitized[@]}" \
+  -DCORIO_SANITIZE="address;undefined" -DCORIO_FUZZ=ON -DCORIO_BUILD_TESTS=OFF \
+  -DCORIO_FUZZ_SECONDS="${CORIO_FUZZ_SECONDS:-30}"
+(cd build/fuzz && ctest --output-on-failure -L fuzz)
 
 echo "== all test runs passed in $(( $(date +%s) - start )) s"
