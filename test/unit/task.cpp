@@ -1,6 +1,7 @@
 // test-labels: threads
 #include <corio/task.hpp>
 
+#include <corio/run.hpp>
 #include <corio/sleep.hpp>
 #include <corio/testing.hpp>
 
@@ -140,6 +141,57 @@ CORIO_TEST_CASE(move_only_results_are_moved_to_the_awaiter) {
   auto p = co_await t.wait();
   BOOST_TEST(*p == 3);
   BOOST_CHECK_THROW(co_await t.wait(), std::logic_error);
+}
+
+// corio-serve's shard 0 awaits the other shards' tasks, and SIGTERM cancels that wait: the waiter's
+// cancellation slot lives on another thread than the task (found by ThreadSanitizer on
+// corio-serve --threads 2). Waits are withdrawn by cancellation, completed normally, or both race;
+// every outcome is either the value or operation_aborted, and TSan sees no race.
+BOOST_AUTO_TEST_CASE(awaiters_on_another_shard_can_be_cancelled_and_completed_without_races) {
+  struct outcome {
+    int values = 0;
+    int cancelled = 0;
+    bool parked_survived = false;
+  };
+  auto main = []() -> corio::awaitable<outcome> {
+    outcome o;
+    const auto here = co_await asio::this_coro::executor;
+    const auto there = corio::shards().at(1);
+    // A task that would run for an hour on shard 1: cancelling its awaiter leaves it running.
+    auto parked = corio::spawn(there, answer_after(1h, 1));
+    auto w = corio::spawn(here, await_task(parked));
+    co_await corio::yield();
+    w.cancel();
+    try {
+      co_await w.wait();
+    } catch (const boost::system::system_error& e) {
+      if (e.code() == asio::error::operation_aborted) ++o.cancelled;
+    }
+    // Tasks that finish at once on shard 1, their awaiters cancelled after 0..3 yields: the
+    // cancellation and the completion race across the threads.
+    for (int i = 0; i < 400; ++i) {
+      auto t = corio::spawn(there, []() -> corio::awaitable<int> { co_return 7; }());
+      auto waiter = corio::spawn(here, await_task(t));
+      for (int k = 0; k < i % 4; ++k) co_await corio::yield();
+      waiter.cancel();
+      try {
+        if (co_await waiter.wait() == 7) ++o.values;
+      } catch (const boost::system::system_error& e) {
+        if (e.code() == asio::error::operation_aborted) ++o.cancelled;
+      }
+    }
+    parked.cancel();
+    try {
+      co_await parked.wait();
+    } catch (const boost::system::system_error& e) {
+      o.parked_survived = e.code() == asio::error::operation_aborted;  // it was still running
+    }
+    co_return o;
+  };
+  const auto o = corio::run(main(), {.threads = 2});
+  BOOST_TEST(o.values + o.cancelled == 401);
+  BOOST_TEST(o.cancelled >= 1);  // the parked task's awaiter
+  BOOST_TEST(o.parked_survived);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -79,9 +79,21 @@ public:
   auto async_wait(CompletionToken&& token) const {
     return asio::async_initiate<CompletionToken, typename detail::task_state<T>::signature>(
         [](auto handler, std::shared_ptr<detail::task_state<T>> st) {
-          asio::dispatch(st->ex_, [st, h = typename detail::task_state<T>::handler_type(
-                                           std::move(handler))]() mutable {
-            st->add_waiter(std::move(h));
+          using state = detail::task_state<T>;
+          const bool elsewhere = asio::get_associated_executor(handler, st->ex_) != st->ex_;
+          // (any_completion_handler connects a cancellation state of its own to the handler's
+          // slot: from here on, its slot is the one to use.)
+          typename state::handler_type h(std::move(handler));
+          // An awaiter on another executor (thread) connects its cancellation slot here, on its
+          // own thread: Asio's slots are not thread-safe (see task_state::remote_wait).
+          std::uint64_t remote_id = 0;
+          auto slot = h.get_cancellation_slot();
+          if (elsewhere && slot.is_connected()) {
+            remote_id = st->next_remote_id();
+            slot.template emplace<typename state::remote_wait>(typename state::remote_wait{st, remote_id});
+          }
+          asio::dispatch(st->ex_, [st, remote_id, h = std::move(h)]() mutable {
+            st->add_waiter(std::move(h), remote_id);
           });
         },
         token, st_);

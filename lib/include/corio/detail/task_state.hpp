@@ -166,20 +166,52 @@ public:
   }
 
   /// Registers `h` to be completed (on its own executor) when the task ends. Runs on ex_.
-  void add_waiter(handler_type h) {
+  /// `remote_id` is non-zero for an awaiter on another executor, whose cancellation slot was
+  /// already connected on its own executor (see remote_wait below); 0: the awaiter is on ex_.
+  void add_waiter(handler_type h, std::uint64_t remote_id = 0) {
     if (done()) {
-      complete(std::move(h));
+      complete(std::move(h), remote_id != 0);
       return;
     }
     auto* w = new waiter{std::move(h)};
+    w->remote_id = remote_id;
     w->next = waiters_;
     if (waiters_) waiters_->prev = w;
     waiters_ = w;
+    if (remote_id != 0) return;
     auto slot = w->handler.get_cancellation_slot();
     if (slot.is_connected()) {
       slot.template emplace<cancel_waiter>(cancel_waiter{this->shared_from_this(), w});
     }
   }
+
+  /// A fresh id for a remote awaiter (any thread).
+  std::uint64_t next_remote_id() noexcept { return remote_ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
+
+  /// The slot handler of an awaiter on another executor. Asio's cancellation slots are not
+  /// thread-safe: a slot is connected, emitted and cleared only on its awaiter's executor. This
+  /// handler is installed there when the wait starts; on emission it hops to the task's executor
+  /// and withdraws the waiter by id (it may have been completed meanwhile: then nothing happens).
+  struct remote_wait {
+    std::shared_ptr<task_state> self;
+    std::uint64_t id;
+    void operator()(asio::cancellation_type) {
+      asio::dispatch(self->ex_, [self = self, id = id] {
+        for (waiter* w = self->waiters_; w; w = w->next) {
+          if (w->remote_id != id) continue;
+          self->unlink(w);
+          auto h = std::move(w->handler);
+          delete w;
+          if constexpr (std::is_void_v<T>) {
+            self->post_to(std::move(h), true, cancellation_error());
+          } else {
+            self->post_to(std::move(h), true, cancellation_error(), T{});
+          }
+          return;
+        }
+      });
+    }
+  };
 
   void wake_waiters() noexcept override {
     // Oldest awaiter first: the list is pushed at the front, so walk from the back.
@@ -188,8 +220,9 @@ public:
     while (last) {
       waiter* prev = last->prev;
       unlink(last);
-      last->handler.get_cancellation_slot().clear();
-      complete(std::move(last->handler));
+      const bool remote = last->remote_id != 0;
+      if (!remote) last->handler.get_cancellation_slot().clear();
+      complete(std::move(last->handler), remote);
       delete last;
       last = prev;
     }
@@ -200,6 +233,7 @@ private:
     handler_type handler;
     waiter* prev = nullptr;
     waiter* next = nullptr;
+    std::uint64_t remote_id = 0;
   };
 
   // An awaiter that is cancelled stops waiting; the task itself keeps running (cancel it with
@@ -215,9 +249,9 @@ private:
         auto h = std::move(w->handler);
         delete w;
         if constexpr (std::is_void_v<T>) {
-          self->post_to(std::move(h), cancellation_error());
+          self->post_to(std::move(h), false, cancellation_error());
         } else {
-          self->post_to(std::move(h), cancellation_error(), T{});
+          self->post_to(std::move(h), false, cancellation_error(), T{});
         }
       });
     }
@@ -231,26 +265,36 @@ private:
     return w;
   }
 
+  /// Completes `h` on its own executor; a remote awaiter's slot is cleared there first.
   template <typename... Args>
-  void post_to(handler_type h, Args&&... args) {
-    post_completion(ex_, std::move(h), std::forward<Args>(args)...);
+  void post_to(handler_type h, bool remote, Args&&... args) {
+    if (!remote) {
+      post_completion(ex_, std::move(h), std::forward<Args>(args)...);
+      return;
+    }
+    auto hex = asio::get_associated_executor(h, ex_);
+    post_completion(ex_, asio::bind_executor(std::move(hex), [h = std::move(h)](auto&&... a) mutable {
+                      h.get_cancellation_slot().clear();
+                      std::move(h)(std::forward<decltype(a)>(a)...);
+                    }),
+                    std::forward<Args>(args)...);
   }
 
-  void complete(handler_type h) noexcept {
+  void complete(handler_type h, bool remote) noexcept {
     try {
       if (error_) {
         error_retrieved_ = true;
-        if constexpr (std::is_void_v<T>) post_to(std::move(h), error_);
-        else post_to(std::move(h), error_, T{});
+        if constexpr (std::is_void_v<T>) post_to(std::move(h), remote, error_);
+        else post_to(std::move(h), remote, error_, T{});
       } else if constexpr (std::is_void_v<T>) {
-        post_to(std::move(h), std::exception_ptr());
+        post_to(std::move(h), remote, std::exception_ptr());
       } else {
-        post_to(std::move(h), std::exception_ptr(), take_value());
+        post_to(std::move(h), remote, std::exception_ptr(), take_value());
       }
     } catch (...) {
       // A value that could not be copied or moved (or a second awaiter of a move-only value).
-      if constexpr (std::is_void_v<T>) post_to(std::move(h), std::current_exception());
-      else post_to(std::move(h), std::current_exception(), T{});
+      if constexpr (std::is_void_v<T>) post_to(std::move(h), remote, std::current_exception());
+      else post_to(std::move(h), remote, std::current_exception(), T{});
     }
   }
 
@@ -269,6 +313,7 @@ private:
 
   std::optional<value_or_monostate<T>> value_;
   waiter* waiters_ = nullptr;
+  std::atomic<std::uint64_t> remote_ids_{0};
 };
 
 }  // namespace corio::detail
