@@ -228,8 +228,13 @@ void connection::on_server_shutdown() {
     hook();
     return;
   }
-  // Waiting for a request that has not started: nothing in flight, close now.
-  if (phase_ == phase::idle && buffer_.size() == 0) close_socket();
+  // Waiting for a request that has not started: stop waiting. Not by closing the socket — a read
+  // may already have completed with the next request, its completion still queued; that request
+  // is then served (with Connection: close). Cancelling ends only a read still pending.
+  if (phase_ == phase::idle && buffer_.size() == 0) {
+    boost::system::error_code ec;
+    socket_.cancel(ec);
+  }
 }
 
 void connection::expired() {
@@ -285,8 +290,12 @@ corio::awaitable<void> connection::serve_requests() {
     bytes_written_ = 0;
     status_ = 0;
     keep_alive_ = false;
+    request_logged_ = false;
     if (!co_await read_head(p)) {
-      if (p.failed()) co_await reject(p, p.failure_status(), p.failure_reason());
+      if (p.failed()) {
+        ++requests_;
+        co_await reject(p, p.failure_status(), p.failure_reason());
+      }
       co_return;
     }
     ++requests_;
@@ -416,6 +425,9 @@ corio::awaitable<void> connection::linger() {
 }
 
 void connection::log_request(const request& req, corio::clock::time_point started) {
+  // Once per request: a stream handler's rejection is logged by reject(), before its linger.
+  if (request_logged_) return;
+  request_logged_ = true;
   app& a = shard_.owner();
   const auto took = corio::clock::now() - started;
   a.counters().request_done(shard_.index(), status_, took);

@@ -152,6 +152,7 @@ private:
   boost::asio::ip::tcp::endpoint remote_;
   std::uint64_t id_;
   std::uint64_t requests_ = 0;
+  bool request_logged_ = false;  // the current request's access-log line and counters are done
   std::list<connection*>::iterator registration_;
   corio::task_group* handler_group_ = nullptr;
   bool handler_timed_out_ = false;
