@@ -2,7 +2,8 @@
 # The README's test command: installs what is missing, then builds and runs every test
 #   1. normal build (-O2)                    — every test: library, examples, apps, install
 #   2. AddressSanitizer + UBSan (+ LSan)     — every test (-O1: faster to build, still fast to run)
-#   3. ThreadSanitizer                       — the tests labelled "threads" (only those are built)
+#   3. ThreadSanitizer                       — the tests labelled "threads" (only those are built),
+#                                              and corio-serve with two threads under real clients
 #   4. libFuzzer (clang 14, ASan+UBSan)      — each fuzz target for CORIO_FUZZ_SECONDS (30) from its seeds
 # Builds go to build/<kind>; ccache makes reruns fast. CI has 2 cores and a clean cache: keep the
 # whole run well under 30 minutes.
@@ -17,10 +18,11 @@ export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_fil
 export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
 start=$(date +%s)
 
-configure_and_build() {  # dir, target, extra cmake args...
-  local dir=$1 target=$2; shift 2
+configure_and_build() {  # dir, "targets", extra cmake args...
+  local dir=$1 targets=$2; shift 2
   cmake -S . -B "$dir" -G Ninja -DCORIO_BUILD_PERF=OFF "$@" >/dev/null
-  cmake --build "$dir" -j "$jobs" --target "$target"
+  # shellcheck disable=SC2086 # a space-separated list of targets
+  cmake --build "$dir" -j "$jobs" --target $targets
   echo "   ($(( $(date +%s) - start )) s so far)"
 }
 normal=(-DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG")
@@ -40,7 +42,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd build/asan && ctest --output-on-failure -j "$jobs" -LE browser)  # the browser test runs once, above
 
 echo "== ThreadSanitizer (multi-threaded suites)"
-configure_and_build build/tsan corio_tests "${sanitized[@]}" -DCORIO_SANITIZE=thread -DCORIO_BUILD_APPS=OFF
+configure_and_build build/tsan "corio_tests corio-serve" "${sanitized[@]}" -DCORIO_SANITIZE=thread -DCORIO_BUILD_APPS=ON
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/sanitizers/tsan.supp"
 (cd build/tsan && ctest --output-on-failure -j "$jobs" -L threads)
 

@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import struct
@@ -16,14 +17,21 @@ import time
 import urllib.request
 
 SERVER = None  # path of the corio-serve binary, from --server
+EXTRA_ARGS = []  # from --server-args "...": given to every server (e.g. "--threads 2" under TSan)
+SANITIZER_MARKERS = (b"WARNING: ThreadSanitizer", b"ERROR: AddressSanitizer", b"ERROR: LeakSanitizer",
+                     b"runtime error:")
 
 
 def parse_args():
-    global SERVER
+    global SERVER, EXTRA_ARGS
     args = sys.argv[1:]
     if "--server" in args:
         i = args.index("--server")
         SERVER = args[i + 1]
+        del args[i:i + 2]
+    if "--server-args" in args:
+        i = args.index("--server-args")
+        EXTRA_ARGS = shlex.split(args[i + 1])
         del args[i:i + 2]
     sys.argv = [sys.argv[0]] + args
     if not SERVER or not os.access(SERVER, os.X_OK):
@@ -34,8 +42,9 @@ class Server:
     """A running corio-serve; use as a context manager."""
 
     def __init__(self, *args, access_log="off"):
+        # A test's own arguments come last: they override EXTRA_ARGS.
         self.args = [SERVER, "--host", "127.0.0.1", "--port", "0", "--access-log", access_log,
-                     "--log-level", "warn", *args]
+                     "--log-level", "warn", *EXTRA_ARGS, *args]
         self.proc = None
         self.port = None
         self.stderr = b""
@@ -59,8 +68,12 @@ class Server:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(timeout=30)
+        rest = self.proc.stderr.read()
         self.proc.stdout.close()
         self.proc.stderr.close()
+        # A sanitizer report fails the test, even when the test itself went well.
+        if any(m in rest for m in SANITIZER_MARKERS):
+            raise AssertionError("corio-serve reported a sanitizer finding:\n" + rest.decode(errors="replace"))
 
     @property
     def url(self):
