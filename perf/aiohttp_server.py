@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """The Python asyncio point of comparison for corio-serve: aiohttp with /plaintext and /json.
 
-    aiohttp_server.py [--port N] [--workers N]    prints "listening on 127.0.0.1:PORT"
+    aiohttp_server.py [--port N] [--workers N] [--loop asyncio|uvloop]
+                                                  prints "listening on 127.0.0.1:PORT"
 
 --workers N runs N processes sharing the port with SO_REUSEPORT (asyncio is one thread per
-process). Uses uvloop when it is installed. perf/serve_compare.sh runs wrk against it.
+process). --loop uvloop (Debian's python3-uvloop) replaces asyncio's event loop.
+perf/serve_compare.sh runs wrk against it.
 """
 import argparse
 import asyncio
@@ -24,12 +26,10 @@ async def json_(_):
     return web.json_response({"message": "Hello, World!"}, headers={"Server": "aiohttp"})
 
 
-def serve(sock):
-    try:
+def serve(sock, loop):
+    if loop == "uvloop":
         import uvloop
         uvloop.install()
-    except ImportError:
-        pass
     app = web.Application()
     app.router.add_get("/plaintext", plaintext)
     app.router.add_get("/json", json_)
@@ -40,6 +40,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--port", type=int, default=8082)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
     a = p.parse_args()
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -48,9 +49,9 @@ def main():
     sock.listen(1024)
     print("listening on 127.0.0.1:%d" % sock.getsockname()[1], flush=True)
     if a.workers == 1:
-        serve(sock)
+        serve(sock, a.loop)
         return
-    procs = [multiprocessing.Process(target=serve, args=(sock,)) for _ in range(a.workers)]
+    procs = [multiprocessing.Process(target=serve, args=(sock, a.loop)) for _ in range(a.workers)]
     for pr in procs:
         pr.start()
     signal.signal(signal.SIGTERM, lambda *_: [os.kill(pr.pid, signal.SIGTERM) for pr in procs])

@@ -3,7 +3,7 @@
 with at most C requests in flight, read each body, write one JSON line per URL with the same
 fields as corio-scrape, and print a one-line summary to stderr.
 
-    /usr/bin/python3 perf/scrape_aiohttp.py URLS_FILE OUT_JSONL [CONCURRENCY]
+    /usr/bin/python3 perf/scrape_aiohttp.py URLS_FILE OUT_JSONL [CONCURRENCY [uvloop]]
 
 (Debian's python3-aiohttp; used by perf/scrape_compare.sh.)
 """
@@ -60,4 +60,7 @@ async def main(urls_file, out_file, concurrency):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 4 and sys.argv[4] == "uvloop":
+        import uvloop  # Debian's python3-uvloop
+        uvloop.install()
     asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 100))

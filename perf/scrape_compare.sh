@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# corio-scrape next to an aiohttp script doing the same work (perf/scrape_aiohttp.py): N URLs
-# served by a local nginx (1 worker, a 1 KiB page, keep-alive) at concurrency C, each measured
-# with /usr/bin/time -v; prints wall time, requests/s, CPU seconds and peak RSS, and the ratios.
+# corio-scrape next to its floor and its peers doing the same work: N URLs served by a local nginx
+# (1 worker, a 1 KiB page, keep-alive) at concurrency C, each run measured with /usr/bin/time -v:
+#   corio-scrape         (its per-request timeouts, per-host limit and JSONL output on)
+#   beast-client-floor   a minimal hand-written Beast client pool (perf/beast_client_floor.cpp)
+#   aiohttp, aiohttp+uvloop   perf/scrape_aiohttp.py (aiohttp + Semaphore-like worker pool)
+#   curl --parallel      curl's own parallel transfers (-Z --parallel-max C), one line per URL
+# Prints wall time, requests/s, CPU seconds and peak RSS, and the ratios to corio-scrape.
 #
 #   perf/scrape_compare.sh [N] [C] [REPEATS]          (20000, 100, 3; median of the repeats)
 #
-# Builds corio-scrape in build/perf-scrape (Release) unless CORIO_SCRAPE points at a binary.
+# Builds corio-scrape and beast-client-floor in build/perf-scrape (Release), or uses the build
+# in $CORIO_PERF_BUILD (perf/run passes its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-20000}
@@ -14,12 +19,15 @@ repeats=${3:-3}
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx" ] || { echo "scrape_compare: nginx not found (Debian: nginx-light)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "scrape_compare: /usr/bin/time not found (Debian: time)" >&2; exit 1; }
-if [ -z "${CORIO_SCRAPE:-}" ]; then
-  cmake -S . -B build/perf-scrape -G Ninja -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF \
-    -DCORIO_BUILD_PERF=OFF >/dev/null
-  cmake --build build/perf-scrape -j1 --target corio-scrape >/dev/null
-  CORIO_SCRAPE=build/perf-scrape/apps/scrape/corio-scrape
+build=${CORIO_PERF_BUILD:-build/perf-scrape}
+if [ -z "${CORIO_PERF_BUILD:-}" ]; then
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCORIO_BUILD_TESTS=OFF \
+    -DCORIO_BUILD_PERF=ON >/dev/null
+  cmake --build "$build" -j "$(nproc)" --target corio-scrape beast-client-floor >/dev/null
 fi
+CORIO_SCRAPE=$build/apps/scrape/corio-scrape
+FLOOR=$build/perf/beast-client-floor
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -57,6 +65,7 @@ for _ in $(seq 100); do
 done
 python3 -c "
 for i in range($n): print(f'http://127.0.0.1:$port/page.html?i={i}')" > "$tmp/urls.txt"
+sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$tmp/urls.txt" > "$tmp/curl.cfg"
 
 measure() {  # name, command...: one run; prints "name wall user sys rss_kib"
   local name=$1; shift
@@ -80,7 +89,11 @@ results="$tmp/results.txt"
 for r in $(seq "$repeats"); do
   measure corio-scrape "$CORIO_SCRAPE" --concurrency "$c" --per-host "$c" --retries 0 --input "$tmp/urls.txt" \
     --out "$tmp/out.jsonl" >> "$results"
+  measure beast-floor "$FLOOR" "$tmp/urls.txt" "$tmp/out.jsonl" "$c" >> "$results"
   measure aiohttp /usr/bin/python3 perf/scrape_aiohttp.py "$tmp/urls.txt" "$tmp/out.jsonl" "$c" >> "$results"
+  measure aiohttp-uvloop /usr/bin/python3 perf/scrape_aiohttp.py "$tmp/urls.txt" "$tmp/out.jsonl" "$c" uvloop >> "$results"
+  measure curl-parallel sh -c 'curl -sS -Z --parallel-max "$1" -K "$2" -w "{\"url\": \"%{url}\", \"status\": %{http_code}}\n" > "$3"' \
+    sh "$c" "$tmp/curl.cfg" "$tmp/out.jsonl" >> "$results"
 done
 
 python3 - "$results" "$n" "$c" "$repeats" <<'PY'
@@ -90,7 +103,8 @@ n, c, repeats = int(sys.argv[2]), sys.argv[3], sys.argv[4]
 print(f"{n} URLs from a local nginx, concurrency {c}, median of {repeats} runs")
 print(f"{'':14} {'wall s':>8} {'req/s':>9} {'CPU s':>7} {'user s':>7} {'sys s':>7} {'peak RSS MiB':>13}")
 med = {}
-for name in ("corio-scrape", "aiohttp"):
+names = ("corio-scrape", "beast-floor", "aiohttp", "aiohttp-uvloop", "curl-parallel")
+for name in names:
     mine = [r for r in rows if r[0] == name]
     wall = statistics.median(float(r[1]) for r in mine)
     user = statistics.median(float(r[2]) for r in mine)
@@ -99,6 +113,8 @@ for name in ("corio-scrape", "aiohttp"):
     rss = statistics.median(int(r[4]) for r in mine) / 1024
     med[name] = (wall, n / wall, cpu, rss)
     print(f"{name:14} {wall:8.2f} {n / wall:9.0f} {cpu:7.2f} {user:7.2f} {sys_:7.2f} {rss:13.1f}")
-a, b = med["corio-scrape"], med["aiohttp"]
-print(f"corio-scrape / aiohttp: {a[1] / b[1]:.2f}x requests/s, {a[2] / b[2]:.2f}x CPU time, {a[3] / b[3]:.2f}x peak RSS")
+a = med["corio-scrape"]
+for name in names[1:]:
+    b = med[name]
+    print(f"corio-scrape / {name}: {a[1] / b[1]:.2f}x requests/s, {a[2] / b[2]:.2f}x CPU time, {a[3] / b[3]:.2f}x peak RSS")
 PY
