@@ -76,7 +76,7 @@ def main():
             for i, (label, r) in enumerate(chart):
                 f.write(f'{i} {r:.4f} "{label}"\n')
         script = f"""
-set terminal pngcairo size 1100,{120 + 28 * len(chart)} font ",10"
+set terminal pngcairo noenhanced size 1100,{120 + 28 * len(chart)} font ",10"
 set output "{stem}.png"
 set title "Corio / hand-written Asio (lower is better; 1.0 = the floor)"
 set style fill solid 0.6
