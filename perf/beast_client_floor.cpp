@@ -18,11 +18,13 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -83,8 +85,19 @@ int main(int argc, char** argv) {
     std::cerr << "usage: beast-client-floor URLS_FILE OUT_JSONL CONCURRENCY\n";
     return 2;
   }
+  int concurrency = 0;
+  const std::string_view c_arg(argv[3]);
+  if (std::from_chars(c_arg.data(), c_arg.data() + c_arg.size(), concurrency).ptr != c_arg.data() + c_arg.size() ||
+      concurrency < 1 || concurrency > 100000) {
+    std::cerr << "beast-client-floor: CONCURRENCY must be a whole number from 1 to 100000, got '" << c_arg << "'\n";
+    return 2;
+  }
   shared_state s;
   std::ifstream in(argv[1]);
+  if (!in) {
+    std::cerr << "beast-client-floor: cannot read " << argv[1] << "\n";
+    return 1;
+  }
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) s.urls.push_back(line);
   }
@@ -102,12 +115,17 @@ int main(int argc, char** argv) {
     std::cerr << "beast-client-floor: cannot write " << argv[2] << "\n";
     return 1;
   }
-  const int concurrency = std::stoi(argv[3]);
   asio::io_context ctx(1);
   tcp::resolver resolver(ctx);
   const std::string host(origin->host());
   const std::string port = origin->has_port() ? std::string(origin->port()) : "80";
-  const tcp::endpoint ep = *resolver.resolve(host, port).begin();
+  boost::system::error_code ec;
+  const auto resolved = resolver.resolve(host, port, ec);
+  if (ec || resolved.empty()) {
+    std::cerr << "beast-client-floor: cannot resolve " << host << ":" << port << ": " << ec.message() << "\n";
+    return 1;
+  }
+  const tcp::endpoint ep = *resolved.begin();
   for (int i = 0; i < concurrency; ++i) asio::co_spawn(ctx, worker(s, ep, host + ":" + port), asio::detached);
   ctx.run();
   std::fclose(s.out);

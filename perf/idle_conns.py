@@ -106,7 +106,15 @@ def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     build = sys.argv[1]
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+    try:
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 10000
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 100000:
+        sys.exit("idle_conns: N must be a whole number from 1 to 100000")
+    for binary in ("apps/serve/corio-serve", "perf/beast-floor-server"):
+        if not os.access(f"{build}/{binary}", os.X_OK):
+            sys.exit(f"idle_conns: {build}/{binary} is missing (see perf/serve_compare.sh)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = n + 1024  # this process's sockets; the server inherits the limit for its own
     if soft < want:

@@ -20,8 +20,9 @@
 // operation_aborted); the task keeps running.
 // Exceptions: awaiting rethrows the task's exception (the same exception object for every awaiter).
 // Thread safety: the handle is a value type (copies share one task). `cancel()` and awaiting are
-// safe from any thread; they are carried out on the task's executor. `done()`, `cancelled()` and
-// `get()` read state owned by that executor: call them there.
+// safe from any thread; they are carried out on the task's executor (cancelling an awaiter on
+// another executor withdraws it there, and it resumes on its own executor). `done()`,
+// `cancelled()` and `get()` read state owned by that executor: call them there.
 #pragma once
 
 #include <corio/config.hpp>
@@ -80,17 +81,18 @@ public:
     return asio::async_initiate<CompletionToken, typename detail::task_state<T>::signature>(
         [](auto handler, std::shared_ptr<detail::task_state<T>> st) {
           using state = detail::task_state<T>;
-          const bool elsewhere = asio::get_associated_executor(handler, st->ex_) != st->ex_;
+          // A cancellable awaiter on another executor (thread) connects its cancellation slot here,
+          // on its own thread: Asio's slots are not thread-safe (see task_state::remote_wait).
+          const bool remote = asio::get_associated_cancellation_slot(handler).is_connected() &&
+                              asio::get_associated_executor(handler, st->ex_) != st->ex_;
           // (any_completion_handler connects a cancellation state of its own to the handler's
           // slot: from here on, its slot is the one to use.)
           typename state::handler_type h(std::move(handler));
-          // An awaiter on another executor (thread) connects its cancellation slot here, on its
-          // own thread: Asio's slots are not thread-safe (see task_state::remote_wait).
           std::uint64_t remote_id = 0;
-          auto slot = h.get_cancellation_slot();
-          if (elsewhere && slot.is_connected()) {
+          if (remote) {
             remote_id = st->next_remote_id();
-            slot.template emplace<typename state::remote_wait>(typename state::remote_wait{st, remote_id});
+            h.get_cancellation_slot().template emplace<typename state::remote_wait>(
+                typename state::remote_wait{st, remote_id});
           }
           asio::dispatch(st->ex_, [st, remote_id, h = std::move(h)]() mutable {
             st->add_waiter(std::move(h), remote_id);

@@ -17,7 +17,8 @@
 // Shutdown (cancelling run()'s caller — SIGINT/SIGTERM under corio::run — or shutdown()): every
 // shard stops accepting and closes its listener, ends idle connections (a request already read is
 // still answered), lets requests in flight finish (they answer with Connection: close) for up to
-// limits.drain_timeout, then cancels the rest. run() returns once every shard has ended; a caller's cancellation is rethrown after that.
+// limits.drain_timeout, then cancels the rest. run() returns once every shard has ended; a
+// caller's cancellation is rethrown after that.
 //
 // Cancellation: as above.  Exceptions: listen() throws std::runtime_error with one clear sentence
 // (e.g. the address is in use); run() rethrows a shard's unexpected failure after draining others.

@@ -198,16 +198,10 @@ public:
     void operator()(asio::cancellation_type) {
       asio::dispatch(self->ex_, [self = self, id = id] {
         for (waiter* w = self->waiters_; w; w = w->next) {
-          if (w->remote_id != id) continue;
-          self->unlink(w);
-          auto h = std::move(w->handler);
-          delete w;
-          if constexpr (std::is_void_v<T>) {
-            self->post_to(std::move(h), true, cancellation_error());
-          } else {
-            self->post_to(std::move(h), true, cancellation_error(), T{});
+          if (w->remote_id == id) {
+            self->withdraw(w);
+            return;
           }
-          return;
         }
       });
     }
@@ -244,18 +238,24 @@ private:
     void operator()(asio::cancellation_type) {
       asio::dispatch(self->ex_, [self = self, w = w] {
         if (self->done()) return;  // already completed normally
-        self->unlink(w);
         w->handler.get_cancellation_slot().clear();
-        auto h = std::move(w->handler);
-        delete w;
-        if constexpr (std::is_void_v<T>) {
-          self->post_to(std::move(h), false, cancellation_error());
-        } else {
-          self->post_to(std::move(h), false, cancellation_error(), T{});
-        }
+        self->withdraw(w);
       });
     }
   };
+
+  /// Removes a waiting awaiter and completes it with operation_aborted. Runs on ex_.
+  void withdraw(waiter* w) {
+    unlink(w);
+    const bool remote = w->remote_id != 0;
+    auto h = std::move(w->handler);
+    delete w;
+    if constexpr (std::is_void_v<T>) {
+      post_to(std::move(h), remote, cancellation_error());
+    } else {
+      post_to(std::move(h), remote, cancellation_error(), T{});
+    }
+  }
 
   waiter* unlink(waiter* w) noexcept {
     if (w->prev) w->prev->next = w->next;
