@@ -1,7 +1,7 @@
 // Corio next to hand-written Asio, workload by workload, in one process (the machine is shared and
 // noisy: implementations alternate, each runs `repeats` times, the median is printed).
 //
-//   bench-micro [repeats]            all time-based workloads
+//   bench-micro [repeats [filter]]   all time-based workloads (or those whose "workload impl" contains filter)
 //   bench-micro memory <impl> <N>    RSS per idle task (run each in a fresh process; perf/run does)
 //
 // Output: one line per measurement, "workload<TAB>implementation<TAB>median<TAB>unit".
@@ -345,6 +345,11 @@ int main(int argc, char** argv) {
        [] { return run_ns(raw_thread_trips); }},
       {"to_thread round trip", "corio to_thread", "ns/trip", thread_trips, [] { return run_ns(corio_thread_trips); }},
   };
+  // An optional second argument keeps only the workloads whose name contains it (for profiling).
+  if (argc >= 3) {
+    const std::string only = argv[2];
+    std::erase_if(benches, [&](const bench& b) { return (b.workload + " " + b.impl).find(only) == std::string::npos; });
+  }
   std::vector<std::vector<double>> results(benches.size());
   std::vector<std::vector<double>> cpu(benches.size());
   for (int r = 0; r < repeats; ++r) {

@@ -3,6 +3,8 @@
 #include <corio/sleep.hpp>
 #include <corio/testing.hpp>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -146,6 +148,104 @@ CORIO_TEST_CASE(a_thirty_second_timeout_on_a_sixty_second_sleep_fires_at_exactly
   BOOST_CHECK_THROW(co_await corio::wait_for(corio::sleep(60s), 30s), corio::timeout_error);
   BOOST_TEST((corio::clock::now() - t0 == 30s));
   BOOST_TEST((std::chrono::steady_clock::now() - real0 < 100ms));
+}
+
+// The deadlines of concurrent scopes share one timer per context (detail::deadline_queue): each
+// must still fire at its own instant, in order, whatever order they were armed and moved in.
+CORIO_TEST_CASE(many_concurrent_scopes_each_expire_at_their_own_deadline) {
+  auto ex = co_await asio::this_coro::executor;
+  const auto t0 = corio::clock::now();
+  constexpr int n = 200;
+  std::vector<corio::duration> fired_at(n, corio::duration::zero());
+  std::vector<corio::task<void>> tasks;
+  for (int i = 0; i < n; ++i) {
+    // Deadlines 1..200 ms armed in a scrambled order; every third one is moved once from inside.
+    const auto d = std::chrono::milliseconds((i * 37) % n + 1);
+    auto body = [&fired_at, i, d, t0](corio::timeout_scope& s) -> corio::awaitable<void> {
+      if (i % 3 == 0) s.reschedule(t0 + d + 500ms);  // later: fires 500 ms after its first deadline
+      if (i % 3 == 1) s.reschedule(t0 + d / 2);      // earlier
+      try {
+        co_await corio::sleep(1h);
+      } catch (...) {
+        fired_at[static_cast<std::size_t>(i)] = corio::clock::now() - t0;
+        throw;
+      }
+    };
+    tasks.push_back(corio::spawn(ex, [](corio::duration dd, decltype(body) b) -> corio::awaitable<void> {
+      BOOST_CHECK_THROW(co_await corio::with_timeout(dd, b), corio::timeout_error);
+    }(d, body)));
+  }
+  for (auto& t : tasks) co_await t.wait();
+  for (int i = 0; i < n; ++i) {
+    const auto d = std::chrono::milliseconds((i * 37) % n + 1);
+    const corio::duration expected = i % 3 == 0 ? d + 500ms : i % 3 == 1 ? d / 2 : d;
+    BOOST_TEST((fired_at[static_cast<std::size_t>(i)] == expected),
+               "scope " << i << ": fired at " << fired_at[static_cast<std::size_t>(i)].count() << " ns, expected "
+                        << expected.count());
+  }
+}
+
+// A scope that ends early leaves nothing behind: the shared timer is disarmed once no deadline is
+// pending, so the context runs out of work at once instead of waiting for the hour-long deadline.
+// (Real time: had the timer stayed armed, run_for() would return only after its 10 s, unstopped.)
+BOOST_AUTO_TEST_CASE(an_early_finish_leaves_no_timer_that_keeps_the_context_busy) {
+  asio::io_context ctx;
+  int sum = 0;
+  asio::co_spawn(ctx, [&]() -> corio::awaitable<void> {
+    for (int i = 0; i < 3; ++i) sum += co_await corio::wait_for(value_after(1ms, i), 1h);
+  }(), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  ctx.run_for(10s);
+  BOOST_TEST(sum == 3);
+  BOOST_TEST(ctx.stopped());
+}
+
+CORIO_TEST_CASE(work_that_never_suspends_returns_its_value_even_past_its_deadline) {
+  auto instant = []() -> corio::awaitable<int> { co_return 7; };
+  BOOST_TEST(co_await corio::wait_for(instant(), 1s) == 7);
+  // A deadline already in the past: the work still runs up to its first suspension point, and a
+  // result it reaches without suspending wins.
+  BOOST_TEST(co_await corio::with_deadline(corio::clock::now() - 1s, instant) == 7);
+  auto r = co_await corio::move_on_at(corio::clock::now() - 1s, [] { return value_after(1ms, 1); });
+  BOOST_TEST(!r.has_value());
+}
+
+CORIO_TEST_CASE(a_caller_cancelled_before_the_scope_never_starts_the_work) {
+  auto ex = co_await asio::this_coro::executor;
+  bool started = false;
+  auto t = corio::spawn(ex, [&]() -> corio::awaitable<void> {
+    co_await asio::this_coro::throw_if_cancelled(false);
+    co_await corio::sleep(1h);  // cancelled here; not thrown
+    co_await corio::wait_for([&]() -> corio::awaitable<void> {
+      started = true;
+      co_return;
+    }(), 1s);
+  }());
+  co_await corio::sleep(1ms);
+  t.cancel();
+  BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
+  BOOST_TEST(!started);
+}
+
+namespace {
+struct no_default {
+  explicit no_default(int x) : v(x) {}
+  int v;
+};
+}  // namespace
+
+CORIO_TEST_CASE(results_without_a_default_constructor_are_returned) {
+  auto make = []() -> corio::awaitable<no_default> {
+    co_await corio::sleep(1ms);
+    co_return no_default(3);
+  };
+  auto r = co_await corio::with_timeout(1s, make);
+  BOOST_TEST(r.v == 3);
+  auto slow = []() -> corio::awaitable<no_default> {
+    co_await corio::sleep(1h);
+    co_return no_default(4);
+  };
+  auto m = co_await corio::move_on_after(1s, slow);
+  BOOST_TEST(!m.has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -18,12 +18,13 @@
 // next reschedule). `with_watchdog(tp_or_d, fn)` runs `fn(watchdog&)` in a scope whose expiry
 // cancels the work, waits for it to end and throws corio::timeout_error (like with_deadline).
 //
-// Why not timeout_scope::reschedule or asio::steady_timer::expires_after: both cancel and re-arm
-// the timer on every call, which costs a timer-queue update and a cancelled completion per
-// request — measurable on a fast request loop. Here the timer sleeps until the instant it was
-// armed for; on waking it re-arms for the current deadline if that has moved later, or expires.
-// Only a deadline moved *earlier* than the armed instant re-arms at once; that happens at most
-// once per distinct shorter timeout between two wake-ups. So the timer does O(1) work per
+// Why not asio::steady_timer::expires_after: it cancels and re-arms the timer on every call, which
+// costs a timer-queue update (a system call) and a cancelled completion per request — measurable
+// on a fast request loop. (timeout_scope::reschedule is a heap update in the context's shared
+// deadline queue; a watchdog is cheaper still: a plain store.) Here the timer sleeps until the
+// instant it was armed for; on waking it re-arms for the current deadline if that has moved
+// later, or expires. Only a deadline moved *earlier* than the armed instant re-arms at once; that
+// happens at most once per distinct shorter timeout between two wake-ups. So the timer does O(1) work per
 // wake-up (about one per shortest timeout), independent of how often the deadline is moved.
 // The price: none — expiry is still exact, because a later deadline is re-checked on waking.
 //

@@ -1,0 +1,87 @@
+// corio/detail/deadline_queue.hpp — the deadlines of every timeout scope of one execution context
+// behind a single timer. Internal.
+//
+// A timeout that ends before its deadline (the common case) costs a heap insert and erase under
+// an uncontended mutex — no timer operation, no system call. The timer is armed for the earliest
+// deadline only when that moves earlier than the instant it is armed for; on waking it fires what
+// is due and re-arms for the next. When the queue empties, a posted check disarms the timer (so
+// a pending wait never keeps io_context::run() from returning); a timeout started before that
+// check runs finds the timer still armed and costs nothing.
+//
+// Firing: the waking thread pops an entry (state `firing`) and calls its `fire` function without
+// the lock. An entry's owner must not be destroyed while it is `firing`: it ends that state with
+// fired() (the timeout scope does so on its own executor, and defers its completion until then).
+// Thread safety: every member may be called from any thread.
+#pragma once
+
+#include <corio/clock.hpp>
+#include <corio/config.hpp>
+#include <corio/detail/timer.hpp>
+
+#include <boost/asio/execution_context.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace corio::detail {
+
+class deadline_queue final : public asio::execution_context::service {
+public:
+  using key_type = deadline_queue;
+  static inline asio::execution_context::id id;
+
+  enum class state : std::uint8_t { idle, queued, firing };
+
+  struct entry {
+    clock::time_point deadline{};
+    void (*fire)(entry&) = nullptr;  // called on the timer's thread, without the lock
+    std::size_t index = 0;           // position in the heap while queued
+    state st = state::idle;          // guarded by the queue's mutex
+    entry* next_fired = nullptr;
+  };
+
+  explicit deadline_queue(asio::execution_context& ctx);
+  ~deadline_queue() override;
+
+  /// The queue of `ex`'s execution context.
+  static deadline_queue& of(const executor& ex);
+
+  /// Queues `e` (idle) for `e.deadline`.
+  void add(entry& e, const executor& ex);
+  /// Takes `e` out if it is queued; returns the state it was in (firing: its owner must wait for
+  /// fired()). With `disarm_when_empty` false (teardown) no idle check is posted.
+  state remove(entry& e, bool disarm_when_empty = true) noexcept;
+  /// Moves a queued entry's deadline; no effect on an entry that is not queued.
+  void update(entry& e, clock::time_point tp);
+  /// Ends the `firing` state of an entry (the owner may then be destroyed).
+  void fired(entry& e) noexcept;
+
+private:
+  void shutdown() override;
+
+  bool before(std::size_t a, std::size_t b) const noexcept { return heap_[a]->deadline < heap_[b]->deadline; }
+  void place(std::size_t i, entry* e) noexcept {
+    heap_[i] = e;
+    e->index = i;
+  }
+  void sift_up(std::size_t i) noexcept;
+  void sift_down(std::size_t i) noexcept;
+  void erase_at(std::size_t i) noexcept;
+  void arm_locked(clock::time_point tp);
+  void on_wake(std::uint64_t generation);
+  void check_idle();
+
+  std::mutex mutex_;
+  std::vector<entry*> heap_;
+  std::optional<executor> ex_;  // the context's own executor, for the timer and the idle check
+  std::optional<timer> timer_;
+  clock::time_point armed_ = clock::time_point::max();  // max: no wait pending
+  std::uint64_t generation_ = 0;
+  bool check_posted_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace corio::detail

@@ -1,0 +1,182 @@
+#include <corio/detail/deadline_queue.hpp>
+#include <corio/detail/traced_executor.hpp>
+
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <atomic>
+#include <cassert>
+
+namespace corio::detail {
+
+namespace {
+// Looked up on every timeout; cache the last one per thread. A queue that dies bumps the
+// generation so that a new context at the same address is never mistaken for it.
+std::atomic<std::uint64_t> queue_generation{1};
+struct queue_cache {
+  asio::execution_context* ctx = nullptr;
+  deadline_queue* q = nullptr;
+  std::uint64_t generation = 0;
+};
+thread_local queue_cache cache;
+}  // namespace
+
+deadline_queue::deadline_queue(asio::execution_context& ctx) : service(ctx) {}
+
+deadline_queue::~deadline_queue() { queue_generation.fetch_add(1, std::memory_order_acq_rel); }
+
+deadline_queue& deadline_queue::of(const executor& ex) {
+  auto& ctx = asio::query(ex, asio::execution::context);
+  const auto gen = queue_generation.load(std::memory_order_acquire);
+  if (cache.ctx == &ctx && cache.generation == gen) return *cache.q;
+  auto& q = asio::use_service<deadline_queue>(ctx);
+  cache = {&ctx, &q, gen};
+  return q;
+}
+
+void deadline_queue::shutdown() {
+  std::lock_guard lock(mutex_);
+  shut_down_ = true;
+  ++generation_;
+  timer_.reset();  // a pending wait is abandoned with the context's other operations
+  armed_ = clock::time_point::max();
+}
+
+void deadline_queue::add(entry& e, const executor& ex) {
+  assert(e.st == state::idle);
+  std::lock_guard lock(mutex_);
+  if (!ex_) {
+    // The timer waits on the context itself, not on the caller's strand or traced executor.
+    // (Any executor of the context would be correct: fire() dispatches to each entry's own.)
+    const executor& plain = ex.target<traced_executor>() ? ex.target<traced_executor>()->inner() : ex;
+    if (const auto* s = plain.target<asio::strand<asio::io_context::executor_type>>()) {
+      ex_.emplace(s->get_inner_executor());
+    } else if (const auto* sa = plain.target<asio::strand<executor>>()) {
+      ex_.emplace(sa->get_inner_executor());
+    } else {
+      ex_.emplace(plain);
+    }
+  }
+  e.st = state::queued;
+  heap_.push_back(&e);
+  e.index = heap_.size() - 1;
+  sift_up(e.index);
+  if (e.deadline < armed_ && !shut_down_) arm_locked(e.deadline);
+}
+
+deadline_queue::state deadline_queue::remove(entry& e, bool disarm_when_empty) noexcept {
+  std::lock_guard lock(mutex_);
+  const state was = e.st;
+  if (was != state::queued) return was;
+  erase_at(e.index);
+  e.st = state::idle;
+  if (heap_.empty() && disarm_when_empty && armed_ != clock::time_point::max() && !check_posted_ &&
+      !shut_down_) {
+    check_posted_ = true;
+    try {
+      asio::post(*ex_, [this] { check_idle(); });
+    } catch (...) {
+      check_posted_ = false;  // out of memory: the timer just wakes once for nothing
+    }
+  }
+  return was;
+}
+
+void deadline_queue::update(entry& e, clock::time_point tp) {
+  std::lock_guard lock(mutex_);
+  if (e.st != state::queued) return;
+  const auto old = e.deadline;
+  e.deadline = tp;
+  if (tp < old) sift_up(e.index);
+  else sift_down(e.index);
+  if (tp < armed_ && !shut_down_) arm_locked(tp);
+}
+
+void deadline_queue::fired(entry& e) noexcept {
+  std::lock_guard lock(mutex_);
+  assert(e.st == state::firing);
+  e.st = state::idle;
+}
+
+void deadline_queue::sift_up(std::size_t i) noexcept {
+  entry* e = heap_[i];
+  while (i > 0) {
+    const std::size_t parent = (i - 1) / 2;
+    if (!(e->deadline < heap_[parent]->deadline)) break;
+    place(i, heap_[parent]);
+    i = parent;
+  }
+  place(i, e);
+}
+
+void deadline_queue::sift_down(std::size_t i) noexcept {
+  entry* e = heap_[i];
+  const std::size_t n = heap_.size();
+  for (;;) {
+    std::size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && before(child + 1, child)) ++child;
+    if (!(heap_[child]->deadline < e->deadline)) break;
+    place(i, heap_[child]);
+    i = child;
+  }
+  place(i, e);
+}
+
+void deadline_queue::erase_at(std::size_t i) noexcept {
+  entry* last = heap_.back();
+  heap_.pop_back();
+  if (i == heap_.size()) return;  // it was the last one
+  const auto removed_deadline = heap_[i]->deadline;
+  place(i, last);
+  if (last->deadline < removed_deadline) sift_up(i);
+  else sift_down(i);
+}
+
+void deadline_queue::arm_locked(clock::time_point tp) {
+  if (!timer_) timer_.emplace(*ex_);
+  armed_ = tp;
+  const auto gen = ++generation_;
+  timer_->expires_at(tp);  // completes a pending wait, which then sees a stale generation
+  timer_->async_wait([this, gen](boost::system::error_code) { on_wake(gen); });
+}
+
+void deadline_queue::on_wake(std::uint64_t gen) {
+  entry* first = nullptr;
+  entry** last = &first;
+  {
+    std::lock_guard lock(mutex_);
+    if (gen != generation_ || shut_down_) return;
+    armed_ = clock::time_point::max();
+    const auto now = clock::now();
+    while (!heap_.empty() && heap_[0]->deadline <= now) {
+      entry* e = heap_[0];
+      erase_at(0);
+      e->st = state::firing;
+      e->next_fired = nullptr;
+      *last = e;
+      last = &e->next_fired;
+    }
+    if (!heap_.empty()) arm_locked(heap_[0]->deadline);
+  }
+  // Earliest first. An entry stays alive while firing (its owner waits for fired()).
+  while (first) {
+    entry* next = first->next_fired;
+    first->fire(*first);
+    first = next;
+  }
+}
+
+void deadline_queue::check_idle() {
+  std::lock_guard lock(mutex_);
+  check_posted_ = false;
+  if (!heap_.empty() || armed_ == clock::time_point::max() || shut_down_) return;
+  ++generation_;  // the cancelled wait's completion is ignored
+  armed_ = clock::time_point::max();
+  timer_->cancel();
+}
+
+}  // namespace corio::detail

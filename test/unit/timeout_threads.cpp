@@ -1,0 +1,58 @@
+// test-labels: threads
+// Timeout scopes on a multi-threaded io_context: the deadlines of all strands share the context's
+// one timer, which may wake on any thread; each expiry must reach its scope on the scope's own
+// strand, and a scope whose work ends while its deadline is being fired elsewhere must still
+// return exactly once (run under ThreadSanitizer).
+#include <corio/sleep.hpp>
+#include <corio/timeout.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+namespace asio = boost::asio;
+
+BOOST_AUTO_TEST_SUITE(timeout_threads)
+
+BOOST_AUTO_TEST_CASE(scopes_on_strands_of_a_two_thread_context_expire_or_finish_exactly_once) {
+  asio::io_context ctx(2);
+  constexpr int strands = 8, rounds = 150;
+  std::atomic<int> finished{0}, timed_out{0}, completed{0}, failed{0};
+  for (int s = 0; s < strands; ++s) {
+    auto strand = asio::make_strand(ctx);
+    asio::co_spawn(strand, [&, s]() -> corio::awaitable<void> {
+      for (int i = 0; i < rounds; ++i) {
+        // Deadlines of 0–2 ms against work of 0–2 ms: many finish right at their deadline, so
+        // expiry and completion race across the two threads.
+        const auto deadline = std::chrono::microseconds(((s * 7 + i * 13) % 5) * 500);
+        const auto work = std::chrono::microseconds(((s * 11 + i * 3) % 5) * 500);
+        try {
+          co_await corio::wait_for(corio::sleep(work), deadline);
+          completed.fetch_add(1);
+        } catch (const corio::timeout_error&) {
+          timed_out.fetch_add(1);
+        }
+      }
+      finished.fetch_add(1);
+    }(), [&](std::exception_ptr e) {
+      if (e) failed.fetch_add(1);
+    });
+  }
+  std::thread other([&] { ctx.run(); });
+  ctx.run();
+  other.join();
+  BOOST_TEST(failed.load() == 0);
+  BOOST_TEST(finished.load() == strands);
+  BOOST_TEST(completed.load() + timed_out.load() == strands * rounds);
+  BOOST_TEST(timed_out.load() > 0);  // deadline 0 with work > 0 always expires
+  BOOST_TEST(completed.load() > 0);  // work 0 never suspends: always completes
+}
+
+BOOST_AUTO_TEST_SUITE_END()
