@@ -13,7 +13,7 @@ from collections import OrderedDict
 # workload → (floor implementation, [Corio implementations]) for the ratios
 FLOORS = {
     "spawn+join 100k": "asio co_spawn+counter",
-    "1M yields / 1k tasks": "asio post",
+    "1M yields / 1k tasks": "asio post(deferred)",
     "queue 1M ints cap 1024": "asio channel",
     "semaphore 1k tasks x100": "asio channel tokens",
     "timeout 100k quick ops": "asio timer arm+cancel",

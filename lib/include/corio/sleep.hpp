@@ -2,7 +2,8 @@
 //
 // `sleep(d)` / `sleep_until(tp)` suspend the calling coroutine for a while on Corio's clock
 // (virtual time under corio::testing). `yield()` lets every other ready handler run first
-// (asyncio.sleep(0)).
+// (asyncio.sleep(0)); it is a plain Asio operation — `co_await corio::yield()` — costing exactly
+// one post.
 //
 // Cancellation: all three are cancellable; a cancelled sleep throws operation_aborted at once.
 // Exceptions: only cancellation.
@@ -34,9 +35,8 @@ namespace corio {
 /// Suspends for `d` (zero or negative: still a scheduling point, like yield()).
 [[nodiscard]] inline awaitable<void> sleep(duration d) { return sleep_until(clock::now() + d); }
 
-/// Lets other ready work run, then resumes (asyncio.sleep(0)).
-[[nodiscard]] inline awaitable<void> yield() {
-  co_await asio::post(co_await asio::this_coro::executor, asio::deferred);
-}
+/// Lets other ready work run, then resumes (asyncio.sleep(0)). Returns an Asio deferred operation
+/// (a post to the awaiting coroutine's executor), not an awaitable: no coroutine frame per yield.
+[[nodiscard]] inline auto yield() { return asio::post(asio::deferred); }
 
 }  // namespace corio
