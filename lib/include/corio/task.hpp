@@ -31,7 +31,13 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/prefer.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -141,22 +147,48 @@ task<T> spawn(ExecutionContext& ctx, awaitable<T> aw, std::string name = {}) {
 
 namespace detail {
 
+/// The bottom frame of a task's Asio coroutine thread: one frame instead of co_spawn's entry
+/// point plus a body coroutine, no cancellation proxy (the thread's cancellation state hangs
+/// directly off the task's signal, which is only emitted on the task's executor) and one work
+/// guard instead of two. (Built on Asio 1.26's awaitable_thread, which co_spawn itself uses.)
 template <typename T>
-awaitable<void> task_body(std::shared_ptr<task_state<T>> st, awaitable<T> aw) {
-  // Like asyncio.create_task, spawning schedules the body; it never runs inside spawn() itself
-  // (co_spawn alone would run it inline up to its first suspension). This switch must happen
-  // inside the coroutine: Asio 1.26's co_spawn entry point throws out of io_context::run() when a
-  // coroutine that never switched context is cancelled before it ends (it then co_awaits a post
-  // in a cancelled state) — task_group.spawning_into_a_group_that_is_shutting_down pins it.
-  co_await asio::post(st->ex_, asio::deferred);
-  // cancel() before the first step: the body never runs.
-  if (st->cancel_requested_) throw_cancelled();
-  st->status_ = task_status::running;
-  if constexpr (std::is_void_v<T>) {
-    co_await std::move(aw);
+asio::awaitable<asio::detail::awaitable_thread_entry_point, executor> task_entry(std::shared_ptr<task_state<T>> st,
+                                                                                 awaitable<T> aw) {
+  // Keeps the context running while the task waits on something that is not an Asio operation
+  // (an event, a queue, another task), as co_spawn does.
+  const auto work = asio::prefer(st->ex_, asio::execution::outstanding_work.tracked);
+  // Like asyncio.create_task, spawning schedules the body; it never runs inside spawn() itself.
+  co_await asio::post(asio::deferred);
+  std::exception_ptr e;
+  if (st->cancel_requested_) {
+    // cancel() before the first step: the body never runs (its unstarted frame goes first).
+    { awaitable<T> unstarted(std::move(aw)); }
+    e = cancellation_error();
   } else {
-    st->set_value(co_await std::move(aw));
+    st->status_ = task_status::running;
+    try {
+      if constexpr (std::is_void_v<T>) {
+        co_await std::move(aw);
+      } else {
+        st->set_value(co_await std::move(aw));
+      }
+    } catch (...) {
+      e = std::current_exception();
+    }
   }
+  st->finish(std::move(e));
+}
+
+/// True if the calling thread is running `ex`'s io_context (or strand) now. False when unknown.
+inline bool running_in_this_thread(const executor& ex) noexcept {
+  using io_executor = asio::io_context::executor_type;
+  using io_executor_tracked = decltype(asio::prefer(std::declval<const io_executor&>(),
+                                                    asio::execution::outstanding_work.tracked));
+  if (const auto* io = ex.target<io_executor>()) return io->running_in_this_thread();
+  if (const auto* io = ex.target<io_executor_tracked>()) return io->running_in_this_thread();
+  if (const auto* s = ex.target<asio::strand<io_executor>>()) return s->running_in_this_thread();
+  if (const auto* s = ex.target<asio::strand<executor>>()) return s->running_in_this_thread();
+  return false;
 }
 
 struct task_access {
@@ -191,9 +223,16 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
     st->ex_ = traced_executor(inner, st->trace_, registry.slow_step());
   }
   registry.add(*st);
-  asio::co_spawn(st->ex_, task_body<T>(st, std::move(aw)),
-                 asio::bind_cancellation_slot(st->signal_.slot(),
-                                              [st](std::exception_ptr e) { st->finish(std::move(e)); }));
+  asio::detail::awaitable_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
+                                                  asio::cancellation_state(st->signal_.slot()));
+  if (running_in_this_thread(inner)) {
+    // Runs inline up to the entry's first post; from then on the thread belongs to that operation.
+    thread.launch();
+  } else {
+    // From another thread (or before run()): launched on the task's executor, then the entry's
+    // post — so a cancel() dispatched right after spawn() arrives before the body's first step.
+    asio::post(st->ex_, [thread = std::move(thread)]() mutable { thread.launch(); });
+  }
   return task_access::make(std::move(st));
 }
 
