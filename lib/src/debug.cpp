@@ -31,9 +31,10 @@ std::vector<entry> snapshot(detail::task_registry* only) {
   const auto now = std::chrono::steady_clock::now();
   auto collect = [&](detail::task_registry& reg) {
     reg.for_each([&](detail::task_base& t) {
-      out.push_back({t.id_, t.name_, detail::to_string(t.status_.load(std::memory_order_relaxed)),
-                     std::chrono::duration<double, std::milli>(now - t.created_).count(), t.scope_id_,
-                     t.scope_owner_, t.scope_kind_, t.waiting_on_.load(std::memory_order_relaxed)});
+      out.push_back({t.id_, t.name(), detail::to_string(t.status_.load(std::memory_order_relaxed)),
+                     std::chrono::duration<double, std::milli>(now - t.created_).count(),
+                     t.scope_ ? t.scope_->id : 0, t.scope_ ? t.scope_->owner : 0,
+                     t.scope_ ? t.scope_->kind : nullptr, t.waiting_on_.load(std::memory_order_relaxed)});
     });
   };
   if (only) collect(*only);

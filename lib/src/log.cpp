@@ -43,7 +43,7 @@ std::string describe_exception(const std::exception_ptr& e) {
 
 void report_unretrieved(const task_base& t) noexcept {
   try {
-    logger()->error("task #{} '{}' failed and nobody retrieved its error: {}", t.id_, t.name_,
+    logger()->error("task #{} '{}' failed and nobody retrieved its error: {}", t.id_, t.name(),
                     describe_exception(t.error_));
   } catch (...) {
     // Reporting must never turn into a second failure.

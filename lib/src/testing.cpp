@@ -18,7 +18,7 @@ namespace {
 std::string live_tasks(const detail::task_registry& reg) {
   std::ostringstream out;
   reg.for_each([&](detail::task_base& t) {
-    out << "\n  task #" << t.id_ << " '" << t.name_ << "' " << detail::to_string(t.status_);
+    out << "\n  task #" << t.id_ << " '" << t.name() << "' " << detail::to_string(t.status_);
   });
   return out.str();
 }

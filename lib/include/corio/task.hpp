@@ -67,7 +67,7 @@ public:
   [[nodiscard]] bool cancelled() const noexcept {
     return st_->status_ == detail::task_status::cancelled;
   }
-  [[nodiscard]] const std::string& name() const noexcept { return st_->name_; }
+  [[nodiscard]] const std::string& name() const noexcept { return st_->name(); }
   /// Process-unique id (also shown by dump_tasks()).
   [[nodiscard]] std::uint64_t id() const noexcept { return st_->id_; }
   [[nodiscard]] const executor& get_executor() const noexcept { return st_->ex_; }
@@ -101,7 +101,7 @@ public:
                 typename state::remote_wait{st, remote_id});
           }
           asio::dispatch(st->ex_, [st, remote_id, h = std::move(h)]() mutable {
-            st->add_waiter(std::move(h), remote_id);
+            st->add_waiter(st, std::move(h), remote_id);
           });
         },
         token, st_);
@@ -147,6 +147,37 @@ task<T> spawn(ExecutionContext& ctx, awaitable<T> aw, std::string name = {}) {
 
 namespace detail {
 
+/// Outstanding work on an executor's context for as long as it lives, like co_spawn's work guard:
+/// for an io_context a counter increment (no type-erased tracked executor in every task's frame).
+class context_work {
+public:
+  explicit context_work(const executor& ex) {
+    const auto* traced = ex.target<traced_executor>();
+    const executor& plain = traced ? traced->inner() : ex;
+    using io_executor = asio::io_context::executor_type;
+    if (const auto* io = plain.target<io_executor>()) {
+      io_ = &io->context();
+      io->on_work_started();
+    } else {
+      other_ = std::make_unique<executor>(asio::prefer(plain, asio::execution::outstanding_work.tracked));
+    }
+  }
+  ~context_work() {
+    if (io_) io_->get_executor().on_work_finished();
+  }
+  context_work(const context_work&) = delete;
+  context_work& operator=(const context_work&) = delete;
+
+private:
+  asio::io_context* io_ = nullptr;
+  std::unique_ptr<executor> other_;
+};
+
+template <typename T>
+void discard(awaitable<T> aw) noexcept {
+  (void)aw;
+}
+
 /// The bottom frame of a task's Asio coroutine thread: one frame instead of co_spawn's entry
 /// point plus a body coroutine, no cancellation proxy (the thread's cancellation state hangs
 /// directly off the task's signal, which is only emitted on the task's executor) and one work
@@ -156,13 +187,13 @@ asio::awaitable<asio::detail::awaitable_thread_entry_point, executor> task_entry
                                                                                  awaitable<T> aw) {
   // Keeps the context running while the task waits on something that is not an Asio operation
   // (an event, a queue, another task), as co_spawn does.
-  const auto work = asio::prefer(st->ex_, asio::execution::outstanding_work.tracked);
+  const context_work work(st->ex_);
   // Like asyncio.create_task, spawning schedules the body; it never runs inside spawn() itself.
   co_await asio::post(asio::deferred);
   std::exception_ptr e;
   if (st->cancel_requested_) {
     // cancel() before the first step: the body never runs (its unstarted frame goes first).
-    { awaitable<T> unstarted(std::move(aw)); }
+    discard(std::move(aw));
     e = cancellation_error();
   } else {
     st->status_ = task_status::running;
@@ -210,7 +241,7 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
   const executor& inner = traced ? traced->inner() : ex;
   auto& registry = task_registry::of(inner);
   auto st = std::make_shared<task_state<T>>(inner);
-  st->name_ = std::move(name);
+  st->set_name(std::move(name));
   st->id_ = next_task_id();
   st->created_ = std::chrono::steady_clock::now();
   st->observer_ = observer;
@@ -219,7 +250,7 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
     st->trace_ = std::make_shared<task_trace>();
     st->trace_->task.store(st.get(), std::memory_order_relaxed);
     st->trace_->id = st->id_;
-    st->trace_->name = st->name_;
+    st->trace_->name = st->name();
     st->ex_ = traced_executor(inner, st->trace_, registry.slow_step());
   }
   registry.add(*st);

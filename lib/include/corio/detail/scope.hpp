@@ -39,8 +39,7 @@ public:
 
   explicit scope(executor ex, on_error mode = on_error::cancel_all, const char* kind = "task_group")
       : ex_(std::move(ex)),
-        id_(next_task_id()),
-        owner_(current_task ? current_task->id_ : 0),  // known in debug mode
+        info_{next_task_id(), current_task ? current_task->id_ : 0, kind},  // owner: known in debug mode
         mode_(mode),
         kind_(kind) {}
   scope(const scope&) = delete;
@@ -70,9 +69,7 @@ public:
     }
     auto t = spawn_in<T>(ex_, std::move(aw), std::move(name), this);
     auto& st = task_access::state(t);
-    st.scope_id_ = id_;
-    st.scope_owner_ = owner_;
-    st.scope_kind_ = kind_;
+    st.scope_ = &info_;
     link(st);
     return t;
   }
@@ -166,8 +163,7 @@ private:
   }
 
   executor ex_;
-  std::uint64_t id_;
-  std::uint64_t owner_;
+  scope_info info_;
   task_base* head_ = nullptr;
   task_base* tail_ = nullptr;
   std::size_t live_ = 0;

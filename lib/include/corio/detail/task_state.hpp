@@ -35,6 +35,13 @@ enum class task_status : std::uint8_t { scheduled, running, suspended, done, fai
 
 struct task_base;
 
+/// What dump_tasks() shows about the group (scope) a task is a child of.
+struct scope_info {
+  std::uint64_t id = 0;
+  std::uint64_t owner = 0;  // the task that owns the group (known in debug mode)
+  const char* kind = nullptr;
+};
+
 /// Debug mode: what a task's executor needs to attribute a step to its task.
 struct task_trace {
   std::atomic<task_base*> task{nullptr};
@@ -70,6 +77,13 @@ struct task_base {
   }
 
   [[nodiscard]] bool done() const noexcept { return status_ >= task_status::done; }
+  [[nodiscard]] const std::string& name() const noexcept {
+    static const std::string unnamed;
+    return name_ ? *name_ : unnamed;
+  }
+  void set_name(std::string name) {
+    if (!name.empty()) name_ = std::make_unique<std::string>(std::move(name));
+  }
 
   /// Requests cancellation. Before the body starts it never runs; afterwards the coroutine's
   /// current and every later suspension point fail with operation_aborted.
@@ -96,7 +110,8 @@ struct task_base {
   executor ex_;
   asio::cancellation_signal signal_;
   std::exception_ptr error_;
-  std::string name_;
+  // Most tasks have no name: it is allocated only when given (name() is "" otherwise).
+  std::unique_ptr<std::string> name_;
   std::uint64_t id_ = 0;
   std::chrono::steady_clock::time_point created_{};
   task_registry* registry_ = nullptr;
@@ -112,9 +127,8 @@ struct task_base {
   // What the task is suspended on, where Corio knows it (debug mode only).
   std::atomic<const char*> waiting_on_{nullptr};
   // The group (scope) this task is a child of, if any, and the task that owns that group.
-  std::uint64_t scope_id_ = 0;
-  std::uint64_t scope_owner_ = 0;
-  const char* scope_kind_ = nullptr;
+  // (Points into the scope, which outlives every child it has: read only while the task is live.)
+  const scope_info* scope_ = nullptr;
   // Debug mode only: shared with the task's traced executor.
   std::shared_ptr<task_trace> trace_;
   bool cancel_requested_ = false;
@@ -139,7 +153,7 @@ struct wait_signature<void> {
 };
 
 template <typename T>
-class task_state final : public task_base, public std::enable_shared_from_this<task_state<T>> {
+class task_state final : public task_base {
 public:
   using signature = typename wait_signature<T>::type;
   using handler_type = asio::any_completion_handler<signature>;
@@ -168,7 +182,8 @@ public:
   /// Registers `h` to be completed (on its own executor) when the task ends. Runs on ex_.
   /// `remote_id` is non-zero for an awaiter on another executor, whose cancellation slot was
   /// already connected on its own executor (see remote_wait below); 0: the awaiter is on ex_.
-  void add_waiter(handler_type h, std::uint64_t remote_id = 0) {
+  /// `self` is this task's own shared_ptr (kept by a cancellable awaiter's slot handler).
+  void add_waiter(const std::shared_ptr<task_state>& self, handler_type h, std::uint64_t remote_id = 0) {
     if (done()) {
       complete(std::move(h), remote_id != 0);
       return;
@@ -181,12 +196,12 @@ public:
     if (remote_id != 0) return;
     auto slot = w->handler.get_cancellation_slot();
     if (slot.is_connected()) {
-      slot.template emplace<cancel_waiter>(cancel_waiter{this->shared_from_this(), w});
+      slot.template emplace<cancel_waiter>(cancel_waiter{self, w});
     }
   }
 
-  /// A fresh id for a remote awaiter (any thread).
-  std::uint64_t next_remote_id() noexcept { return remote_ids_.fetch_add(1, std::memory_order_relaxed) + 1; }
+  /// A fresh (process-unique, non-zero) id for a remote awaiter (any thread).
+  static std::uint64_t next_remote_id() noexcept { return next_task_id(); }
 
   /// The slot handler of an awaiter on another executor. Asio's cancellation slots are not
   /// thread-safe: a slot is connected, emitted and cleared only on its awaiter's executor. This
@@ -313,7 +328,6 @@ private:
 
   std::optional<value_or_monostate<T>> value_;
   waiter* waiters_ = nullptr;
-  std::atomic<std::uint64_t> remote_ids_{0};
 };
 
 }  // namespace corio::detail
