@@ -185,15 +185,20 @@ CORIO_TEST_CASE(many_concurrent_scopes_each_expire_at_their_own_deadline) {
   }
 }
 
+// (A named coroutine, not a lambda: the lambda object would be gone before the coroutine ran.)
+corio::awaitable<void> three_quick_ops_under_long_timeouts(int& sum) {
+  for (int i = 0; i < 3; ++i) sum += co_await corio::wait_for(value_after(1ms, i), 1h);
+}
+
 // A scope that ends early leaves nothing behind: the shared timer is disarmed once no deadline is
 // pending, so the context runs out of work at once instead of waiting for the hour-long deadline.
 // (Real time: had the timer stayed armed, run_for() would return only after its 10 s, unstopped.)
 BOOST_AUTO_TEST_CASE(an_early_finish_leaves_no_timer_that_keeps_the_context_busy) {
   asio::io_context ctx;
   int sum = 0;
-  asio::co_spawn(ctx, [&]() -> corio::awaitable<void> {
-    for (int i = 0; i < 3; ++i) sum += co_await corio::wait_for(value_after(1ms, i), 1h);
-  }(), [](std::exception_ptr e) { if (e) std::rethrow_exception(e); });
+  asio::co_spawn(ctx, three_quick_ops_under_long_timeouts(sum), [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
   ctx.run_for(10s);
   BOOST_TEST(sum == 3);
   BOOST_TEST(ctx.stopped());
@@ -209,17 +214,21 @@ CORIO_TEST_CASE(work_that_never_suspends_returns_its_value_even_past_its_deadlin
   BOOST_TEST(!r.has_value());
 }
 
+corio::awaitable<void> set_flag(bool& flag) {
+  flag = true;
+  co_return;
+}
+
+corio::awaitable<void> scope_after_cancellation(bool& started) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  co_await corio::sleep(1h);  // cancelled here; not thrown
+  co_await corio::wait_for(set_flag(started), 1s);
+}
+
 CORIO_TEST_CASE(a_caller_cancelled_before_the_scope_never_starts_the_work) {
   auto ex = co_await asio::this_coro::executor;
   bool started = false;
-  auto t = corio::spawn(ex, [&]() -> corio::awaitable<void> {
-    co_await asio::this_coro::throw_if_cancelled(false);
-    co_await corio::sleep(1h);  // cancelled here; not thrown
-    co_await corio::wait_for([&]() -> corio::awaitable<void> {
-      started = true;
-      co_return;
-    }(), 1s);
-  }());
+  auto t = corio::spawn(ex, scope_after_cancellation(started));
   co_await corio::sleep(1ms);
   t.cancel();
   BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);

@@ -19,6 +19,27 @@
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
 
+namespace {
+
+corio::awaitable<void> rounds_on_a_strand(int s, int rounds, std::atomic<int>& completed, std::atomic<int>& timed_out,
+                                          std::atomic<int>& finished) {
+  for (int i = 0; i < rounds; ++i) {
+    // Deadlines of 0–2 ms against work of 0–2 ms: many finish right at their deadline, so
+    // expiry and completion race across the two threads.
+    const auto deadline = std::chrono::microseconds(((s * 7 + i * 13) % 5) * 500);
+    const auto work = std::chrono::microseconds(((s * 11 + i * 3) % 5) * 500);
+    try {
+      co_await corio::wait_for(corio::sleep(work), deadline);
+      completed.fetch_add(1);
+    } catch (const corio::timeout_error&) {
+      timed_out.fetch_add(1);
+    }
+  }
+  finished.fetch_add(1);
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_SUITE(timeout_threads)
 
 BOOST_AUTO_TEST_CASE(scopes_on_strands_of_a_two_thread_context_expire_or_finish_exactly_once) {
@@ -27,21 +48,7 @@ BOOST_AUTO_TEST_CASE(scopes_on_strands_of_a_two_thread_context_expire_or_finish_
   std::atomic<int> finished{0}, timed_out{0}, completed{0}, failed{0};
   for (int s = 0; s < strands; ++s) {
     auto strand = asio::make_strand(ctx);
-    asio::co_spawn(strand, [&, s]() -> corio::awaitable<void> {
-      for (int i = 0; i < rounds; ++i) {
-        // Deadlines of 0–2 ms against work of 0–2 ms: many finish right at their deadline, so
-        // expiry and completion race across the two threads.
-        const auto deadline = std::chrono::microseconds(((s * 7 + i * 13) % 5) * 500);
-        const auto work = std::chrono::microseconds(((s * 11 + i * 3) % 5) * 500);
-        try {
-          co_await corio::wait_for(corio::sleep(work), deadline);
-          completed.fetch_add(1);
-        } catch (const corio::timeout_error&) {
-          timed_out.fetch_add(1);
-        }
-      }
-      finished.fetch_add(1);
-    }(), [&](std::exception_ptr e) {
+    asio::co_spawn(strand, rounds_on_a_strand(s, rounds, completed, timed_out, finished), [&](std::exception_ptr e) {
       if (e) failed.fetch_add(1);
     });
   }
