@@ -125,18 +125,19 @@ private:
 
   template <typename T, typename Handler>
   void start(Handler handler, awaitable<T> body, result_slot<T>* out) {
+    // What may throw (allocations) comes before the caller's slot is connected to this scope.
     auto slot = asio::get_associated_cancellation_slot(handler);
+    queue_.add(entry_, ex_);
+    asio::detail::awaitable_thread<executor> thread(
+        work_thread<T>(std::move(body), out, this, std::move(handler)), ex_, signal_.slot(),
+        asio::cancellation_state(signal_.slot()));
     if (slot.is_connected()) {
       slot.assign([this](asio::cancellation_type) {
         outer_cancelled_ = true;
         signal_.emit(asio::cancellation_type::terminal);
       });
     }
-    queue_.add(entry_, ex_);
     launching_ = true;
-    asio::detail::awaitable_thread<executor> thread(
-        work_thread<T>(std::move(body), out, this, std::move(handler)), ex_, signal_.slot(),
-        asio::cancellation_state(signal_.slot()));
     thread.launch();
     launching_ = false;
   }

@@ -108,7 +108,8 @@ public:
 
   void child_exited(task_base& t) noexcept override {
     unlink(t);
-    if (t.error_ && !(t.cancel_requested_ && is_cancellation(t.error_))) {
+    // (finish() has classified the error already: no second rethrow to recognise a cancellation.)
+    if (t.error_ && !(t.cancel_requested_ && t.status_ == task_status::cancelled)) {
       t.error_retrieved_ = true;
       errors_.push_back(t.error_);
       if (mode_ == on_error::cancel_all) cancel();
