@@ -360,6 +360,10 @@ int main(int argc, char** argv) {
   if (argc >= 3) {
     const std::string only = argv[2];
     std::erase_if(benches, [&](const bench& b) { return (b.workload + " " + b.impl).find(only) == std::string::npos; });
+    if (benches.empty()) {
+      std::cerr << "bench-micro: no workload matches \"" << only << "\"\n";
+      return 2;
+    }
   }
   std::vector<std::vector<double>> results(benches.size());
   std::vector<std::vector<double>> cpu(benches.size());

@@ -1,4 +1,5 @@
 #include <corio/detail/deadline_queue.hpp>
+#include <corio/detail/context_service.hpp>
 #include <corio/detail/traced_executor.hpp>
 
 #include <boost/asio/execution/context.hpp>
@@ -7,35 +8,15 @@
 #include <boost/asio/query.hpp>
 #include <boost/asio/strand.hpp>
 
-#include <atomic>
 #include <cassert>
 
 namespace corio::detail {
 
-namespace {
-// Looked up on every timeout; cache the last one per thread. A queue that dies bumps the
-// generation so that a new context at the same address is never mistaken for it.
-std::atomic<std::uint64_t> queue_generation{1};
-struct queue_cache {
-  asio::execution_context* ctx = nullptr;
-  deadline_queue* q = nullptr;
-  std::uint64_t generation = 0;
-};
-thread_local queue_cache cache;
-}  // namespace
-
 deadline_queue::deadline_queue(asio::execution_context& ctx) : service(ctx) {}
 
-deadline_queue::~deadline_queue() { queue_generation.fetch_add(1, std::memory_order_acq_rel); }
+deadline_queue::~deadline_queue() { generation.fetch_add(1, std::memory_order_acq_rel); }
 
-deadline_queue& deadline_queue::of(const executor& ex) {
-  auto& ctx = asio::query(ex, asio::execution::context);
-  const auto gen = queue_generation.load(std::memory_order_acquire);
-  if (cache.ctx == &ctx && cache.generation == gen) return *cache.q;
-  auto& q = asio::use_service<deadline_queue>(ctx);
-  cache = {&ctx, &q, gen};
-  return q;
-}
+deadline_queue& deadline_queue::of(const executor& ex) { return context_service<deadline_queue>(ex); }
 
 void deadline_queue::shutdown() {
   std::lock_guard lock(mutex_);
@@ -51,7 +32,7 @@ void deadline_queue::add(entry& e, const executor& ex) {
   if (!ex_) {
     // The timer waits on the context itself, not on the caller's strand or traced executor.
     // (Any executor of the context would be correct: fire() dispatches to each entry's own.)
-    const executor& plain = ex.target<traced_executor>() ? ex.target<traced_executor>()->inner() : ex;
+    const executor& plain = untraced(ex);
     if (const auto* s = plain.target<asio::strand<asio::io_context::executor_type>>()) {
       ex_.emplace(s->get_inner_executor());
     } else if (const auto* sa = plain.target<asio::strand<executor>>()) {

@@ -1,4 +1,5 @@
 #include <corio/detail/registry.hpp>
+#include <corio/detail/context_service.hpp>
 #include <corio/detail/task_state.hpp>
 
 #include <boost/asio/execution/context.hpp>
@@ -11,16 +12,6 @@
 namespace corio::detail {
 
 namespace {
-// Registries are looked up on every spawn; cache the last one per thread. A registry that dies
-// bumps the generation so that a new context at the same address is never mistaken for it.
-std::atomic<std::uint64_t> registry_generation{1};
-struct registry_cache {
-  asio::execution_context* ctx = nullptr;
-  task_registry* reg = nullptr;
-  std::uint64_t generation = 0;
-};
-thread_local registry_cache cache;
-
 std::mutex all_mutex;
 std::set<task_registry*> all_registries;
 }  // namespace
@@ -40,21 +31,14 @@ std::uint64_t next_task_id() noexcept {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-task_registry& task_registry::of(const executor& ex) {
-  auto& ctx = asio::query(ex, asio::execution::context);
-  const auto gen = registry_generation.load(std::memory_order_acquire);
-  if (cache.ctx == &ctx && cache.generation == gen) return *cache.reg;
-  auto& reg = asio::use_service<task_registry>(ctx);
-  cache = {&ctx, &reg, gen};
-  return reg;
-}
+task_registry& task_registry::of(const executor& ex) { return context_service<task_registry>(ex); }
 
 task_registry::~task_registry() {
   {
     std::lock_guard lock(all_mutex);
     all_registries.erase(this);
   }
-  registry_generation.fetch_add(1, std::memory_order_acq_rel);
+  generation.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void task_registry::add(task_base& t) noexcept {

@@ -152,8 +152,7 @@ namespace detail {
 class context_work {
 public:
   explicit context_work(const executor& ex) {
-    const auto* traced = ex.target<traced_executor>();
-    const executor& plain = traced ? traced->inner() : ex;
+    const executor& plain = untraced(ex);
     using io_executor = asio::io_context::executor_type;
     if (const auto* io = plain.target<io_executor>()) {
       io_ = &io->context();
@@ -237,8 +236,7 @@ struct task_access {
 template <typename T>
 task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer) {
   // A child spawned from inside a traced (debug-mode) task gets its own trace, not its parent's.
-  const auto* traced = ex.target<traced_executor>();
-  const executor& inner = traced ? traced->inner() : ex;
+  const executor& inner = untraced(ex);
   auto& registry = task_registry::of(inner);
   auto st = std::make_shared<task_state<T>>(inner);
   st->set_name(std::move(name));

@@ -20,6 +20,7 @@
 
 #include <boost/asio/execution_context.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -32,6 +33,8 @@ class deadline_queue final : public asio::execution_context::service {
 public:
   using key_type = deadline_queue;
   static inline asio::execution_context::id id;
+  /// Bumped when a queue dies (see context_service.hpp).
+  static inline std::atomic<std::uint64_t> generation{1};
 
   enum class state : std::uint8_t { idle, queued, firing };
 

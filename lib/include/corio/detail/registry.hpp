@@ -20,6 +20,8 @@ class task_registry final : public asio::execution_context::service {
 public:
   using key_type = task_registry;
   static inline asio::execution_context::id id;
+  /// Bumped when a registry dies (see context_service.hpp).
+  static inline std::atomic<std::uint64_t> generation{1};
 
   explicit task_registry(asio::execution_context& ctx);
 

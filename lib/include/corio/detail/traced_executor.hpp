@@ -101,4 +101,10 @@ private:
   std::chrono::nanoseconds slow_step_;
 };
 
+/// The executor a debug-mode task runs on, without its tracing wrapper (`ex` itself otherwise).
+inline const executor& untraced(const executor& ex) noexcept {
+  const auto* traced = ex.target<traced_executor>();
+  return traced ? traced->inner() : ex;
+}
+
 }  // namespace corio::detail
