@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -45,6 +46,18 @@ corio::awaitable<int> tracked(int v, int& running, int& peak) {
   co_await corio::sleep(10ms);
   --running;
   co_return v;
+}
+
+corio::awaitable<std::unique_ptr<int>> boxed_after(corio::duration d, int v) {
+  co_await corio::sleep(d);
+  co_return std::make_unique<int>(v);
+}
+
+corio::awaitable<void> nothing_after(corio::duration d) { co_await corio::sleep(d); }
+
+corio::awaitable<void> void_fail_after(corio::duration d) {
+  co_await corio::sleep(d);
+  throw std::runtime_error("void failed");
 }
 
 }  // namespace
@@ -128,6 +141,58 @@ CORIO_TEST_CASE(gather_settled_returns_every_value_and_every_exception_in_order)
   } catch (const std::runtime_error& e) {
     BOOST_TEST(std::string(e.what()) == "third");
   }
+}
+
+CORIO_TEST_CASE(ranged_gather_settled_without_a_limit_keeps_each_value_and_exception_in_its_place) {
+  std::vector<corio::awaitable<int>> aws;
+  aws.push_back(value_after(30ms, 1));
+  aws.push_back(fail_after(10ms, "second"));
+  aws.push_back(value_after(5ms, 3));
+  aws.push_back(fail_after(20ms, "fourth"));
+  auto rs = co_await corio::gather_settled(std::move(aws));
+  BOOST_REQUIRE(rs.size() == 4u);
+  BOOST_TEST(rs[0].value() == 1);
+  BOOST_TEST(rs[2].value() == 3);
+  for (std::size_t i : {1u, 3u}) {
+    BOOST_REQUIRE(!rs[i].has_value());
+    try {
+      rs[i].value();
+    } catch (const std::runtime_error& e) {
+      BOOST_TEST(std::string(e.what()) == (i == 1 ? "second" : "fourth"));
+    }
+  }
+
+  std::vector<corio::awaitable<void>> voids;
+  voids.push_back(void_fail_after(2ms));
+  voids.push_back(nothing_after(1ms));
+  auto vs = co_await corio::gather_settled(std::move(voids));
+  BOOST_REQUIRE(vs.size() == 2u);
+  BOOST_TEST(!vs[0].has_value());
+  BOOST_TEST(vs[1].has_value());
+}
+
+CORIO_TEST_CASE(ranged_gather_moves_move_only_values_into_place) {
+  std::vector<corio::awaitable<std::unique_ptr<int>>> aws;
+  for (int i = 0; i < 4; ++i) aws.push_back(boxed_after(std::chrono::milliseconds(40 - 10 * i), i));
+  auto v = co_await corio::gather(std::move(aws));
+  BOOST_REQUIRE(v.size() == 4u);
+  for (int i = 0; i < 4; ++i) {
+    BOOST_REQUIRE(v[static_cast<std::size_t>(i)] != nullptr);
+    BOOST_TEST(*v[static_cast<std::size_t>(i)] == i);
+  }
+}
+
+CORIO_TEST_CASE(ranged_gather_rethrows_the_first_error_after_cancelling_the_rest) {
+  bool cancelled = false, ended = false;
+  std::vector<corio::awaitable<void>> aws;
+  aws.push_back(record_cancellation(1h, cancelled, ended));
+  aws.push_back(void_fail_after(5ms));
+  aws.push_back(nothing_after(1ms));
+  const auto t0 = corio::clock::now();
+  BOOST_CHECK_THROW(co_await corio::gather(std::move(aws)), std::runtime_error);
+  BOOST_TEST(cancelled);
+  BOOST_TEST(ended);
+  BOOST_TEST((corio::clock::now() - t0 == 5ms));
 }
 
 CORIO_TEST_CASE(cancelling_the_caller_cancels_every_child_and_throws_cancellation) {

@@ -73,6 +73,34 @@ inline void rethrow_scope_outcome(scope& sc, bool report_errors) {
   if (report_errors && !sc.errors().empty()) std::rethrow_exception(sc.errors().front());
 }
 
+/// The vector forms without a limit: one child per awaitable, spawned without a handle. Each
+/// child's value goes straight into its slot (task_state::out_) and its error into `errors` as it
+/// ends, so its state is freed then rather than kept until the join.
+template <typename T>
+struct gather_slots {
+  std::vector<std::optional<value_or_monostate<T>>> values;
+  std::vector<std::exception_ptr> errors;  // gather_settled: per child; gather: unused
+
+  gather_slots(std::size_t n, bool settled) : values(n), errors(settled ? n : 0) {}
+
+  void spawn_all(scope& sc, std::vector<awaitable<T>>& aws) {
+    sc.set_exit_hook(&on_exit, this);
+    for (std::size_t i = 0; i < aws.size(); ++i) sc.spawn(std::move(aws[i]), {}, &values[i]);
+  }
+
+  static void on_exit(void* ctx, task_base& t) noexcept {
+    auto& self = *static_cast<gather_slots*>(ctx);
+    auto& st = static_cast<task_state<T>&>(t);
+    const auto i = static_cast<std::size_t>(st.out_ - self.values.data());
+    if (!t.error_) {
+      if constexpr (std::is_void_v<T>) self.values[i].emplace();
+    } else if (!self.errors.empty()) {
+      t.error_retrieved_ = true;
+      self.errors[i] = t.error_;
+    }
+  }
+};
+
 /// Runs `aws` with at most `limit` at a time: `limit` worker children take the next index in turn,
 /// so each awaitable runs inside a worker without a task of its own.
 template <typename T, typename Sink>
@@ -109,14 +137,15 @@ awaitable<std::vector<detail::value_or_monostate<T>>> gather(std::vector<awaitab
                                                               std::size_t limit) {
   using V = detail::value_or_monostate<T>;
   detail::scope sc(co_await asio::this_coro::executor, detail::scope::on_error::cancel_all, "gather");
-  std::vector<std::optional<V>> slots(aws.size());
+  detail::gather_slots<T> gs(aws.size(), false);
+  auto& slots = gs.values;
+  // Reserved up front: one large allocation after 100,000 small frees costs glibc a consolidation.
+  std::vector<V> out;
+  out.reserve(aws.size());
   if (limit == 0 || limit >= aws.size()) {
-    std::vector<task<T>> tasks;
-    tasks.reserve(aws.size());
-    for (auto& a : aws) tasks.push_back(sc.spawn(std::move(a), "gather"));
+    gs.spawn_all(sc, aws);
     co_await sc.join();
     detail::rethrow_scope_outcome(sc, true);
-    for (std::size_t i = 0; i < tasks.size(); ++i) slots[i].emplace(detail::value_of(tasks[i]));
   } else {
     std::size_t next = 0;
     auto sink = [&slots](std::size_t i, awaitable<T> a) -> awaitable<void> {
@@ -131,8 +160,6 @@ awaitable<std::vector<detail::value_or_monostate<T>>> gather(std::vector<awaitab
     co_await sc.join();
     detail::rethrow_scope_outcome(sc, true);
   }
-  std::vector<V> out;
-  out.reserve(slots.size());
   for (auto& s : slots) out.push_back(std::move(*s));
   co_return out;
 }
@@ -141,15 +168,21 @@ template <typename T>
 awaitable<std::vector<result<T>>> gather_settled(std::vector<awaitable<T>> aws, std::size_t limit) {
   detail::scope sc(co_await asio::this_coro::executor, detail::scope::on_error::keep_going,
                    "gather_settled");
-  std::vector<std::optional<result<T>>> slots(aws.size());
+  std::vector<std::optional<result<T>>> slots;
+  std::vector<result<T>> out;  // reserved up front, as in gather
+  out.reserve(aws.size());
   if (limit == 0 || limit >= aws.size()) {
-    std::vector<task<T>> tasks;
-    tasks.reserve(aws.size());
-    for (auto& a : aws) tasks.push_back(sc.spawn(std::move(a), "gather_settled"));
+    detail::gather_slots<T> gs(aws.size(), true);
+    gs.spawn_all(sc, aws);
     co_await sc.join();
     detail::rethrow_scope_outcome(sc, false);
-    for (std::size_t i = 0; i < tasks.size(); ++i) slots[i].emplace(detail::settle(tasks[i]));
+    for (std::size_t i = 0; i < aws.size(); ++i) {
+      if (gs.errors[i]) out.emplace_back(gs.errors[i]);
+      else out.emplace_back(std::move(*gs.values[i]));
+    }
+    co_return out;
   } else {
+    slots.resize(aws.size());
     std::size_t next = 0;
     auto sink = [&slots](std::size_t i, awaitable<T> a) -> awaitable<void> {
       try {
@@ -169,8 +202,6 @@ awaitable<std::vector<result<T>>> gather_settled(std::vector<awaitable<T>> aws, 
     co_await sc.join();
     detail::rethrow_scope_outcome(sc, false);
   }
-  std::vector<result<T>> out;
-  out.reserve(slots.size());
   for (auto& s : slots) out.push_back(std::move(*s));
   co_return out;
 }

@@ -233,8 +233,10 @@ struct task_access {
 };
 
 /// Spawns `aw` as a task whose end is also reported to `observer` (a scope).
+/// `out`, if given, receives the value instead of the task's state (task_state::out_).
 template <typename T>
-task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer) {
+task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer,
+                 std::optional<value_or_monostate<T>>* out = nullptr) {
   // A child spawned from inside a traced (debug-mode) task gets its own trace, not its parent's.
   const executor& inner = untraced(ex);
   auto& registry = task_registry::of(inner);
@@ -243,6 +245,7 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
   st->id_ = next_task_id();
   st->created_ = std::chrono::steady_clock::now();
   st->observer_ = observer;
+  st->out_ = out;
   st->registry_ = &registry;
   if (registry.debug()) [[unlikely]] {
     st->trace_ = std::make_shared<task_trace>();

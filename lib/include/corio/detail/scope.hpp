@@ -59,15 +59,16 @@ public:
   [[nodiscard]] std::size_t live() const noexcept { return live_; }
   [[nodiscard]] bool cancelled_from_outside() const noexcept { return outer_cancelled_; }
 
-  /// Starts a child. Throws std::logic_error once the scope is shutting down or finished.
+  /// Starts a child (its value into `*out` if given: see task_state::out_). Throws
+  /// std::logic_error once the scope is shutting down or finished.
   template <typename T>
-  task<T> spawn(awaitable<T> aw, std::string name = {}) {
+  task<T> spawn(awaitable<T> aw, std::string name = {}, std::optional<value_or_monostate<T>>* out = nullptr) {
     if (state_ != state::open) {
       throw std::logic_error(std::string("corio::") + kind_ +
                              (state_ == state::closed ? " is finished: cannot spawn into it"
                                                       : " is shutting down: cannot spawn into it"));
     }
-    auto t = spawn_in<T>(ex_, std::move(aw), std::move(name), this);
+    auto t = spawn_in<T>(ex_, std::move(aw), std::move(name), this, out);
     auto& st = task_access::state(t);
     st.scope_ = &info_;
     link(st);

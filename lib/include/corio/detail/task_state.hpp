@@ -166,8 +166,13 @@ public:
 
   template <typename V>
   void set_value(V&& v) {
-    value_.emplace(std::forward<V>(v));
+    if (out_) out_->emplace(std::forward<V>(v));
+    else value_.emplace(std::forward<V>(v));
   }
+
+  /// gather: where the value goes instead of this state (the caller's slot, which outlives the
+  /// task; no handle keeps this state alive once the task ends). Set before the task starts.
+  std::optional<value_or_monostate<T>>* out_ = nullptr;
 
   /// Synchronous result of a finished task; rethrows its exception.
   T get() {
