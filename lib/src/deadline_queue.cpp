@@ -19,11 +19,29 @@ deadline_queue::~deadline_queue() { generation.fetch_add(1, std::memory_order_ac
 deadline_queue& deadline_queue::of(const executor& ex) { return context_service<deadline_queue>(ex); }
 
 void deadline_queue::shutdown() {
-  std::lock_guard lock(mutex_);
-  shut_down_ = true;
-  ++generation_;
-  timer_.reset();  // a pending wait is abandoned with the context's other operations
-  armed_ = clock::time_point::max();
+  std::vector<entry*> abandoned;
+  {
+    std::lock_guard lock(mutex_);
+    shut_down_ = true;
+    ++generation_;
+    timer_.reset();  // a pending wait is abandoned with the context's other operations
+    armed_ = clock::time_point::max();
+    // Entries whose owners wait only on this queue (sleeps) are dropped here, as Asio drops its
+    // pending operations; the others stay queued until their owners remove them.
+    std::vector<entry*> keep;
+    for (entry* e : heap_) {
+      if (e->abandon) {
+        e->st = state::idle;
+        abandoned.push_back(e);
+      } else {
+        keep.push_back(e);
+      }
+    }
+    heap_ = std::move(keep);
+    for (std::size_t i = 0; i < heap_.size(); ++i) heap_[i]->index = i;
+    for (std::size_t i = heap_.size() / 2; i-- > 0;) sift_down(i);
+  }
+  for (entry* e : abandoned) e->abandon(*e);
 }
 
 void deadline_queue::add(entry& e, const executor& ex) {
@@ -42,6 +60,7 @@ void deadline_queue::add(entry& e, const executor& ex) {
     }
   }
   e.st = state::queued;
+  e.seq = next_seq_++;
   heap_.push_back(&e);
   e.index = heap_.size() - 1;
   sift_up(e.index);
@@ -86,7 +105,7 @@ void deadline_queue::sift_up(std::size_t i) noexcept {
   entry* e = heap_[i];
   while (i > 0) {
     const std::size_t parent = (i - 1) / 2;
-    if (!(e->deadline < heap_[parent]->deadline)) break;
+    if (!earlier(e, heap_[parent])) break;
     place(i, heap_[parent]);
     i = parent;
   }
@@ -99,8 +118,8 @@ void deadline_queue::sift_down(std::size_t i) noexcept {
   for (;;) {
     std::size_t child = 2 * i + 1;
     if (child >= n) break;
-    if (child + 1 < n && before(child + 1, child)) ++child;
-    if (!(heap_[child]->deadline < e->deadline)) break;
+    if (child + 1 < n && earlier(heap_[child + 1], heap_[child])) ++child;
+    if (!earlier(heap_[child], e)) break;
     place(i, heap_[child]);
     i = child;
   }
@@ -111,9 +130,9 @@ void deadline_queue::erase_at(std::size_t i) noexcept {
   entry* last = heap_.back();
   heap_.pop_back();
   if (i == heap_.size()) return;  // it was the last one
-  const auto removed_deadline = heap_[i]->deadline;
+  const entry* removed = heap_[i];
   place(i, last);
-  if (last->deadline < removed_deadline) sift_up(i);
+  if (earlier(last, removed)) sift_up(i);
   else sift_down(i);
 }
 

@@ -3,7 +3,9 @@
 // one timer, which may wake on any thread; each expiry must reach its scope on the scope's own
 // strand, and a scope whose work ends while its deadline is being fired elsewhere must still
 // return exactly once (run under ThreadSanitizer).
+#include <corio/cancellation.hpp>
 #include <corio/sleep.hpp>
+#include <corio/task.hpp>
 #include <corio/timeout.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -38,9 +40,51 @@ corio::awaitable<void> rounds_on_a_strand(int s, int rounds, std::atomic<int>& c
   finished.fetch_add(1);
 }
 
+// Sleeps cancelled right around their deadline: the cancellation (on the strand) races with the
+// deadline being fired (on whichever thread the shared timer wakes).
+corio::awaitable<void> cancel_sleeps_on_a_strand(int s, int rounds, std::atomic<int>& woke, std::atomic<int>& cancelled,
+                                                 std::atomic<int>& finished) {
+  auto ex = co_await asio::this_coro::executor;
+  for (int i = 0; i < rounds; ++i) {
+    // Every pairing of nap and cancellation delay (0, 0.4, 0.8, 1.2 ms) occurs on every strand.
+    const auto nap = std::chrono::microseconds((i % 4) * 400);
+    const auto cancel_after = std::chrono::microseconds(((i / 4 + s) % 4) * 400);
+    auto t = corio::spawn(ex, corio::sleep(nap));
+    co_await corio::sleep(cancel_after);
+    t.cancel();
+    try {
+      co_await t.wait();
+      woke.fetch_add(1);
+    } catch (...) {
+      if (corio::is_cancellation(std::current_exception())) cancelled.fetch_add(1);
+    }
+  }
+  finished.fetch_add(1);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(timeout_threads)
+
+BOOST_AUTO_TEST_CASE(sleeps_on_strands_cancelled_around_their_deadline_end_exactly_once) {
+  asio::io_context ctx(2);
+  constexpr int strands = 8, rounds = 150;
+  std::atomic<int> finished{0}, woke{0}, cancelled{0}, failed{0};
+  for (int s = 0; s < strands; ++s) {
+    asio::co_spawn(asio::make_strand(ctx), cancel_sleeps_on_a_strand(s, rounds, woke, cancelled, finished),
+                   [&](std::exception_ptr e) {
+                     if (e) failed.fetch_add(1);
+                   });
+  }
+  std::thread other([&] { ctx.run(); });
+  ctx.run();
+  other.join();
+  BOOST_TEST(failed.load() == 0);
+  BOOST_TEST(finished.load() == strands);
+  BOOST_TEST(woke.load() + cancelled.load() == strands * rounds);
+  BOOST_TEST(woke.load() > 0);       // a nap of 0 never waits
+  BOOST_TEST(cancelled.load() > 0);  // a nap of 1.2 ms cancelled at 0 always is
+}
 
 BOOST_AUTO_TEST_CASE(scopes_on_strands_of_a_two_thread_context_expire_or_finish_exactly_once) {
   asio::io_context ctx(2);

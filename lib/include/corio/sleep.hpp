@@ -13,22 +13,118 @@
 #include <corio/clock.hpp>
 #include <corio/config.hpp>
 #include <corio/detail/task_state.hpp>
-#include <corio/detail/timer.hpp>
+#include <corio/detail/deadline_queue.hpp>
+#include <corio/detail/post_completion.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <optional>
+
 namespace corio {
+
+namespace detail {
+
+/// One sleep: an entry in its context's deadline_queue — no timer object and no timer operation
+/// of its own (100,000 sleeping tasks share one timer). Lives in the sleeping coroutine's frame.
+/// async_wait completes void(error_code) through `ex` — which must be the awaiting coroutine's own
+/// executor — never inside the call;
+/// operation_aborted when cancelled through the handler's slot. One wait per sleeper.
+class sleeper final : private deadline_queue::entry {
+public:
+  using error_code = boost::system::error_code;
+
+  sleeper() = default;
+  sleeper(const sleeper&) = delete;
+  sleeper& operator=(const sleeper&) = delete;
+  ~sleeper() {
+    // Still queued only if the frame was torn down with its context.
+    if (q_) q_->remove(*this, false);
+  }
+
+  template <typename Token>
+  auto async_wait(const executor& ex, clock::time_point tp, Token&& token) {
+    return asio::async_initiate<Token, void(error_code)>(
+        [this, &ex, tp](auto handler) {
+          store_handler(handler_, std::move(handler));
+          start(ex, tp);
+        },
+        token);
+  }
+
+private:
+  using handler_type = asio::any_completion_handler<void(error_code)>;
+
+  void start(const executor& ex, clock::time_point tp) {
+    ex_.emplace(ex);
+    if (tp <= clock::now()) {
+      complete(error_code());
+      return;
+    }
+    deadline = tp;
+    fire = &on_fire;
+    abandon = &on_abandon;
+    q_ = &deadline_queue::of(ex);
+    // (The slot handler is installed before the entry can fire: both run on the sleeper's thread.)
+    auto slot = handler_.get_cancellation_slot();
+    if (slot.is_connected()) slot.assign([this](asio::cancellation_type) { on_cancel(); });
+    q_->add(*this, ex);
+  }
+
+  // The timer's thread: finish on the sleeper's own executor (its strand, on a multi-threaded
+  // context), where the cancellation slot lives.
+  static void on_fire(deadline_queue::entry& e) {
+    auto* self = static_cast<sleeper*>(&e);
+    asio::dispatch(*self->ex_, [self] { self->finish(error_code()); });
+  }
+
+  void on_cancel() {
+    // Being fired: the success is on its way — deliver the cancellation instead.
+    if (q_->remove(*this) == deadline_queue::state::firing) cancelled_ = true;
+    else finish(asio::error::operation_aborted);
+  }
+
+  void finish(error_code ec) {
+    if (cancelled_) ec = asio::error::operation_aborted;
+    q_ = nullptr;  // out of the queue (removed, or popped by the firing thread)
+    handler_.get_cancellation_slot().clear();
+    complete(ec);
+  }
+
+  // Through ex_, the awaiting coroutine's own executor (sleep_until passes it), so no conversion
+  // to the handler's associated any_completion_executor is needed.
+  void complete(error_code ec) {
+    handler_type h;
+    h.swap(handler_);
+    asio::post(*ex_, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
+  }
+
+  static void on_abandon(deadline_queue::entry& e) noexcept {
+    auto* self = static_cast<sleeper*>(&e);
+    self->q_ = nullptr;
+    handler_type h;
+    h.swap(self->handler_);  // destroying it unwinds the sleeping coroutine (through its executor)
+  }
+
+  handler_type handler_;
+  std::optional<executor> ex_;
+  deadline_queue* q_ = nullptr;
+  bool cancelled_ = false;
+};
+
+}  // namespace detail
 
 /// Suspends until `tp` on corio::clock.
 [[nodiscard]] inline awaitable<void> sleep_until(clock::time_point tp) {
-  detail::timer t(co_await asio::this_coro::executor);
-  t.expires_at(tp);
+  detail::sleeper s;
   detail::note_waiting("sleep");
-  auto [ec] = co_await t.async_wait(asio::as_tuple(asio::deferred));
+  auto [ec] = co_await s.async_wait(co_await asio::this_coro::executor, tp, asio::as_tuple(asio::deferred));
   if (ec) throw boost::system::system_error(ec, "corio::sleep");
 }
 

@@ -8,6 +8,8 @@
 // a pending wait never keeps io_context::run() from returning); a timeout started before that
 // check runs finds the timer still armed and costs nothing.
 //
+// Entries with equal deadlines fire in the order they were added (sleeps rely on it).
+//
 // Firing: the waking thread pops an entry (state `firing`) and calls its `fire` function without
 // the lock. An entry's owner must not be destroyed while it is `firing`: it ends that state with
 // fired() (the timeout scope does so on its own executor, and defers its completion until then).
@@ -41,7 +43,11 @@ public:
   struct entry {
     clock::time_point deadline{};
     void (*fire)(entry&) = nullptr;  // called on the timer's thread, without the lock
+    // Called (without the lock) for an entry still queued when the context shuts down: its owner
+    // drops the handler it keeps (nullptr: the owner is torn down by other means).
+    void (*abandon)(entry&) noexcept = nullptr;
     std::size_t index = 0;           // position in the heap while queued
+    std::uint64_t seq = 0;           // equal deadlines fire in the order they were added
     state st = state::idle;          // guarded by the queue's mutex
     entry* next_fired = nullptr;
   };
@@ -65,7 +71,9 @@ public:
 private:
   void shutdown() override;
 
-  bool before(std::size_t a, std::size_t b) const noexcept { return heap_[a]->deadline < heap_[b]->deadline; }
+  static bool earlier(const entry* a, const entry* b) noexcept {
+    return a->deadline < b->deadline || (a->deadline == b->deadline && a->seq < b->seq);
+  }
   void place(std::size_t i, entry* e) noexcept {
     heap_[i] = e;
     e->index = i;
@@ -83,6 +91,7 @@ private:
   std::optional<timer> timer_;
   clock::time_point armed_ = clock::time_point::max();  // max: no wait pending
   std::uint64_t generation_ = 0;
+  std::uint64_t next_seq_ = 0;
   bool check_posted_ = false;
   bool shut_down_ = false;
 };
