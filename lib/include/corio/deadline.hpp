@@ -21,9 +21,10 @@
 // Why not asio::steady_timer::expires_after: it cancels and re-arms the timer on every call, which
 // costs a timer-queue update (a system call) and a cancelled completion per request — measurable
 // on a fast request loop. (timeout_scope::reschedule is a heap update in the context's shared
-// deadline queue; a watchdog is cheaper still: a plain store.) Here the timer sleeps until the
-// instant it was armed for; on waking it re-arms for the current deadline if that has moved
-// later, or expires. Only a deadline moved *earlier* than the armed instant re-arms at once; that
+// deadline queue; a watchdog is cheaper still: a plain store.) A watchdog is an entry in that
+// same queue (no timer object or timer operation of its own: ~150 bytes), queued for the instant
+// it was armed for; on waking it re-arms for the current deadline if that has moved later, or
+// expires. Only a deadline moved *earlier* than the armed instant re-arms at once; that
 // happens at most once per distinct shorter timeout between two wake-ups. So the timer does O(1) work per
 // wake-up (about one per shortest timeout), independent of how often the deadline is moved.
 // The price: none — expiry is still exact, because a later deadline is re-checked on waking.
@@ -42,11 +43,12 @@
 #include <corio/clock.hpp>
 #include <corio/config.hpp>
 #include <corio/detail/scope.hpp>
-#include <corio/detail/timer.hpp>
+#include <corio/detail/deadline_queue.hpp>
 #include <corio/gather.hpp>
 #include <corio/task.hpp>
 #include <corio/timeout.hpp>
 
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include <cstdint>
@@ -69,28 +71,33 @@ public:
   void reschedule(clock::time_point tp);
   void reschedule_after(duration d) { reschedule(clock::now() + d); }
   /// No deadline: on_expiry will not be called until the next reschedule. A plain store.
-  void disarm() noexcept { st_->deadline = clock::time_point::max(); }
+  void disarm() noexcept { st_->due = clock::time_point::max(); }
 
   /// The current deadline; clock::time_point::max() when disarmed.
-  [[nodiscard]] clock::time_point deadline() const noexcept { return st_->deadline; }
+  [[nodiscard]] clock::time_point deadline() const noexcept { return st_->due; }
   /// True once the deadline has been reached (and on_expiry called), until the next reschedule.
   [[nodiscard]] bool expired() const noexcept { return st_->expired; }
 
 private:
-  // Shared with the pending timer wait, which may complete after the watchdog is gone.
-  struct state {
-    state(const executor& ex, std::function<void()> f) : timer(ex), on_expiry(std::move(f)) {}
-    detail::timer timer;
+  // An entry in the context's deadline queue (no timer of its own), queued for the instant it
+  // was armed for (entry::deadline). While queued or being fired it holds a reference to itself,
+  // so a wake-up that arrives after the watchdog is gone finds it alive.
+  struct state final : detail::deadline_queue::entry {
+    state(const executor& e, std::function<void()> f) : ex(e), on_expiry(std::move(f)) {}
+    executor ex;
     std::function<void()> on_expiry;
-    clock::time_point deadline = clock::time_point::max();
-    clock::time_point armed = clock::time_point::max();  // max: no wait pending
-    std::uint64_t generation = 0;                        // identifies the current wait
+    std::shared_ptr<state> queued_self;
+    detail::deadline_queue* queue = nullptr;
+    clock::time_point due = clock::time_point::max();
+    bool armed = false;  // queued or being fired
     bool expired = false;
     bool alive = true;
   };
 
   static void arm(const std::shared_ptr<state>& st, clock::time_point tp);
-  static void on_wake(const std::shared_ptr<state>& st, std::uint64_t generation);
+  static void on_fire(detail::deadline_queue::entry& e);
+  static void on_abandon(detail::deadline_queue::entry& e) noexcept;
+  static void woken(state* st);
 
   std::shared_ptr<state> st_;
 };
@@ -111,34 +118,63 @@ inline watchdog::watchdog(const executor& ex, std::function<void()> on_expiry)
 
 inline watchdog::~watchdog() {
   st_->alive = false;
-  // Completes a pending wait (with operation_aborted), which drops its reference to the state.
-  st_->timer.cancel();
+  // Being fired elsewhere: the wake-up (which holds the state) finds it dead and does nothing.
+  if (st_->armed && st_->queue->remove(*st_) == detail::deadline_queue::state::queued) {
+    st_->armed = false;
+    st_->queued_self.reset();
+  }
 }
 
 inline void watchdog::reschedule(clock::time_point tp) {
-  st_->deadline = tp;
+  st_->due = tp;
   st_->expired = false;
-  if (tp < st_->armed) arm(st_, tp);
+  if (!st_->armed || tp < st_->deadline) arm(st_, tp);
 }
 
 inline void watchdog::arm(const std::shared_ptr<state>& st, clock::time_point tp) {
-  st->armed = tp;
-  const auto generation = ++st->generation;
-  st->timer.expires_at(tp);  // completes a pending wait, which then sees a stale generation
-  st->timer.async_wait([st, generation](boost::system::error_code) { on_wake(st, generation); });
-}
-
-inline void watchdog::on_wake(const std::shared_ptr<state>& st, std::uint64_t generation) {
-  if (!st->alive || generation != st->generation) return;
-  st->armed = clock::time_point::max();
-  if (st->deadline == clock::time_point::max()) return;  // disarmed meanwhile: stay idle
-  if (clock::now() < st->deadline) {
-    arm(st, st->deadline);  // moved later by reschedule(): sleep on
+  if (!st->queue) st->queue = &detail::deadline_queue::of(st->ex);
+  if (st->armed) {
+    st->queue->update(*st, tp);  // queued: moved earlier (no effect while being fired: woken re-checks)
     return;
   }
-  st->deadline = clock::time_point::max();
+  st->deadline = tp;
+  st->fire = &on_fire;
+  st->abandon = &on_abandon;
+  st->queued_self = st;
+  st->armed = true;
+  try {
+    st->queue->add(*st, st->ex);
+  } catch (...) {
+    st->armed = false;
+    st->queued_self.reset();
+    throw;
+  }
+}
+
+inline void watchdog::on_fire(detail::deadline_queue::entry& e) {
+  // The timer's thread: continue on the watchdog's own executor (strand).
+  auto* st = static_cast<state*>(&e);
+  asio::dispatch(st->ex, [st] { woken(st); });
+}
+
+inline void watchdog::on_abandon(detail::deadline_queue::entry& e) noexcept {
+  // The context shuts down with this entry queued: no wake-up will come.
+  auto self = std::move(static_cast<state&>(e).queued_self);
+  self->armed = false;
+}
+
+inline void watchdog::woken(state* st) {
+  auto self = std::move(st->queued_self);  // keeps on_expiry alive even if it destroys the watchdog
+  st->queue->fired(*st);
+  st->armed = false;
+  if (!st->alive) return;
+  if (st->due == clock::time_point::max()) return;  // disarmed meanwhile: stay idle
+  if (clock::now() < st->due) {
+    arm(self, st->due);  // moved later by reschedule(): sleep on
+    return;
+  }
+  st->due = clock::time_point::max();
   st->expired = true;
-  // `st` (held by this handler) keeps on_expiry alive even if the callback destroys the watchdog.
   st->on_expiry();
 }
 
