@@ -14,7 +14,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <utility>
+
+#include <sys/socket.h>
+#include <sys/types.h>
 
 namespace serve {
 
@@ -73,9 +77,25 @@ corio::awaitable<std::size_t> stream::read_some() {
     buffer_full_ = true;
     co_return 0;
   }
-  // Into an empty buffer (between requests) a small read: an idle keep-alive connection then holds
-  // a 1 KiB buffer, not 16 KiB (whose touched pages cost ~8 KiB of RSS per connection).
+  // Into an empty buffer (the start of a request) a small read: 1 KiB, not 16 KiB (whose touched
+  // pages cost ~8 KiB of RSS per connection).
   const std::size_t room = std::min<std::size_t>(buffer_limit_ - size, size == 0 ? idle_read_bytes : 16 * 1024);
+  if (std::exchange(readable_, false)) {
+    // The socket has just been reported readable: take the bytes without a trip through the
+    // scheduler (one recv, as the asynchronous read would do).
+    const auto buf = buffer_.prepare(room);
+    const ssize_t got = ::recv(socket_.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
+    if (got > 0) {
+      buffer_.commit(static_cast<std::size_t>(got));
+      co_return static_cast<std::size_t>(got);
+    }
+    if (got == 0) {
+      eof_ = true;
+      co_return 0;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return 0;
+    // A spurious wake-up: wait as usual.
+  }
   auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(room), as_tuple);
   if (ec) {
     eof_ = ec == asio::error::eof;
@@ -211,7 +231,23 @@ connection::~connection() {
 
 corio::awaitable<void> connection::run() {
   try {
-    co_await serve_requests();
+    for (;;) {
+      if (buffer_.size() == 0) {
+        if (draining_) break;
+        // Idle between requests: only this frame, the socket and the watchdog's entry stay. The
+        // read buffer is given back and the request's frames (parser, response) are gone; they
+        // are made again when the next request's first bytes arrive.
+        phase_ = phase::idle;
+        dog_.reschedule_after(lim_.idle_timeout);
+        buffer_.shrink_to_fit();
+        auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, as_tuple);
+        if (ec) break;  // closed (idle timeout) or cancelled (graceful shutdown)
+        readable_ = true;
+      }
+      const bool more = co_await serve_one();
+      parser_ = nullptr;  // it was serve_one's
+      if (!more) break;
+    }
   } catch (const std::exception& e) {
     // Cancellation (the drain deadline) and I/O failures just end the connection.
     if (!corio::is_cancellation(e)) {
@@ -253,16 +289,9 @@ void connection::expired() {
 }
 
 corio::awaitable<bool> connection::read_head(request_parser& p) {
-  if (buffer_.size() == 0) {
-    phase_ = phase::idle;
-    dog_.reschedule_after(lim_.idle_timeout);
-    // An idle connection keeps only a small read buffer (read_some reads at most idle_read_bytes
-    // into an empty one): a buffer grown by a large request is given back here.
-    if (buffer_.capacity() > idle_read_bytes) buffer_.shrink_to_fit();
-  } else {
-    phase_ = phase::head;
-    dog_.reschedule_after(lim_.header_timeout);
-  }
+  // run() has seen the first bytes (or buffered ones): the head is under way.
+  phase_ = phase::head;
+  dog_.reschedule_after(lim_.header_timeout);
   for (;;) {
     if (buffer_.size() > 0) {
       const auto n = p.feed(view(buffer_));
@@ -279,79 +308,71 @@ corio::awaitable<bool> connection::read_head(request_parser& p) {
       }
       co_return false;
     }
-    if (phase_ == phase::idle) {
-      phase_ = phase::head;
-      dog_.reschedule_after(lim_.header_timeout);
-    }
   }
 }
 
-corio::awaitable<void> connection::serve_requests() {
+corio::awaitable<bool> connection::serve_one() {
   app& a = shard_.owner();
-  for (;;) {
-    if (draining_ && buffer_.size() == 0) co_return;
-    request_parser p(lim_);
-    parser_ = &p;
-    continue_sent_ = false;
-    bytes_written_ = 0;
-    status_ = 0;
-    keep_alive_ = false;
-    request_logged_ = false;
-    if (!co_await read_head(p)) {
-      if (p.failed()) {
-        ++requests_;
-        co_await reject(p, p.failure_status(), p.failure_reason());
-      }
-      co_return;
+  request_parser p(lim_);
+  parser_ = &p;
+  continue_sent_ = false;
+  bytes_written_ = 0;
+  status_ = 0;
+  keep_alive_ = false;
+  request_logged_ = false;
+  if (!co_await read_head(p)) {
+    if (p.failed()) {
+      ++requests_;
+      co_await reject(p, p.failure_status(), p.failure_reason());
     }
-    ++requests_;
-    const auto started = corio::clock::now();
-    request& req = p.get();
-    std::string_view query;
-    const std::string_view path = path_of(std::string_view(req.target().data(), req.target().size()), query);
-    auto m = a.routes().find(req.method(), path);
-    request_context ctx{req, std::move(m.params), path, query, remote_, a};
-
-    if (m.found) {
-      if (const auto* h = std::get_if<stream_handler>(&m.found->h)) {
-        p.stream_body(true);
-        const bool keep = co_await run_stream(*h, ctx, p);
-        log_request(req, started);
-        if (!keep) co_return;
-        continue;
-      }
-    }
-    if (!co_await read_until_body_done(p)) {
-      if (p.failed()) co_await reject(p, p.failure_status(), p.failure_reason());
-      co_return;
-    }
-
-    response res;
-    if (!m.found) {
-      if (req.method() == http::verb::unknown) {
-        res = error(http::status::not_implemented, "method not implemented");
-      } else if (m.status == http::status::method_not_allowed) {
-        res = error(http::status::method_not_allowed, "method not allowed");
-        header_of(res).set(http::field::allow, m.allow);
-      } else {
-        res = error(http::status::not_found, "not found");
-      }
-    } else if (const auto* sync = std::get_if<sync_handler>(&m.found->h)) {
-      try {
-        res = (*sync)(ctx);
-      } catch (const std::exception& e) {
-        a.log().error("conn {}: handler for {} failed: {}", id_, m.found->pattern, e.what());
-        res = error(http::status::internal_server_error, "internal server error");
-      }
-    } else {
-      res = co_await run_async(std::get<async_handler>(m.found->h), ctx);
-    }
-
-    const bool keep = p.keep_alive() && !draining_;
-    const bool written = co_await write_message(res, req, keep);
-    log_request(req, started);
-    if (!written || !keep) co_return;
+    co_return false;
   }
+  ++requests_;
+  const auto started = corio::clock::now();
+  request& req = p.get();
+  std::string_view query;
+  const std::string_view path = path_of(std::string_view(req.target().data(), req.target().size()), query);
+  auto m = a.routes().find(req.method(), path);
+  request_context ctx{req, std::move(m.params), path, query, remote_, a};
+
+  if (m.found) {
+    if (const auto* h = std::get_if<stream_handler>(&m.found->h)) {
+      p.stream_body(true);
+      const bool keep = co_await run_stream(*h, ctx, p);
+      log_request(req, started);
+      co_return keep;
+    }
+  }
+  if (!co_await read_until_body_done(p)) {
+    if (p.failed()) co_await reject(p, p.failure_status(), p.failure_reason());
+    co_return false;
+  }
+
+  response res;
+  if (!m.found) {
+    if (req.method() == http::verb::unknown) {
+      res = error(http::status::not_implemented, "method not implemented");
+    } else if (m.status == http::status::method_not_allowed) {
+      res = error(http::status::method_not_allowed, "method not allowed");
+      header_of(res).set(http::field::allow, m.allow);
+    } else {
+      res = error(http::status::not_found, "not found");
+    }
+  } else if (const auto* sync = std::get_if<sync_handler>(&m.found->h)) {
+    try {
+      res = (*sync)(ctx);
+    } catch (const std::exception& e) {
+      a.log().error("conn {}: handler for {} failed: {}", id_, m.found->pattern, e.what());
+      res = error(http::status::internal_server_error, "internal server error");
+    }
+  } else {
+    res = co_await run_async(std::get<async_handler>(m.found->h), ctx);
+  }
+
+  const bool keep = p.keep_alive() && !draining_;
+  const bool written = co_await write_message(res, req, keep);
+  log_request(req, started);
+  co_return written && keep;
 }
 
 corio::awaitable<response> connection::run_async(const async_handler& h, request_context& ctx) {
