@@ -59,9 +59,9 @@ int run_cli(const options& o, std::istream& in, std::ostream& err) {
   if (!o.input.empty() && o.input != "-") {
     std::ifstream f(o.input);
     if (!f) throw setup_error("cannot read " + o.input + ": " + std::strerror(errno));
-    for (auto& u : read_urls(f)) seeds.push_back(std::move(u));
+    read_urls(f, seeds);
   } else if (o.input == "-" || (seeds.empty() && !::isatty(STDIN_FILENO))) {
-    for (auto& u : read_urls(in)) seeds.push_back(std::move(u));
+    read_urls(in, seeds);
   }
   if (seeds.empty()) throw usage_error("no URLs: give them as arguments, with --input FILE, or on stdin");
 

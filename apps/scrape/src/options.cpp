@@ -153,8 +153,7 @@ flight finish (--grace), writes their lines and the summary; a second Ctrl-C can
 )";
 }
 
-std::vector<std::string> read_urls(std::istream& in) {
-  std::vector<std::string> out;
+void read_urls(std::istream& in, std::vector<std::string>& out) {
   std::string line;
   while (std::getline(in, line)) {
     const auto b = line.find_first_not_of(" \t\r");
@@ -162,6 +161,11 @@ std::vector<std::string> read_urls(std::istream& in) {
     const auto e = line.find_last_not_of(" \t\r");
     out.push_back(line.substr(b, e - b + 1));
   }
+}
+
+std::vector<std::string> read_urls(std::istream& in) {
+  std::vector<std::string> out;
+  read_urls(in, out);
   return out;
 }
 

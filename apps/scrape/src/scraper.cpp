@@ -99,7 +99,7 @@ struct scraper::impl {
   corio::awaitable<robots_rules> fetch_robots(std::string key);
   corio::awaitable<void> ticker();
   corio::awaitable<void> grace_then_cancel();
-  void add_seed(const std::string& s);
+  void add_seed(std::string s);
   void enqueue(item it, const std::string& key);
   void schedule();
   void handle(result res);
@@ -148,7 +148,7 @@ void scraper::impl::write(const row& r) {
   sum.add(r);
 }
 
-void scraper::impl::add_seed(const std::string& s) {
+void scraper::impl::add_seed(std::string s) {
   boost::urls::url u;
   try {
     u = http::parse_url(s);
@@ -161,7 +161,7 @@ void scraper::impl::add_seed(const std::string& s) {
     ++done;
     return;
   }
-  std::string url = s;
+  std::string url = std::move(s);  // the queue keeps the only copy of each URL
   if (opts.crawl()) {
     url = http::normalize_url(u);
     if (!seen.insert(url).second) return;  // the same page twice: one row
@@ -357,7 +357,8 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
     group = &g;
     state = phase::scheduling;
-    for (const auto& s : seeds) add_seed(s);
+    for (auto& s : seeds) add_seed(std::move(s));
+    std::vector<std::string>().swap(seeds);  // every URL now lives in its origin's queue only
     std::optional<corio::task<void>> tick;
     if (progress) tick = g.spawn(ticker(), "progress");
     for (;;) {

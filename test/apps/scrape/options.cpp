@@ -78,6 +78,11 @@ BOOST_AUTO_TEST_CASE(url_lists_skip_blank_lines_comments_and_surrounding_space) 
   std::istringstream in("http://a.test/\n\n  # comment\n  http://b.test/x  \r\n");
   BOOST_TEST(scrape::read_urls(in) == (std::vector<std::string>{"http://a.test/", "http://b.test/x"}),
              boost::test_tools::per_element());
+  // Appending after URLs given as arguments keeps them first.
+  std::istringstream more("http://c.test/\n# end\n");
+  std::vector<std::string> urls{"http://arg.test/"};
+  scrape::read_urls(more, urls);
+  BOOST_TEST(urls == (std::vector<std::string>{"http://arg.test/", "http://c.test/"}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

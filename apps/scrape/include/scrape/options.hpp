@@ -55,5 +55,7 @@ struct options {
 
 /// URLs from a stream: one per line; blank lines and lines starting with '#' are skipped.
 [[nodiscard]] std::vector<std::string> read_urls(std::istream& in);
+/// The same, appended to `out` (no second vector of every URL while reading a large list).
+void read_urls(std::istream& in, std::vector<std::string>& out);
 
 }  // namespace scrape
