@@ -131,6 +131,28 @@ CORIO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
   });
 }
 
+CORIO_TEST_CASE(heads_larger_than_the_idle_read_and_a_body_arriving_with_them_are_served_whole) {
+  // An idle connection reads into a small buffer; a head of several KiB (and a body behind it, in
+  // the same write) must still be read on at once and served, then the connection idles again.
+  const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
+  co_await with_server(defaults, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto c = co_await client::connect(ep);
+    const std::string big(3000, 'v');
+    for (int i = 0; i < 2; ++i) {
+      co_await c.send(get("/plaintext", "X-Big: " + big + "\r\n"));
+      auto r = co_await c.response();
+      BOOST_TEST(r.result_int() == 200u);
+      BOOST_TEST(r.body() == "Hello, World!");
+      const std::string body(5000, 'b');
+      co_await c.send("POST /api/echo HTTP/1.1\r\nHost: t\r\nX-Big: " + big +
+                      "\r\nContent-Length: 5000\r\n\r\n" + body);
+      auto e = co_await c.response();
+      BOOST_TEST(e.result_int() == 200u);
+      BOOST_TEST(e.body() == body);
+    }
+  });
+}
+
 CORIO_TEST_CASE(pipelined_requests_are_answered_in_order_even_when_the_first_is_slowest) {
   const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice
   co_await with_server(defaults, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {

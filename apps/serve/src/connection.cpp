@@ -14,11 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <utility>
-
-#include <sys/socket.h>
-#include <sys/types.h>
 
 namespace serve {
 
@@ -29,7 +25,9 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto as_tuple = asio::as_tuple(asio::deferred);
-constexpr std::size_t idle_read_bytes = 1024;
+// What an idle connection reads into: enough for a typical small request in one read (a larger
+// head grows the buffer and is read on at once), small enough to keep an idle connection ≤ 3 KiB.
+constexpr std::size_t idle_read_bytes = 256;
 // After rejecting a request: how long, and how much, to keep reading what the client still sends.
 constexpr corio::duration linger_time = 2s;
 constexpr std::size_t linger_bytes = 1024 * 1024;
@@ -77,25 +75,9 @@ corio::awaitable<std::size_t> stream::read_some() {
     buffer_full_ = true;
     co_return 0;
   }
-  // Into an empty buffer (the start of a request) a small read: 1 KiB, not 16 KiB (whose touched
-  // pages cost ~8 KiB of RSS per connection).
+  // Into an empty buffer (the start of a request) a small read: idle_read_bytes, not 16 KiB (whose
+  // touched pages cost ~8 KiB of RSS per connection).
   const std::size_t room = std::min<std::size_t>(buffer_limit_ - size, size == 0 ? idle_read_bytes : 16 * 1024);
-  if (std::exchange(readable_, false)) {
-    // The socket has just been reported readable: take the bytes without a trip through the
-    // scheduler (one recv, as the asynchronous read would do).
-    const auto buf = buffer_.prepare(room);
-    const ssize_t got = ::recv(socket_.native_handle(), buf.data(), buf.size(), MSG_DONTWAIT);
-    if (got > 0) {
-      buffer_.commit(static_cast<std::size_t>(got));
-      co_return static_cast<std::size_t>(got);
-    }
-    if (got == 0) {
-      eof_ = true;
-      co_return 0;
-    }
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return 0;
-    // A spurious wake-up: wait as usual.
-  }
   auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(room), as_tuple);
   if (ec) {
     eof_ = ec == asio::error::eof;
@@ -239,10 +221,13 @@ corio::awaitable<void> connection::run() {
         // are made again when the next request's first bytes arrive.
         phase_ = phase::idle;
         dog_.reschedule_after(lim_.idle_timeout);
-        buffer_.shrink_to_fit();
-        auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, as_tuple);
-        if (ec) break;  // closed (idle timeout) or cancelled (graceful shutdown)
-        readable_ = true;
+        // A buffer grown by a large request is given back; the wait reads into a small one. (A
+        // readiness wait without a buffer would cost an epoll_ctl per request: Asio re-arms the
+        // descriptor for it.)
+        if (buffer_.capacity() > idle_read_bytes) buffer_.shrink_to_fit();
+        auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(idle_read_bytes), as_tuple);
+        if (ec) break;  // end of stream, closed (idle timeout) or cancelled (graceful shutdown)
+        buffer_.commit(n);
       }
       const bool more = co_await serve_one();
       parser_ = nullptr;  // it was serve_one's

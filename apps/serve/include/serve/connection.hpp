@@ -4,8 +4,8 @@
 // Every limit is enforced by ONE corio::watchdog per connection. Each phase of the request loop
 // only stores a new deadline into it (a plain store, no timer operation on the hot path):
 //   idle       waiting for the first byte of the next request      limits.idle_timeout
-//              (an idle connection waits for readability in run() alone: no read buffer, no
-//              parser, no request frames — about 2.4 KB in all instead of 6 KB)
+//              (an idle connection waits in run() alone, reading into a 256-byte buffer: no
+//              parser, no request frames — about 2.7 KB in all instead of 6 KB)
 //   head       first byte seen, head incomplete                     limits.header_timeout
 //   body       reading the body                                     limits.body_timeout
 //   handling   an async handler runs                                limits.request_timeout → 504
@@ -125,7 +125,6 @@ protected:
   bool buffer_full_ = false;
   bool draining_ = false;
   bool continue_sent_ = false;
-  bool readable_ = false;  // the socket was just reported readable: read_some tries a recv first
 };
 
 class connection final : public stream {
