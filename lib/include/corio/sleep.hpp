@@ -85,12 +85,14 @@ private:
   }
 
   void on_cancel() {
+    if (!q_) return;  // already finished, or dropped at shutdown
     // Being fired: the success is on its way — deliver the cancellation instead.
     if (q_->remove(*this) == deadline_queue::state::firing) cancelled_ = true;
     else finish(asio::error::operation_aborted);
   }
 
   void finish(error_code ec) {
+    if (!handler_) return;  // dropped at shutdown
     if (cancelled_) ec = asio::error::operation_aborted;
     q_ = nullptr;  // out of the queue (removed, or popped by the firing thread)
     handler_.get_cancellation_slot().clear();
