@@ -1,5 +1,6 @@
 // corio/deadline.hpp — a watchdog deadline for long-lived activities (a connection, a session):
-// one timer for the whole activity, and moving the deadline is a plain store.
+// one deadline for the whole activity (an entry in the context's shared deadline queue), and
+// moving it is a plain store.
 //
 //   corio::watchdog dog(ex, [&] { socket.close(); });   // what expiry does
 //   for (;;) {
