@@ -216,9 +216,9 @@ corio::awaitable<void> connection::run() {
     for (;;) {
       if (buffer_.size() == 0) {
         if (draining_) break;
-        // Idle between requests: only this frame, the socket and the watchdog's entry stay. The
-        // read buffer is given back and the request's frames (parser, response) are gone; they
-        // are made again when the next request's first bytes arrive.
+        // Idle between requests: only this frame, the socket, a small read buffer and the
+        // watchdog's entry stay. The request's frames (parser, response) are gone; they are made
+        // again when the next request's first bytes arrive.
         phase_ = phase::idle;
         dog_.reschedule_after(lim_.idle_timeout);
         // A buffer grown by a large request is given back; the wait reads into a small one. (A

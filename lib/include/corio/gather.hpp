@@ -83,9 +83,17 @@ struct gather_slots {
 
   gather_slots(std::size_t n, bool settled) : values(n), errors(settled ? n : 0) {}
 
-  void spawn_all(scope& sc, std::vector<awaitable<T>>& aws) {
+  /// Spawns every child. If one cannot be spawned (out of memory), those already running are
+  /// cancelled and the error is returned: the caller must still join them (they write here).
+  std::exception_ptr spawn_all(scope& sc, std::vector<awaitable<T>>& aws) noexcept {
     sc.set_exit_hook(&on_exit, this);
-    for (std::size_t i = 0; i < aws.size(); ++i) sc.spawn(std::move(aws[i]), {}, &values[i]);
+    try {
+      for (std::size_t i = 0; i < aws.size(); ++i) sc.spawn(std::move(aws[i]), {}, &values[i]);
+    } catch (...) {
+      sc.cancel();
+      return std::current_exception();
+    }
+    return nullptr;
   }
 
   static void on_exit(void* ctx, task_base& t) noexcept {
@@ -143,8 +151,9 @@ awaitable<std::vector<detail::value_or_monostate<T>>> gather(std::vector<awaitab
   std::vector<V> out;
   out.reserve(aws.size());
   if (limit == 0 || limit >= aws.size()) {
-    gs.spawn_all(sc, aws);
+    const std::exception_ptr not_spawned = gs.spawn_all(sc, aws);
     co_await sc.join();
+    if (not_spawned) std::rethrow_exception(not_spawned);
     detail::rethrow_scope_outcome(sc, true);
   } else {
     std::size_t next = 0;
@@ -173,8 +182,9 @@ awaitable<std::vector<result<T>>> gather_settled(std::vector<awaitable<T>> aws, 
   out.reserve(aws.size());
   if (limit == 0 || limit >= aws.size()) {
     detail::gather_slots<T> gs(aws.size(), true);
-    gs.spawn_all(sc, aws);
+    const std::exception_ptr not_spawned = gs.spawn_all(sc, aws);
     co_await sc.join();
+    if (not_spawned) std::rethrow_exception(not_spawned);
     detail::rethrow_scope_outcome(sc, false);
     for (std::size_t i = 0; i < aws.size(); ++i) {
       if (gs.errors[i]) out.emplace_back(gs.errors[i]);
