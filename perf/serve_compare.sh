@@ -7,7 +7,11 @@
 # scaling, CPU-µs per request can. Then corio-serve's two ways to share the port between shards
 # (--acceptor reuseport | single), with keep-alive and with a new connection per request.
 #
-#   perf/serve_compare.sh BUILD_DIR [SECONDS=5] ["CONNECTIONS..."=64 256]
+#   perf/serve_compare.sh BUILD_DIR [SECONDS=5] ["CONNECTIONS..."=64 256] [ROUNDS=1]
+#
+# With ROUNDS > 1 the whole table is measured ROUNDS times, the servers alternating within each
+# round (so a slow or fast phase of a shared machine hits all of them alike), and each row shows the
+# median of its rounds. Single 5 s runs swing by ±15% on a 2-core machine shared with wrk.
 #
 # BUILD_DIR must hold a Release build with apps and perf (corio-serve, beast-floor-server):
 #   cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release
@@ -19,6 +23,8 @@ set -euo pipefail
 build="${1:?usage: $0 BUILD_DIR [SECONDS] [CONNECTIONS]}"
 secs="${2:-5}"
 conn_list="${3:-64 256}"
+rounds="${4:-1}"
+[[ "$rounds" =~ ^[1-9][0-9]?$ ]] || { echo "ROUNDS must be a whole number from 1 to 99"; exit 1; }
 here="$(cd "$(dirname "$0")" && pwd)"
 serve="$build/apps/serve/corio-serve"
 floor="$build/perf/beast-floor-server"
@@ -109,26 +115,49 @@ measure() {
     END {printf "%10.0f %10s %12.1f", rps, p99, (n > 0 ? ticks / hz * 1e6 / n : 0)}'
 }
 
-printf "wrk -t2 -d%ss on %s (%s cores)\n\n" "$secs" "$(uname -n)" "$(nproc)"
+printf "wrk -t2 -d%ss on %s (%s cores)%s\n\n" "$secs" "$(uname -n)" "$(nproc)" \
+  "$([ "$rounds" = 1 ] || echo ", median of $rounds alternating rounds")"
 printf "%-34s %-6s %-10s %10s %10s %12s\n" "server" "conns" "path" "req/s" "p99" "CPU-us/req"
-for threads in 1 2; do
-  for name in corio-serve beast-floor aiohttp aiohttp-uvloop nginx; do
-    case "$name" in
-      corio-serve) start_server "$serve" --port 0 --threads "$threads" --access-log off --log-level warn ;;
-      beast-floor) start_server "$floor" --port 0 --threads "$threads" ;;
-      aiohttp) start_server "$python" "$here/aiohttp_server.py" --port 0 --workers "$threads" --loop asyncio ;;
-      aiohttp-uvloop) start_server "$python" "$here/aiohttp_server.py" --port 0 --workers "$threads" --loop uvloop ;;
-      nginx) nginx_server "$threads" ;;
-    esac
-    for conns in $conn_list; do
-      for path in /plaintext /json; do
-        printf "%-34s %-6s %-10s %s\n" "$name ($threads thread$([ "$threads" = 1 ] || echo s))" "$conns" "$path" \
-          "$(measure "$path")"
+rows="$tmp/rows.txt"
+for round in $(seq "$rounds"); do
+  for threads in 1 2; do
+    for name in corio-serve beast-floor aiohttp aiohttp-uvloop nginx; do
+      case "$name" in
+        corio-serve) start_server "$serve" --port 0 --threads "$threads" --access-log off --log-level warn ;;
+        beast-floor) start_server "$floor" --port 0 --threads "$threads" ;;
+        aiohttp) start_server "$python" "$here/aiohttp_server.py" --port 0 --workers "$threads" --loop asyncio ;;
+        aiohttp-uvloop) start_server "$python" "$here/aiohttp_server.py" --port 0 --workers "$threads" --loop uvloop ;;
+        nginx) nginx_server "$threads" ;;
+      esac
+      for conns in $conn_list; do
+        for path in /plaintext /json; do
+          line=$(printf "%-34s %-6s %-10s %s" "$name ($threads thread$([ "$threads" = 1 ] || echo s))" "$conns" "$path" \
+            "$(measure "$path")")
+          if [ "$rounds" = 1 ]; then echo "$line"; else echo "$line" >> "$rows"; fi
+        done
       done
+      stop_server
     done
-    stop_server
   done
 done
+if [ "$rounds" != 1 ]; then
+  # Median per row over the rounds (p99 in its own unit: us, ms or s).
+  python3 - "$rows" <<'PY'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"(.{34}) (\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", line.rstrip("\n"))
+    if not m:
+        continue
+    key = (m.group(1), m.group(2), m.group(3))
+    unit = re.match(r"([0-9.]+)(us|ms|s)$", m.group(5))
+    p99_ms = float(unit.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit.group(2)] if unit else float("nan")
+    rows.setdefault(key, []).append((float(m.group(4)), p99_ms, float(m.group(6))))
+for (server, conns, path), vals in rows.items():
+    med = [statistics.median(v[i] for v in vals) for i in range(3)]
+    print(f"{server} {conns:<6} {path:<10} {med[0]:10.0f} {med[1]:8.2f}ms {med[2]:12.1f}")
+PY
+fi
 conns=$(echo "$conn_list" | awk '{print $1}')
 
 echo
