@@ -62,24 +62,33 @@ corio::awaitable<void> cancel_sleeps_on_a_strand(int s, int rounds, std::atomic<
   finished.fetch_add(1);
 }
 
+constexpr int strands = 8, rounds = 150;
+
+/// Runs `make(s)` for each of the strands on a 2-thread io_context until all end; returns how many
+/// of them ended with an exception.
+template <typename Make>
+int run_on_strands(Make make) {
+  asio::io_context ctx(2);
+  std::atomic<int> failed{0};
+  for (int s = 0; s < strands; ++s) {
+    asio::co_spawn(asio::make_strand(ctx), make(s), [&](std::exception_ptr e) {
+      if (e) failed.fetch_add(1);
+    });
+  }
+  std::thread other([&] { ctx.run(); });
+  ctx.run();
+  other.join();
+  return failed.load();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(timeout_threads)
 
 BOOST_AUTO_TEST_CASE(sleeps_on_strands_cancelled_around_their_deadline_end_exactly_once) {
-  asio::io_context ctx(2);
-  constexpr int strands = 8, rounds = 150;
-  std::atomic<int> finished{0}, woke{0}, cancelled{0}, failed{0};
-  for (int s = 0; s < strands; ++s) {
-    asio::co_spawn(asio::make_strand(ctx), cancel_sleeps_on_a_strand(s, rounds, woke, cancelled, finished),
-                   [&](std::exception_ptr e) {
-                     if (e) failed.fetch_add(1);
-                   });
-  }
-  std::thread other([&] { ctx.run(); });
-  ctx.run();
-  other.join();
-  BOOST_TEST(failed.load() == 0);
+  std::atomic<int> finished{0}, woke{0}, cancelled{0};
+  const int failed = run_on_strands([&](int s) { return cancel_sleeps_on_a_strand(s, rounds, woke, cancelled, finished); });
+  BOOST_TEST(failed == 0);
   BOOST_TEST(finished.load() == strands);
   BOOST_TEST(woke.load() + cancelled.load() == strands * rounds);
   BOOST_TEST(woke.load() > 0);       // a nap of 0 never waits
@@ -87,19 +96,9 @@ BOOST_AUTO_TEST_CASE(sleeps_on_strands_cancelled_around_their_deadline_end_exact
 }
 
 BOOST_AUTO_TEST_CASE(scopes_on_strands_of_a_two_thread_context_expire_or_finish_exactly_once) {
-  asio::io_context ctx(2);
-  constexpr int strands = 8, rounds = 150;
-  std::atomic<int> finished{0}, timed_out{0}, completed{0}, failed{0};
-  for (int s = 0; s < strands; ++s) {
-    auto strand = asio::make_strand(ctx);
-    asio::co_spawn(strand, rounds_on_a_strand(s, rounds, completed, timed_out, finished), [&](std::exception_ptr e) {
-      if (e) failed.fetch_add(1);
-    });
-  }
-  std::thread other([&] { ctx.run(); });
-  ctx.run();
-  other.join();
-  BOOST_TEST(failed.load() == 0);
+  std::atomic<int> finished{0}, timed_out{0}, completed{0};
+  const int failed = run_on_strands([&](int s) { return rounds_on_a_strand(s, rounds, completed, timed_out, finished); });
+  BOOST_TEST(failed == 0);
   BOOST_TEST(finished.load() == strands);
   BOOST_TEST(completed.load() + timed_out.load() == strands * rounds);
   BOOST_TEST(timed_out.load() > 0);  // deadline 0 with work > 0 always expires
