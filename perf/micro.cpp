@@ -2,9 +2,17 @@
 // noisy: implementations alternate, each runs `repeats` times, the median is printed).
 //
 //   bench-micro [repeats [filter]]   all time-based workloads (or those whose "workload impl" contains filter)
+//   bench-micro --list               the workloads, one "workload<TAB>implementation" a line
+//   bench-micro --one W I [repeats]  one implementation alone in this process: a warm-up run, then
+//                                    `repeats` (3) timed runs; perf/run starts each in a fresh process
 //   bench-micro memory <impl> <N>    RSS per idle task (run each in a fresh process; perf/run does)
 //
 // Output: one line per measurement, "workload<TAB>implementation<TAB>median<TAB>unit".
+//
+// The heap is the same for every implementation: freed memory stays mapped (glibc's trim and mmap
+// thresholds raised) and every timed run starts on a settled heap (the small blocks the previous
+// run freed are consolidated before the clock starts). Otherwise a run pays for the page faults and
+// the deferred free work of whichever run came before it — swings of up to 1.7× on the same code.
 #include <corio/corio.hpp>
 #include <corio/event.hpp>
 #include <corio/queue.hpp>
@@ -21,10 +29,12 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -58,6 +68,22 @@ double run_ns(Make make) {
   });
   ctx.run();
   return std::chrono::duration<double, std::nano>(clk::now() - t0).count();
+}
+
+/// Keeps freed memory in the process (no trimming, no mmap for blocks up to 32 MiB, glibc's
+/// maximum): no run page-faults memory that an earlier one handed back to the kernel.
+void keep_heap_mapped() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+/// glibc consolidates the small blocks freed so far at the next large allocation: make that
+/// happen now, outside the timed region, rather than in the next run's first large allocation.
+void settle_heap() {
+  void* p = std::malloc(256 << 10);
+  if (p == nullptr) std::abort();
+  *static_cast<volatile char*>(p) = 0;
+  std::free(p);
 }
 
 double median(std::vector<double> v) {
@@ -95,6 +121,36 @@ corio::awaitable<void> instant() { co_return; }
 
 corio::awaitable<void> raw_spawn_join() {
   co_await raw_join(spawn_n, [](int) { return instant(); });
+}
+
+/// gather's floor: the hand-written Asio equivalent — co_spawn every awaitable of a vector, each
+/// completion fills its slot of a result vector, a counter and a timer as the latch.
+corio::awaitable<std::vector<std::monostate>> raw_gather(std::vector<corio::awaitable<void>> aws) {
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<std::optional<std::monostate>> slots(aws.size());
+  std::vector<std::monostate> out;
+  out.reserve(aws.size());
+  std::size_t remaining = aws.size();
+  std::exception_ptr first;
+  asio::steady_timer done(ex, clk::time_point::max());
+  for (std::size_t i = 0; i < aws.size(); ++i) {
+    asio::co_spawn(ex, std::move(aws[i]), [&, i](std::exception_ptr e) {
+      if (e && !first) first = e;
+      if (!e) slots[i].emplace();
+      if (--remaining == 0) done.cancel();
+    });
+  }
+  co_await done.async_wait(asio::as_tuple(asio::deferred));
+  if (first) std::rethrow_exception(first);
+  for (auto& v : slots) out.push_back(*v);
+  co_return out;
+}
+
+corio::awaitable<void> raw_spawn_gather() {
+  std::vector<corio::awaitable<void>> aws;
+  aws.reserve(spawn_n);
+  for (int i = 0; i < spawn_n; ++i) aws.push_back(instant());
+  co_await raw_gather(std::move(aws));
 }
 
 corio::awaitable<void> corio_spawn_gather() {
@@ -318,6 +374,8 @@ int memory(const std::string& impl, long n) {
   std::_Exit(0);  // tearing down a million frames is not what is measured
 }
 
+int report(const std::vector<bench>& benches, int repeats);
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -329,9 +387,11 @@ int main(int argc, char** argv) {
     return memory(argv[2], std::atol(argv[3]));
   }
   const int repeats = argc >= 2 ? std::max(1, std::atoi(argv[1])) : 5;
+  keep_heap_mapped();
 
   std::vector<bench> benches = {
       {"spawn+join 100k", "asio co_spawn+counter", "ns/task", spawn_n, [] { return run_ns(raw_spawn_join); }},
+      {"spawn+join 100k", "asio co_spawn+results", "ns/task", spawn_n, [] { return run_ns(raw_spawn_gather); }},
       {"spawn+join 100k", "corio gather", "ns/task", spawn_n, [] { return run_ns(corio_spawn_gather); }},
       {"spawn+join 100k", "corio task_group", "ns/task", spawn_n, [] { return run_ns(corio_task_group); }},
       {"spawn+join 100k", "corio task_group debug", "ns/task", spawn_n, [] { return run_ns(corio_debug_task_group); }},
@@ -356,6 +416,26 @@ int main(int argc, char** argv) {
        [] { return run_ns(raw_thread_trips); }},
       {"to_thread round trip", "corio to_thread", "ns/trip", thread_trips, [] { return run_ns(corio_thread_trips); }},
   };
+  if (argc >= 2 && std::string(argv[1]) == "--list") {
+    for (const auto& b : benches) std::cout << b.workload << "\t" << b.impl << "\n";
+    return 0;
+  }
+  if (argc >= 2 && std::string(argv[1]) == "--one") {
+    if (argc < 4 || argc > 5) {
+      std::cerr << "usage: bench-micro --one <workload> <implementation> [repeats]\n";
+      return 2;
+    }
+    std::erase_if(benches, [&](const bench& b) { return b.workload != argv[2] || b.impl != argv[3]; });
+    if (benches.empty()) {
+      std::cerr << "bench-micro: no workload \"" << argv[2] << "\" with implementation \"" << argv[3]
+                << "\" (see bench-micro --list)\n";
+      return 2;
+    }
+    const int runs = argc == 5 ? std::max(1, std::atoi(argv[4])) : 3;
+    settle_heap();
+    benches[0].once();  // warm-up: the heap and the caches reach their working size
+    return report(benches, runs);
+  }
   // An optional second argument keeps only the workloads whose name contains it (for profiling).
   if (argc >= 3) {
     const std::string only = argv[2];
@@ -365,10 +445,18 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  return report(benches, repeats);
+}
+
+namespace {
+
+/// Runs every bench `repeats` times, alternating, and prints the medians.
+int report(const std::vector<bench>& benches, int repeats) {
   std::vector<std::vector<double>> results(benches.size());
   std::vector<std::vector<double>> cpu(benches.size());
   for (int r = 0; r < repeats; ++r) {
     for (std::size_t i = 0; i < benches.size(); ++i) {
+      settle_heap();
       const double c0 = cpu_seconds();
       results[i].push_back(benches[i].once() / benches[i].per);
       cpu[i].push_back(cpu_seconds() - c0);
@@ -383,3 +471,5 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
+
+}  // namespace

@@ -6,13 +6,15 @@
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 from collections import OrderedDict
 
-# workload → (floor implementation, [Corio implementations]) for the ratios
+# workload → the floor implementation for its Corio rows (or, as a dict, per Corio implementation,
+# "*" for the rest)
 FLOORS = {
-    "spawn+join 100k": "asio co_spawn+counter",
+    "spawn+join 100k": {"corio gather": "asio co_spawn+results", "*": "asio co_spawn+counter"},
     "1M yields / 1k tasks": "asio post(deferred)",
     "queue 1M ints cap 1024": "asio channel",
     "semaphore 1k tasks x100": "asio channel tokens",
@@ -38,27 +40,39 @@ def machine():
 
 def main():
     raw, stem = sys.argv[1], sys.argv[2]
-    rows = OrderedDict()
+    # perf/run measures each implementation in a fresh process, several rounds: a row is the
+    # median of its lines.
+    samples = OrderedDict()
     for line in open(raw):
         parts = line.rstrip("\n").split("\t")
         if len(parts) != 4:
             continue
         workload, impl, value, unit = parts
         key = workload if unit != "ms cpu" else workload + " (cpu)"
-        rows.setdefault(key, []).append((impl, float(value), unit))
+        samples.setdefault(key, OrderedDict()).setdefault((impl, unit), []).append(float(value))
+    rows = OrderedDict(
+        (key, [(impl, statistics.median(values), unit) for (impl, unit), values in impls.items()])
+        for key, impls in samples.items())
     out = [f"# Corio benchmarks — {os.path.basename(stem)}", "", f"Machine: {machine()}", "",
-           "Medians of the repeated runs; every column was measured in the same run. "
+           "Medians: each C++ implementation ran alone in a fresh process (a warm-up, then 3 runs), the "
+           "implementations taking turns over the rounds; every column was measured in the same perf/run. "
            "Corio/floor < 1 means Corio is faster than the hand-written Asio floor; "
            "asyncio/Corio and uvloop/Corio say how many times faster Corio is.", ""]
     chart = []
     for workload, impls in rows.items():
         base = workload.replace(" (cpu)", "")
-        floor_name = FLOORS.get(base)
-        floor = next((v for i, v, _ in impls if i == floor_name), None)
+        floors = FLOORS.get(base)
+        if not isinstance(floors, dict):
+            floors = {"*": floors}
+
+        def floor_of(impl):
+            name = floors.get(impl, floors.get("*"))
+            return next((v for i, v, _ in impls if i == name), None)
         corio = [(i, v) for i, v, _ in impls if i.startswith("corio")]
         best_corio = min((v for _, v in corio), default=None)
         out += [f"## {workload}", "", "| implementation | median | unit | Corio/floor | vs best Corio |", "|---|---:|---|---:|---:|"]
         for impl, value, unit in impls:
+            floor = floor_of(impl)
             ratio = f"{value / floor:.2f}" if floor and impl.startswith("corio") else ""
             vs = ""
             if best_corio and not impl.startswith("corio") and best_corio > 0:
