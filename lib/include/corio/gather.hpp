@@ -89,6 +89,9 @@ struct gather_slots {
     sc.set_exit_hook(&on_exit, this);
     try {
       for (std::size_t i = 0; i < aws.size(); ++i) sc.spawn(std::move(aws[i]), {}, &values[i]);
+      // The moved-from handles go now, before any child has run: freed later, after the
+      // children's own blocks, this large block would make glibc consolidate all of those.
+      std::vector<awaitable<T>>().swap(aws);
     } catch (...) {
       sc.cancel();
       return std::current_exception();
@@ -186,7 +189,7 @@ awaitable<std::vector<result<T>>> gather_settled(std::vector<awaitable<T>> aws, 
     co_await sc.join();
     if (not_spawned) std::rethrow_exception(not_spawned);
     detail::rethrow_scope_outcome(sc, false);
-    for (std::size_t i = 0; i < aws.size(); ++i) {
+    for (std::size_t i = 0; i < gs.values.size(); ++i) {
       if (gs.errors[i]) out.emplace_back(gs.errors[i]);
       else out.emplace_back(std::move(*gs.values[i]));
     }

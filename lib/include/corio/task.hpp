@@ -187,8 +187,8 @@ asio::awaitable<asio::detail::awaitable_thread_entry_point, executor> task_entry
   // Keeps the context running while the task waits on something that is not an Asio operation
   // (an event, a queue, another task), as co_spawn does.
   const context_work work(st->ex_);
-  // Like asyncio.create_task, spawning schedules the body; it never runs inside spawn() itself.
-  co_await asio::post(asio::deferred);
+  // Like asyncio.create_task, spawning schedules the body: spawn_in() launches this frame from a
+  // posted function, never inside spawn() itself.
   std::exception_ptr e;
   if (st->cancel_requested_) {
     // cancel() before the first step: the body never runs (its unstarted frame goes first).
@@ -257,13 +257,18 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
   registry.add(*st);
   asio::detail::awaitable_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
                                                   asio::cancellation_state(st->signal_.slot()));
+  auto launch = [thread = std::move(thread)]() mutable { thread.launch(); };
   if (running_in_this_thread(inner)) {
-    // Runs inline up to the entry's first post; from then on the thread belongs to that operation.
-    thread.launch();
+    // One post, straight to the io_context when that is the executor (one operation allocated,
+    // where the type-erased executor wraps the function in a second block).
+    using io_executor = asio::io_context::executor_type;
+    if (const auto* io = st->ex_.template target<io_executor>()) asio::post(*io, std::move(launch));
+    else asio::post(st->ex_, std::move(launch));
   } else {
-    // From another thread (or before run()): launched on the task's executor, then the entry's
-    // post — so a cancel() dispatched right after spawn() arrives before the body's first step.
-    asio::post(st->ex_, [thread = std::move(thread)]() mutable { thread.launch(); });
+    // From another thread (or before run()): two hops — posted to the task's executor, which
+    // posts the launch — so a cancel() dispatched right after spawn() arrives before the body's
+    // first step (test: cancel_before_start_never_runs_the_body).
+    asio::post(st->ex_, [ex = st->ex_, launch = std::move(launch)]() mutable { asio::post(ex, std::move(launch)); });
   }
   return task_access::make(std::move(st));
 }
