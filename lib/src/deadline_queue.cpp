@@ -28,17 +28,17 @@ void deadline_queue::shutdown() {
     armed_ = clock::time_point::max();
     // Entries whose owners wait only on this queue (sleeps) are dropped here, as Asio drops its
     // pending operations; the others stay queued until their owners remove them.
-    std::vector<entry*> keep;
-    for (entry* e : heap_) {
-      if (e->abandon) {
-        e->st = state::idle;
-        abandoned.push_back(e);
+    std::vector<node> keep;
+    for (const node& n : heap_) {
+      if (n.e->abandon) {
+        n.e->st = state::idle;
+        abandoned.push_back(n.e);
       } else {
-        keep.push_back(e);
+        keep.push_back(n);
       }
     }
     heap_ = std::move(keep);
-    for (std::size_t i = 0; i < heap_.size(); ++i) heap_[i]->index = i;
+    for (std::size_t i = 0; i < heap_.size(); ++i) heap_[i].e->index = i;
     for (std::size_t i = heap_.size() / 2; i-- > 0;) sift_down(i);
   }
   for (entry* e : abandoned) e->abandon(*e);
@@ -61,7 +61,7 @@ void deadline_queue::add(entry& e, const executor& ex) {
   }
   e.st = state::queued;
   e.seq = next_seq_++;
-  heap_.push_back(&e);
+  heap_.push_back(node{e.deadline, e.seq, &e});
   e.index = heap_.size() - 1;
   sift_up(e.index);
   if (e.deadline < armed_ && !shut_down_) arm_locked(e.deadline);
@@ -90,6 +90,7 @@ void deadline_queue::update(entry& e, clock::time_point tp) {
   if (e.st != state::queued) return;
   const auto old = e.deadline;
   e.deadline = tp;
+  heap_[e.index].deadline = tp;
   if (tp < old) sift_up(e.index);
   else sift_down(e.index);
   if (tp < armed_ && !shut_down_) arm_locked(tp);
@@ -102,7 +103,7 @@ void deadline_queue::fired(entry& e) noexcept {
 }
 
 void deadline_queue::sift_up(std::size_t i) noexcept {
-  entry* e = heap_[i];
+  const node e = heap_[i];
   while (i > 0) {
     const std::size_t parent = (i - 1) / 2;
     if (!earlier(e, heap_[parent])) break;
@@ -113,7 +114,7 @@ void deadline_queue::sift_up(std::size_t i) noexcept {
 }
 
 void deadline_queue::sift_down(std::size_t i) noexcept {
-  entry* e = heap_[i];
+  const node e = heap_[i];
   const std::size_t n = heap_.size();
   for (;;) {
     std::size_t child = 2 * i + 1;
@@ -127,10 +128,10 @@ void deadline_queue::sift_down(std::size_t i) noexcept {
 }
 
 void deadline_queue::erase_at(std::size_t i) noexcept {
-  entry* last = heap_.back();
+  const node last = heap_.back();
   heap_.pop_back();
   if (i == heap_.size()) return;  // it was the last one
-  const entry* removed = heap_[i];
+  const node removed = heap_[i];
   place(i, last);
   if (earlier(last, removed)) sift_up(i);
   else sift_down(i);
@@ -152,21 +153,34 @@ void deadline_queue::on_wake(std::uint64_t gen) {
     if (gen != generation_ || shut_down_) return;
     armed_ = clock::time_point::max();
     const auto now = clock::now();
-    while (!heap_.empty() && heap_[0]->deadline <= now) {
-      entry* e = heap_[0];
+    while (!heap_.empty() && heap_[0].deadline <= now) {
+      entry* e = heap_[0].e;
       erase_at(0);
       e->st = state::firing;
       e->next_fired = nullptr;
       *last = e;
       last = &e->next_fired;
     }
-    if (!heap_.empty()) arm_locked(heap_[0]->deadline);
+    if (!heap_.empty()) arm_locked(heap_[0].deadline);
   }
-  // Earliest first. An entry stays alive while firing (its owner waits for fired()).
+  // Earliest first. An entry stays alive while firing (its owner waits for fired()). No entry
+  // may be touched after its fire() returned false: its owner may be running on another thread.
+  entry* resumed = nullptr;
+  entry** resumed_last = &resumed;
   while (first) {
     entry* next = first->next_fired;
-    first->fire(*first);
+    if (first->fire(*first)) {
+      first->next_fired = nullptr;
+      *resumed_last = first;
+      resumed_last = &first->next_fired;
+    }
     first = next;
+  }
+  // Only now may owners run (and perhaps cancel one another): each of these has expired already.
+  while (resumed) {
+    entry* next = resumed->next_fired;
+    resumed->resume(*resumed);  // may destroy the entry
+    resumed = next;
   }
 }
 

@@ -96,7 +96,7 @@ private:
   };
 
   static void arm(const std::shared_ptr<state>& st, clock::time_point tp);
-  static void on_fire(detail::deadline_queue::entry& e);
+  static bool on_fire(detail::deadline_queue::entry& e);
   static void on_abandon(detail::deadline_queue::entry& e) noexcept;
   static void woken(state* st);
 
@@ -152,10 +152,11 @@ inline void watchdog::arm(const std::shared_ptr<state>& st, clock::time_point tp
   }
 }
 
-inline void watchdog::on_fire(detail::deadline_queue::entry& e) {
+inline bool watchdog::on_fire(detail::deadline_queue::entry& e) {
   // The timer's thread: continue on the watchdog's own executor (strand).
   auto* st = static_cast<state*>(&e);
   asio::dispatch(st->ex, [st] { woken(st); });
+  return false;
 }
 
 inline void watchdog::on_abandon(detail::deadline_queue::entry& e) noexcept {

@@ -15,6 +15,7 @@
 #include <corio/detail/task_state.hpp>
 #include <corio/detail/deadline_queue.hpp>
 #include <corio/detail/post_completion.hpp>
+#include <corio/task.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
@@ -69,6 +70,7 @@ private:
     }
     deadline = tp;
     fire = &on_fire;
+    resume = &on_resume;
     abandon = &on_abandon;
     q_ = &deadline_queue::of(ex);
     // (The slot handler is installed before the entry can fire: both run on the sleeper's thread.)
@@ -77,11 +79,27 @@ private:
     q_->add(*this, ex);
   }
 
-  // The timer's thread: finish on the sleeper's own executor (its strand, on a multi-threaded
-  // context), where the cancellation slot lives.
-  static void on_fire(deadline_queue::entry& e) {
+  // The timer's thread. On the sleeper's own executor (the common case) it completes here, as a
+  // timer's own completion would: the slot is let go now and the coroutine resumed by on_resume,
+  // once every sleep due at this instant has fired (a sleeper resumed first and cancelling
+  // another finds it expired already, as with Asio timers due together). Elsewhere (a strand not
+  // running here, another thread) it finishes through the sleeper's executor.
+  static bool on_fire(deadline_queue::entry& e) {
     auto* self = static_cast<sleeper*>(&e);
+    if (running_in_this_thread(*self->ex_)) {
+      self->detach();
+      return true;
+    }
     asio::dispatch(*self->ex_, [self] { self->finish(error_code()); });
+    return false;
+  }
+
+  static void on_resume(deadline_queue::entry& e) {
+    auto* self = static_cast<sleeper*>(&e);
+    handler_type h;
+    h.swap(self->handler_);
+    const error_code ec = self->cancelled_ ? error_code(asio::error::operation_aborted) : error_code();
+    std::move(h)(ec);  // resumes the frame this sleeper lives in (which may destroy it)
   }
 
   void on_cancel() {
@@ -94,9 +112,14 @@ private:
   void finish(error_code ec) {
     if (!handler_) return;  // dropped at shutdown
     if (cancelled_) ec = asio::error::operation_aborted;
-    q_ = nullptr;  // out of the queue (removed, or popped by the firing thread)
-    handler_.get_cancellation_slot().clear();
+    detach();
     complete(ec);
+  }
+
+  /// Out of the queue (removed, or popped by the firing thread); no longer cancellable.
+  void detach() {
+    q_ = nullptr;
+    handler_.get_cancellation_slot().clear();
   }
 
   // Through ex_, the awaiting coroutine's own executor (sleep_until passes it), so no conversion

@@ -166,7 +166,7 @@ private:
   }
 
   // Called by the deadline queue on the timer's thread; the rest runs on the scope's executor.
-  static void on_deadline(detail::deadline_queue::entry& e) noexcept {
+  static bool on_deadline(detail::deadline_queue::entry& e) noexcept {
     auto* self = static_cast<scope_entry&>(e).self;
     asio::dispatch(self->ex_, [self] {
       if (!self->body_done_) {
@@ -176,6 +176,7 @@ private:
       self->queue_.fired(self->entry_);
       if (self->pending_) resume(std::move(self->pending_));
     });
+    return false;
   }
 
   executor ex_;
