@@ -14,10 +14,12 @@
 
 #include <cassert>
 #include <chrono>
+#include <cstdint>
 #include <stdexcept>
 #include <deque>
 #include <map>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -79,10 +81,57 @@ struct scraper::impl {
     std::string url;
     int depth = 0;
   };
+  /// A URL waiting in its origin's queue, without the "scheme://authority" it begins with: that is
+  /// kept once per origin (as written: spellings may differ), and the rest of a typical URL fits
+  /// in std::string's inline buffer — no heap block per queued URL.
+  struct waiting_url {
+    std::string rest;
+    int depth = 0;
+    std::uint32_t prefix = 0;  // index into origin_queue::prefixes
+  };
   struct origin_queue {
-    std::deque<item> waiting;
+    std::deque<waiting_url> waiting;
+    // prefixes[0] is "": a URL whose prefix is not kept (more than max_prefixes spellings) is
+    // queued whole.
+    std::vector<std::string> prefixes{std::string()};
     std::size_t in_flight = 0;
     bool in_ready = false;
+
+    static constexpr std::size_t max_prefixes = 4;
+
+    void push(item it) {
+      const std::string_view url = it.url;
+      const auto scheme_end = url.find("://");
+      std::size_t cut = 0;
+      if (scheme_end != std::string_view::npos) {
+        cut = url.find_first_of("/?#", scheme_end + 3);
+        if (cut == std::string_view::npos) cut = url.size();
+      }
+      const std::string_view prefix = url.substr(0, cut);
+      std::uint32_t index = 0;
+      for (std::size_t i = 1; i < prefixes.size() && index == 0; ++i) {
+        if (prefixes[i] == prefix) index = static_cast<std::uint32_t>(i);
+      }
+      if (index == 0 && cut > 0 && prefixes.size() <= max_prefixes) {
+        prefixes.emplace_back(prefix);
+        index = static_cast<std::uint32_t>(prefixes.size() - 1);
+      }
+      if (index == 0) {
+        waiting.push_back(waiting_url{std::move(it.url), it.depth, 0});
+      } else {
+        waiting.push_back(waiting_url{std::string(url.substr(cut)), it.depth, index});
+      }
+    }
+    /// The URL exactly as it was queued.
+    [[nodiscard]] std::string url_of(waiting_url& q) const {
+      if (q.prefix == 0) return std::move(q.rest);
+      return prefixes[q.prefix] + q.rest;
+    }
+    item pop() {
+      waiting_url q = std::move(waiting.front());
+      waiting.pop_front();
+      return item{url_of(q), q.depth};
+    }
   };
   struct result {
     row r;
@@ -172,7 +221,7 @@ void scraper::impl::add_seed(std::string s) {
 
 void scraper::impl::enqueue(item it, const std::string& key) {
   auto& q = origins[key];
-  q.waiting.push_back(std::move(it));
+  q.push(std::move(it));
   ++queued;
   if (!q.in_ready) {
     q.in_ready = true;
@@ -191,8 +240,7 @@ void scraper::impl::schedule() {
         ready.push_back(std::move(key));
         continue;
       }
-      item it = std::move(q.waiting.front());
-      q.waiting.pop_front();
+      item it = q.pop();
       --queued;
       ++q.in_flight;
       ++in_flight;
@@ -376,7 +424,8 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   if (progress) *progress << "\r\033[K" << std::flush;
   // Whatever is still queued was never attempted (interrupted): list it, in order.
   for (const auto& key : ready) {
-    for (auto& it : origins[key].waiting) sum.add_not_attempted(std::move(it.url));
+    auto& q = origins[key];
+    for (auto& it : q.waiting) sum.add_not_attempted(q.url_of(it));
   }
   sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   client.reset();

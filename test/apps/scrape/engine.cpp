@@ -66,6 +66,29 @@ CORIO_HTTP_TEST(every_url_gets_exactly_one_line_whatever_happens_to_it) {
   BOOST_TEST(sum.by_status().at(200) == 3u);
 }
 
+CORIO_HTTP_TEST(urls_of_one_origin_spelled_differently_are_reported_exactly_as_given) {
+  // The origin's queue keeps each spelling of "scheme://authority" once (at most four; more are
+  // queued whole): every row must still carry its URL as given.
+  http_test_server srv;
+  const std::string authority = srv.url("").substr(std::string("http://").size());
+  std::vector<std::string> urls;
+  int k = 0;
+  for (const char* scheme : {"http", "HTTP", "Http", "hTTP", "HtTp", "httP", "HTTp", "hTtP"}) {
+    urls.push_back(std::string(scheme) + "://" + authority + "/ok?i=" + std::to_string(k++));
+  }
+  urls.push_back("http://" + authority + "?i=q");  // no path: the rest is the query
+  urls.push_back("http://" + authority);           // nothing after the authority
+  std::ostringstream out;
+  scrape::scraper s(quick_options(), out);
+  auto sum = co_await s.run(urls);
+  BOOST_TEST(sum.rows() == urls.size());
+  auto m = by_url(out.str());
+  BOOST_TEST(m.size() == urls.size());
+  for (std::size_t i = 0; i < 8; ++i) BOOST_TEST(num(m[urls[i]], "status") == 200, urls[i]);
+  BOOST_TEST(m.count(urls[8]) == 1u);
+  BOOST_TEST(m.count(urls[9]) == 1u);
+}
+
 CORIO_HTTP_TEST(retries_show_in_attempts_and_in_the_summary) {
   http_test_server srv;
   auto o = quick_options();
