@@ -26,11 +26,78 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/system/system_error.hpp>
 
+#include <cstddef>
+#include <new>
 #include <optional>
+#include <type_traits>
+#include <utility>
 
 namespace corio {
 
 namespace detail {
+
+/// A sleeping coroutine's completion handler kept inside the sleeper (which lives in that
+/// coroutine's frame): no heap block, as any_completion_handler would need. The handler is always
+/// moved out before it is called or destroyed — it owns the frame this storage is in.
+class inline_wait_handler {
+public:
+  using error_code = boost::system::error_code;
+
+  inline_wait_handler() = default;
+  inline_wait_handler(const inline_wait_handler&) = delete;
+  inline_wait_handler& operator=(const inline_wait_handler&) = delete;
+  ~inline_wait_handler() { reset(); }
+
+  template <typename Handler>
+  void store(Handler&& h) {
+    using H = std::decay_t<Handler>;
+    static_assert(sizeof(H) <= sizeof(buf_) && alignof(H) <= alignof(std::max_align_t),
+                  "corio::sleep: the coroutine's handler no longer fits the sleeper");
+    H* p = ::new (static_cast<void*>(buf_)) H(std::forward<Handler>(h));
+    slot_ = asio::get_associated_cancellation_slot(*p);
+    ops_ = &ops_for<H>;
+  }
+
+  [[nodiscard]] explicit operator bool() const noexcept { return ops_ != nullptr; }
+  [[nodiscard]] asio::cancellation_slot get_cancellation_slot() const noexcept { return slot_; }
+
+  /// Calls the handler here (the caller is on its executor).
+  void operator()(error_code ec) { std::exchange(ops_, nullptr)->call(buf_, ec); }
+  /// Posts the handler's call through `ex`.
+  void post(const executor& ex, error_code ec) { std::exchange(ops_, nullptr)->post(buf_, ex, ec); }
+  /// Destroys the handler without calling it (unwinding the coroutine that waits).
+  void reset() noexcept {
+    if (ops_) std::exchange(ops_, nullptr)->destroy(buf_);
+  }
+
+private:
+  struct ops {
+    void (*call)(unsigned char*, error_code);
+    void (*post)(unsigned char*, const executor&, error_code);
+    void (*destroy)(unsigned char*) noexcept;
+  };
+
+  template <typename H>
+  static H take(unsigned char* b) noexcept {
+    H* p = std::launder(reinterpret_cast<H*>(b));
+    H h(std::move(*p));
+    p->~H();
+    return h;
+  }
+
+  template <typename H>
+  static constexpr ops ops_for{
+      [](unsigned char* b, error_code ec) { take<H>(b)(ec); },
+      [](unsigned char* b, const executor& ex, error_code ec) {
+        asio::post(ex, [h = take<H>(b), ec]() mutable { std::move(h)(ec); });
+      },
+      [](unsigned char* b) noexcept { (void)take<H>(b); },
+  };
+
+  alignas(std::max_align_t) unsigned char buf_[32];
+  const ops* ops_ = nullptr;
+  asio::cancellation_slot slot_;
+};
 
 /// One sleep: an entry in its context's deadline_queue — no timer object and no timer operation
 /// of its own (100,000 sleeping tasks share one timer). Lives in the sleeping coroutine's frame.
@@ -53,15 +120,13 @@ public:
   auto async_wait(const executor& ex, clock::time_point tp, Token&& token) {
     return asio::async_initiate<Token, void(error_code)>(
         [this, &ex, tp](auto handler) {
-          store_handler(handler_, std::move(handler));
+          handler_.store(std::move(handler));
           start(ex, tp);
         },
         token);
   }
 
 private:
-  using handler_type = asio::any_completion_handler<void(error_code)>;
-
   void start(const executor& ex, clock::time_point tp) {
     ex_.emplace(ex);
     if (tp <= clock::now()) {
@@ -96,10 +161,8 @@ private:
 
   static void on_resume(deadline_queue::entry& e) {
     auto* self = static_cast<sleeper*>(&e);
-    handler_type h;
-    h.swap(self->handler_);
     const error_code ec = self->cancelled_ ? error_code(asio::error::operation_aborted) : error_code();
-    std::move(h)(ec);  // resumes the frame this sleeper lives in (which may destroy it)
+    self->handler_(ec);  // resumes the frame this sleeper lives in (which may destroy it)
   }
 
   void on_cancel() {
@@ -124,20 +187,15 @@ private:
 
   // Through ex_, the awaiting coroutine's own executor (sleep_until passes it), so no conversion
   // to the handler's associated any_completion_executor is needed.
-  void complete(error_code ec) {
-    handler_type h;
-    h.swap(handler_);
-    asio::post(*ex_, [h = std::move(h), ec]() mutable { std::move(h)(ec); });
-  }
+  void complete(error_code ec) { handler_.post(*ex_, ec); }
 
   static void on_abandon(deadline_queue::entry& e) noexcept {
     auto* self = static_cast<sleeper*>(&e);
     self->q_ = nullptr;
-    handler_type h;
-    h.swap(self->handler_);  // destroying it unwinds the sleeping coroutine (through its executor)
+    self->handler_.reset();  // unwinds the sleeping coroutine (through its executor)
   }
 
-  handler_type handler_;
+  inline_wait_handler handler_;
   std::optional<executor> ex_;
   deadline_queue* q_ = nullptr;
   bool cancelled_ = false;
