@@ -116,20 +116,22 @@ public:
     if (q_) q_->remove(*this, false);
   }
 
+  /// `ex` must outlive the wait (sleep_until passes the executor its co_await expression holds);
+  /// `now` is the clock's reading the caller already made.
   template <typename Token>
-  auto async_wait(const executor& ex, clock::time_point tp, Token&& token) {
+  auto async_wait(const executor& ex, clock::time_point tp, clock::time_point now, Token&& token) {
     return asio::async_initiate<Token, void(error_code)>(
-        [this, &ex, tp](auto handler) {
+        [this, &ex, tp, now](auto handler) {
           handler_.store(std::move(handler));
-          start(ex, tp);
+          start(ex, tp, now);
         },
         token);
   }
 
 private:
-  void start(const executor& ex, clock::time_point tp) {
-    ex_.emplace(ex);
-    if (tp <= clock::now()) {
+  void start(const executor& ex, clock::time_point tp, clock::time_point now) {
+    ex_ = &ex;
+    if (tp <= now) {
       complete(error_code());
       return;
     }
@@ -196,23 +198,33 @@ private:
   }
 
   inline_wait_handler handler_;
-  std::optional<executor> ex_;
+  const executor* ex_ = nullptr;  // the awaiting coroutine's, alive until it resumes
   deadline_queue* q_ = nullptr;
   bool cancelled_ = false;
 };
 
 }  // namespace detail
 
+namespace detail {
+inline awaitable<void> sleep_until(clock::time_point tp, clock::time_point now) {
+  sleeper s;
+  note_waiting("sleep");
+  // (The executor is a temporary of this full expression: it lives until the coroutine resumes.)
+  auto [ec] = co_await s.async_wait(co_await asio::this_coro::executor, tp, now, asio::as_tuple(asio::deferred));
+  if (ec) throw boost::system::system_error(ec, "corio::sleep");
+}
+}  // namespace detail
+
 /// Suspends until `tp` on corio::clock.
 [[nodiscard]] inline awaitable<void> sleep_until(clock::time_point tp) {
-  detail::sleeper s;
-  detail::note_waiting("sleep");
-  auto [ec] = co_await s.async_wait(co_await asio::this_coro::executor, tp, asio::as_tuple(asio::deferred));
-  if (ec) throw boost::system::system_error(ec, "corio::sleep");
+  return detail::sleep_until(tp, clock::now());
 }
 
 /// Suspends for `d` (zero or negative: still a scheduling point, like yield()).
-[[nodiscard]] inline awaitable<void> sleep(duration d) { return sleep_until(clock::now() + d); }
+[[nodiscard]] inline awaitable<void> sleep(duration d) {
+  const auto now = clock::now();
+  return detail::sleep_until(now + d, now);
+}
 
 /// Lets other ready work run, then resumes (asyncio.sleep(0)). Returns an Asio deferred operation
 /// (a post to the awaiting coroutine's executor), not an awaitable: no coroutine frame per yield.
