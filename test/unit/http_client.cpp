@@ -127,6 +127,22 @@ CORIO_HTTP_TEST(post_sends_its_body) {
   BOOST_TEST(r.body == "POST payload");
 }
 
+CORIO_HTTP_TEST(small_large_and_small_bodies_on_one_connection_arrive_whole) {
+  // A connection reads 4 KiB at a time at first and doubles while reads fill it (up to 64 KiB).
+  http_test_server srv;
+  http::client c(fast_options());
+  std::string big(900 * 1024 + 17, '\0');  // (the test server takes request bodies up to 1 MB)
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  auto r1 = co_await c.post(srv.url("/echo"), "x", "text/plain");
+  auto r2 = co_await c.post(srv.url("/echo"), big, "text/plain");
+  auto r3 = co_await c.post(srv.url("/echo"), "y", "text/plain");
+  BOOST_TEST(r1.body == "POST x");
+  BOOST_TEST(r2.body.size() == big.size() + 5);
+  BOOST_TEST((r2.body == "POST " + big));
+  BOOST_TEST(r3.body == "POST y");
+  BOOST_TEST(srv.connections() == 1u);
+}
+
 CORIO_HTTP_TEST(user_agent_and_accept_encoding_are_sent_and_can_be_replaced) {
   http_test_server srv;
   auto o = fast_options();

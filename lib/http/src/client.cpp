@@ -446,7 +446,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
         }
       }
       if (buf.size() >= cap) throw_io_error(bhttp::error::header_limit, &p, opts, url_text, true);
-      auto [rec, n] = co_await c.read_some(buf.prepare(64 * 1024));
+      auto [rec, n] = co_await c.read_some(buf.prepare(c.read_size));
       if (rec == asio::error::eof || rec == asio::ssl::error::stream_truncated) {
         if (!any_bytes && may_resend) co_return std::nullopt;
         if (!p.got_some()) throw_io_error(rec, &p, opts, url_text, any_bytes);  // put_eof asserts got_some()
@@ -462,6 +462,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
         throw_io_error(rec, &p, opts, url_text, any_bytes);
       }
       buf.commit(n);
+      if (n == c.read_size && c.read_size < 64 * 1024) c.read_size *= 2;
     }
     if (p.status >= 100 && p.status < 200 && p.status != 101) continue;
     keep_alive = p.keep_alive() && !p.need_eof();

@@ -67,6 +67,10 @@ public:
 
   [[nodiscard]] const origin& where() const noexcept { return origin_; }
   boost::beast::flat_buffer buffer;  // bytes read but not parsed yet
+  // How much to read at a time: starts small (a pooled connection keeps its buffer, and most
+  // responses are small: 100 connections would otherwise hold 64 KiB each), doubles while reads
+  // fill it, up to 64 KiB.
+  std::size_t read_size = 4096;
   clock::time_point idle_since{};
 
 private:
