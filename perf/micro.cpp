@@ -114,6 +114,25 @@ corio::awaitable<void> raw_join(int n, Make make) {
   co_await done.async_wait(asio::as_tuple(asio::deferred));  // cancelled: the latch opened
 }
 
+/// The same with every coroutine cancellable, as a task group's children are: a cancellation
+/// signal per coroutine, bound to its completion handler (co_spawn then gives the coroutine a
+/// cancellation state, and every operation it waits on connects to it).
+template <typename Make>
+corio::awaitable<void> raw_join_cancellable(int n, Make make) {
+  auto ex = co_await asio::this_coro::executor;
+  int remaining = n;
+  std::vector<asio::cancellation_signal> signals(static_cast<std::size_t>(n));
+  asio::steady_timer done(ex, clk::time_point::max());
+  for (int i = 0; i < n; ++i) {
+    asio::co_spawn(ex, make(i),
+                   asio::bind_cancellation_slot(signals[static_cast<std::size_t>(i)].slot(), [&](std::exception_ptr e) {
+                     if (e) std::rethrow_exception(e);
+                     if (--remaining == 0) done.cancel();
+                   }));
+  }
+  co_await done.async_wait(asio::as_tuple(asio::deferred));
+}
+
 // --- 1. spawn + join of 100,000 tasks that return at once ------------------------------------
 constexpr int spawn_n = 100'000;
 
@@ -144,6 +163,10 @@ corio::awaitable<std::vector<std::monostate>> raw_gather(std::vector<corio::awai
   if (first) std::rethrow_exception(first);
   for (auto& v : slots) out.push_back(*v);
   co_return out;
+}
+
+corio::awaitable<void> raw_spawn_join_cancellable() {
+  co_await raw_join_cancellable(spawn_n, [](int) { return instant(); });
 }
 
 corio::awaitable<void> raw_spawn_gather() {
@@ -319,6 +342,11 @@ corio::awaitable<void> raw_storm() {
   co_await raw_join(storm_n, [&](int i) { return raw_sleeper(delays[static_cast<std::size_t>(i)]); });
 }
 
+corio::awaitable<void> raw_storm_cancellable() {
+  const auto delays = storm_delays();
+  co_await raw_join_cancellable(storm_n, [&](int i) { return raw_sleeper(delays[static_cast<std::size_t>(i)]); });
+}
+
 corio::awaitable<void> corio_storm() {
   co_await corio::task_group::run([](corio::task_group& g) -> corio::awaitable<void> {
     for (int ms : storm_delays()) g.spawn(corio::sleep(std::chrono::milliseconds(ms)));
@@ -391,6 +419,8 @@ int main(int argc, char** argv) {
 
   std::vector<bench> benches = {
       {"spawn+join 100k", "asio co_spawn+counter", "ns/task", spawn_n, [] { return run_ns(raw_spawn_join); }},
+      {"spawn+join 100k", "asio co_spawn+counter, cancellable", "ns/task", spawn_n,
+       [] { return run_ns(raw_spawn_join_cancellable); }},
       {"spawn+join 100k", "asio co_spawn+results", "ns/task", spawn_n, [] { return run_ns(raw_spawn_gather); }},
       {"spawn+join 100k", "corio gather", "ns/task", spawn_n, [] { return run_ns(corio_spawn_gather); }},
       {"spawn+join 100k", "corio task_group", "ns/task", spawn_n, [] { return run_ns(corio_task_group); }},
@@ -411,6 +441,8 @@ int main(int argc, char** argv) {
       {"timeout 100k quick ops", "corio wait_for", "ns/op", timeout_ops, [] { return run_ns(corio_wait_for); }},
       {"timeout 100k quick ops", "corio with_timeout", "ns/op", timeout_ops, [] { return run_ns(corio_with_timeout); }},
       {"timer storm 100k x 0-100ms", "asio co_spawn+timer", "ms wall", 1e6, [] { return run_ns(raw_storm); }},
+      {"timer storm 100k x 0-100ms", "asio co_spawn+timer, cancellable", "ms wall", 1e6,
+       [] { return run_ns(raw_storm_cancellable); }},
       {"timer storm 100k x 0-100ms", "corio task_group+sleep", "ms wall", 1e6, [] { return run_ns(corio_storm); }},
       {"to_thread round trip", "asio post to pool and back", "ns/trip", thread_trips,
        [] { return run_ns(raw_thread_trips); }},
