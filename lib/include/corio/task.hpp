@@ -258,17 +258,22 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
   asio::detail::awaitable_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
                                                   asio::cancellation_state(st->signal_.slot()));
   auto launch = [thread = std::move(thread)]() mutable { thread.launch(); };
+  // Posted straight to the io_context when that is the executor: one operation block, where the
+  // type-erased executor wraps the function in a second one. (`task_ex` lives as long as
+  // `launch` does: the entry frame that `launch` owns holds the task's state.)
+  const executor* task_ex = &st->ex_;
+  const auto* io = task_ex->template target<asio::io_context::executor_type>();
+  auto post_launch = [task_ex, io](auto&& fn) {
+    if (io) asio::post(*io, std::forward<decltype(fn)>(fn));
+    else asio::post(*task_ex, std::forward<decltype(fn)>(fn));
+  };
   if (running_in_this_thread(inner)) {
-    // One post, straight to the io_context when that is the executor (one operation allocated,
-    // where the type-erased executor wraps the function in a second block).
-    using io_executor = asio::io_context::executor_type;
-    if (const auto* io = st->ex_.template target<io_executor>()) asio::post(*io, std::move(launch));
-    else asio::post(st->ex_, std::move(launch));
+    post_launch(std::move(launch));
   } else {
     // From another thread (or before run()): two hops — posted to the task's executor, which
     // posts the launch — so a cancel() dispatched right after spawn() arrives before the body's
     // first step (test: cancel_before_start_never_runs_the_body).
-    asio::post(st->ex_, [ex = st->ex_, launch = std::move(launch)]() mutable { asio::post(ex, std::move(launch)); });
+    post_launch([post_launch, launch = std::move(launch)]() mutable { post_launch(std::move(launch)); });
   }
   return task_access::make(std::move(st));
 }
