@@ -34,7 +34,7 @@ std::vector<entry> snapshot(detail::task_registry* only) {
       out.push_back({t.id_, t.name(), detail::to_string(t.status_.load(std::memory_order_relaxed)),
                      std::chrono::duration<double, std::milli>(now - t.created_).count(),
                      t.scope_ ? t.scope_->id : 0, t.scope_ ? t.scope_->owner : 0,
-                     t.scope_ ? t.scope_->kind : nullptr, t.waiting_on_.load(std::memory_order_relaxed)});
+                     t.scope_ ? t.scope_->kind : nullptr, t.waiting_on()});
     });
   };
   if (only) collect(*only);

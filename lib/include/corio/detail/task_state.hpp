@@ -47,6 +47,8 @@ struct task_trace {
   std::atomic<task_base*> task{nullptr};
   std::uint64_t id = 0;
   std::string name;
+  // What the task is suspended on, where Corio knows it (any thread may read it).
+  std::atomic<const char*> waiting_on{nullptr};
 };
 
 /// Debug mode: the task whose step is running on this thread (null otherwise).
@@ -122,22 +124,26 @@ struct task_base {
   // Links in the registry's list of live tasks.
   task_base* reg_prev_ = nullptr;
   task_base* reg_next_ = nullptr;
-  // Written on the task's executor; atomic so that dump_tasks() may read it from any thread.
-  std::atomic<task_status> status_{task_status::scheduled};
-  // What the task is suspended on, where Corio knows it (debug mode only).
-  std::atomic<const char*> waiting_on_{nullptr};
   // The group (scope) this task is a child of, if any, and the task that owns that group.
   // (Points into the scope, which outlives every child it has: read only while the task is live.)
   const scope_info* scope_ = nullptr;
   // Debug mode only: shared with the task's traced executor.
   std::shared_ptr<task_trace> trace_;
+  // Written on the task's executor; atomic so that dump_tasks() may read it from any thread.
+  // (The small members last, together: a derived state's own small member fits in the padding.)
+  std::atomic<task_status> status_{task_status::scheduled};
   bool cancel_requested_ = false;
   bool error_retrieved_ = false;
+
+  /// What the task is suspended on, where Corio knows it (debug mode only; null otherwise).
+  [[nodiscard]] const char* waiting_on() const noexcept {
+    return trace_ ? trace_->waiting_on.load(std::memory_order_relaxed) : nullptr;
+  }
 };
 
 inline void note_waiting(const char* what) noexcept {
-  if (current_task) [[unlikely]]
-    current_task->waiting_on_.store(what, std::memory_order_relaxed);
+  if (current_task && current_task->trace_) [[unlikely]]
+    current_task->trace_->waiting_on.store(what, std::memory_order_relaxed);
 }
 
 template <typename T>
@@ -154,6 +160,9 @@ struct wait_signature<void> {
 
 template <typename T>
 class task_state final : public task_base {
+  // First: a small value (void's monostate) goes into task_base's tail padding.
+  std::optional<value_or_monostate<T>> value_;
+
 public:
   using signature = typename wait_signature<T>::type;
   using handler_type = asio::any_completion_handler<signature>;
@@ -331,7 +340,6 @@ private:
     }
   }
 
-  std::optional<value_or_monostate<T>> value_;
   waiter* waiters_ = nullptr;
 };
 

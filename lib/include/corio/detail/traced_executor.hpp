@@ -80,7 +80,7 @@ private:
       const char* waiting = nullptr;
       if (t) {
         if (t->status_ == task_status::running) t->status_ = task_status::suspended;
-        waiting = t->waiting_on_.load(std::memory_order_relaxed);
+        waiting = t->waiting_on();
       }
       current_task = prev;
       // An inline (nested) step ends first and is the culprit: report it, not its outer step.
