@@ -44,7 +44,8 @@ corio::awaitable<summary> run_with_signals(scraper& s, std::vector<std::string> 
   summary out;
   // Installed before anything is fetched (and before the line below, which tests wait for).
   asio::signal_set signals(co_await asio::this_coro::executor, SIGINT, SIGTERM);
-  spdlog::info("{} URL{} to fetch; Ctrl-C stops gracefully", seeds.size(), seeds.size() == 1 ? "" : "s");
+  const std::size_t n = s.added() + seeds.size();
+  spdlog::info("{} URL{} to fetch; Ctrl-C stops gracefully", n, n == 1 ? "" : "s");
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
     auto watcher = g.spawn(watch_signals(signals, s), "signals");
     out = co_await s.run(std::move(seeds));
@@ -55,15 +56,15 @@ corio::awaitable<summary> run_with_signals(scraper& s, std::vector<std::string> 
 }
 
 int run_cli(const options& o, std::istream& in, std::ostream& err) {
-  std::vector<std::string> seeds = o.urls;
+  std::ifstream input;
+  std::istream* list = nullptr;  // where to read more URLs from, after the arguments
   if (!o.input.empty() && o.input != "-") {
-    std::ifstream f(o.input);
-    if (!f) throw setup_error("cannot read " + o.input + ": " + std::strerror(errno));
-    read_urls(f, seeds);
-  } else if (o.input == "-" || (seeds.empty() && !::isatty(STDIN_FILENO))) {
-    read_urls(in, seeds);
+    input.open(o.input);
+    if (!input) throw setup_error("cannot read " + o.input + ": " + std::strerror(errno));
+    list = &input;
+  } else if (o.input == "-" || (o.urls.empty() && !::isatty(STDIN_FILENO))) {
+    list = &in;
   }
-  if (seeds.empty()) throw usage_error("no URLs: give them as arguments, with --input FILE, or on stdin");
 
   std::ofstream file;
   std::ostream* out = &std::cout;
@@ -75,9 +76,13 @@ int run_cli(const options& o, std::istream& in, std::ostream& err) {
   std::ostream* progress = o.progress && ::isatty(STDERR_FILENO) ? &err : nullptr;
 
   scraper s(o, *out, progress);
+  // Each URL goes straight into its origin's queue as it is read: a long list is never held twice.
+  for (const auto& u : o.urls) s.add(u);
+  if (list) read_urls(*list, [&](std::string u) { s.add(std::move(u)); });
+  if (s.added() == 0) throw usage_error("no URLs: give them as arguments, with --input FILE, or on stdin");
   corio::run_options ro;
   ro.handle_signals = false;  // run_with_signals makes SIGINT graceful
-  const summary sum = corio::run(run_with_signals(s, std::move(seeds)), ro);
+  const summary sum = corio::run(run_with_signals(s, {}), ro);
   err << sum.format() << std::flush;
   return 0;
 }

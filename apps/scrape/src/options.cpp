@@ -153,14 +153,18 @@ flight finish (--grace), writes their lines and the summary; a second Ctrl-C can
 )";
 }
 
-void read_urls(std::istream& in, std::vector<std::string>& out) {
+void read_urls(std::istream& in, const std::function<void(std::string)>& each) {
   std::string line;
   while (std::getline(in, line)) {
     const auto b = line.find_first_not_of(" \t\r");
     if (b == std::string::npos || line[b] == '#') continue;
     const auto e = line.find_last_not_of(" \t\r");
-    out.push_back(line.substr(b, e - b + 1));
+    each(line.substr(b, e - b + 1));
   }
+}
+
+void read_urls(std::istream& in, std::vector<std::string>& out) {
+  read_urls(in, [&](std::string u) { out.push_back(std::move(u)); });
 }
 
 std::vector<std::string> read_urls(std::istream& in) {

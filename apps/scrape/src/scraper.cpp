@@ -189,6 +189,7 @@ struct scraper::impl {
   std::uint64_t next_id = 0;
   std::size_t in_flight = 0;
   std::size_t queued = 0;
+  std::size_t added = 0;  // seeds given to scraper::add()
   std::size_t done = 0;
   /// idle → scheduling → (draining: interrupted once, in-flight requests get their grace period
   /// → cancelling: interrupted twice or the grace period is over) → finished.
@@ -204,6 +205,14 @@ scraper::scraper(options opts, std::ostream& out, std::ostream* progress)
 scraper::~scraper() = default;
 
 corio::awaitable<summary> scraper::run(std::vector<std::string> seeds) { return impl_->run(std::move(seeds)); }
+
+void scraper::add(std::string url) {
+  if (impl_->state != impl::phase::idle) throw std::logic_error("scrape::scraper::add: the scraper has started");
+  ++impl_->added;
+  impl_->add_seed(std::move(url));
+}
+
+std::size_t scraper::added() const noexcept { return impl_->added; }
 void scraper::interrupt() { impl_->interrupt(); }
 
 void scraper::impl::write(const row& r) {

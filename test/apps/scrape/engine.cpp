@@ -89,6 +89,24 @@ CORIO_HTTP_TEST(urls_of_one_origin_spelled_differently_are_reported_exactly_as_g
   BOOST_TEST(m.count(urls[9]) == 1u);
 }
 
+CORIO_HTTP_TEST(seeds_added_before_run_are_fetched_with_its_own_and_adding_later_is_refused) {
+  http_test_server srv;
+  std::ostringstream out;
+  scrape::scraper s(quick_options(), out);
+  s.add(srv.url("/ok?a"));
+  s.add("not a url");
+  BOOST_TEST(s.added() == 2u);
+  BOOST_TEST(lines(out.str()).size() == 1u);  // the bad URL's row is written at once
+  std::vector<std::string> more{srv.url("/ok?b")};
+  auto sum = co_await s.run(std::move(more));
+  BOOST_TEST(sum.rows() == 3u);
+  auto m = by_url(out.str());
+  BOOST_TEST(num(m[srv.url("/ok?a")], "status") == 200);
+  BOOST_TEST(num(m[srv.url("/ok?b")], "status") == 200);
+  BOOST_TEST(str(m["not a url"], "error_kind") == "bad_url");
+  BOOST_CHECK_THROW(s.add(srv.url("/ok?c")), std::logic_error);
+}
+
 CORIO_HTTP_TEST(retries_show_in_attempts_and_in_the_summary) {
   http_test_server srv;
   auto o = quick_options();

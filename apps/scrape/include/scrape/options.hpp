@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <istream>
 #include <stdexcept>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,5 +58,7 @@ struct options {
 [[nodiscard]] std::vector<std::string> read_urls(std::istream& in);
 /// The same, appended to `out` (no second vector of every URL while reading a large list).
 void read_urls(std::istream& in, std::vector<std::string>& out);
+/// Same, one URL at a time to `each`, in order.
+void read_urls(std::istream& in, const std::function<void(std::string)>& each);
 
 }  // namespace scrape

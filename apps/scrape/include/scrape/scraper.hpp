@@ -40,7 +40,14 @@ public:
   scraper(const scraper&) = delete;
   scraper& operator=(const scraper&) = delete;
 
+  /// Queues `seeds` after those given to add(), then fetches until every URL has its row.
+  /// A scraper runs once (a second run() throws std::logic_error).
   [[nodiscard]] corio::awaitable<summary> run(std::vector<std::string> seeds);
+  /// Queues one seed before run(), as run() queues its own: a long list can be streamed in without
+  /// being held twice. A bad URL gets its row at once. Throws std::logic_error once run() started.
+  void add(std::string url);
+  /// How many seeds add() was given.
+  [[nodiscard]] std::size_t added() const noexcept;
   void interrupt();
 
   struct impl;
@@ -50,7 +57,7 @@ private:
 };
 
 /// run() with SIGINT/SIGTERM handled: the first two signals call interrupt(), a third one
-/// ends the process with the default action.
+/// ends the process with the default action. (Seeds given to s.add() before are fetched too.)
 [[nodiscard]] corio::awaitable<summary> run_with_signals(scraper& s, std::vector<std::string> seeds);
 
 /// main()'s body after argument parsing: reads the input, opens the output, runs, prints the
