@@ -169,6 +169,7 @@ struct scraper::impl {
   void schedule();
   void handle(result res);
   void write(const row& r);
+  void flush_rows();
   void interrupt();
   void cancel_running();
   void draw_progress();
@@ -190,6 +191,7 @@ struct scraper::impl {
   std::size_t in_flight = 0;
   std::size_t queued = 0;
   std::size_t added = 0;  // seeds given to scraper::add()
+  std::string batch;      // rows written but not yet handed to `out` (whole lines)
   std::size_t done = 0;
   /// idle → scheduling → (draining: interrupted once, in-flight requests get their grace period
   /// → cancelling: interrupted twice or the grace period is over) → finished.
@@ -216,10 +218,20 @@ std::size_t scraper::added() const noexcept { return impl_->added; }
 void scraper::interrupt() { impl_->interrupt(); }
 
 void scraper::impl::write(const row& r) {
-  // One write per complete line, flushed: an interrupted run leaves valid JSON Lines.
-  out << to_json_line(r, opts.crawl()) << '\n';
-  out.flush();
+  // Whole lines only, in batches: the dispatcher writes out what it has whenever it would wait
+  // for a result (and every 64 KiB), so an interrupted run leaves valid JSON Lines and a busy one
+  // makes one write per batch rather than one per line.
+  batch += to_json_line(r, opts.crawl());
+  batch += '\n';
   sum.add(r);
+  if (state == phase::idle || batch.size() >= 64 * 1024) flush_rows();
+}
+
+void scraper::impl::flush_rows() {
+  if (batch.empty()) return;
+  out.write(batch.data(), static_cast<std::streamsize>(batch.size()));
+  out.flush();
+  batch.clear();
 }
 
 void scraper::impl::add_seed(std::string s) {
@@ -437,6 +449,7 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
     for (;;) {
       schedule();
       if (in_flight == 0) break;
+      if (results.empty()) flush_rows();
       handle(co_await results.get());
     }
     group = nullptr;
@@ -445,7 +458,13 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
     if (grace_task) grace_task->cancel();
     for (auto& [k, t] : robots) t.cancel();
   };
-  co_await corio::task_group::run(body);
+  try {
+    co_await corio::task_group::run(body);
+  } catch (...) {
+    flush_rows();  // the rows written so far are not lost
+    throw;
+  }
+  flush_rows();
   if (progress) *progress << "\r\033[K" << std::flush;
   // Whatever is still queued was never attempted (interrupted): list it, in order.
   for (const auto& key : ready) {

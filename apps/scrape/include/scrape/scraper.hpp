@@ -34,7 +34,8 @@ namespace scrape {
 
 class scraper {
 public:
-  /// `out` receives the JSON lines (flushed per line); `progress`, if given, a live progress line.
+  /// `out` receives the JSON lines (whole lines, flushed whenever the scraper waits for a result,
+  /// so in batches under load); `progress`, if given, a live progress line.
   scraper(options opts, std::ostream& out, std::ostream* progress = nullptr);
   ~scraper();
   scraper(const scraper&) = delete;
