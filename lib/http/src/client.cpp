@@ -200,8 +200,8 @@ struct client::impl {
   }
 
   awaitable<response> send(request r);
-  awaitable<response> attempt(const request& r, duration total);
-  awaitable<response> follow(const request& r);
+  awaitable<response> attempt(const request& r, const boost::urls::url& url, duration total);
+  awaitable<response> follow(const request& r, const boost::urls::url& url);
   awaitable<response> exchange(const hop& h, const std::string& url_text);
   awaitable<std::shared_ptr<connection>> connect(origin o, std::string url);
   awaitable<std::optional<response>> read_response(connection& c, const hop& h, const std::string& url_text,
@@ -250,7 +250,7 @@ awaitable<response> client::post(std::string url, std::string body, std::string 
 }
 
 awaitable<response> client::impl::send(request r) {
-  (void)parse_url(r.url);  // a bad URL fails at once, without retries
+  const boost::urls::url url = parse_url(r.url);  // a bad URL fails at once, without retries
   corio::retry_policy policy = opts.retry;
   const bool idempotent = is_idempotent(r.method);
   if (!policy.retryable) {
@@ -289,7 +289,7 @@ awaitable<response> client::impl::send(request r) {
   int attempts = 0;
   auto once = [&](int attempt) -> awaitable<response> {
     attempts = attempt;
-    response resp = co_await this->attempt(r, total);
+    response resp = co_await this->attempt(r, url, total);
     const bool retry_status =
         std::find(opts.retry_statuses.begin(), opts.retry_statuses.end(), resp.status) != opts.retry_statuses.end();
     if (retry_status && attempt < max_attempts) {
@@ -308,17 +308,17 @@ awaitable<response> client::impl::send(request r) {
   }
 }
 
-awaitable<response> client::impl::attempt(const request& r, duration total) {
+awaitable<response> client::impl::attempt(const request& r, const boost::urls::url& url, duration total) {
   try {
-    co_return co_await corio::with_timeout(total, [&]() -> awaitable<response> { return follow(r); });
+    co_return co_await corio::with_timeout(total, [&]() -> awaitable<response> { return follow(r, url); });
   } catch (const corio::timeout_error&) {
     throw error(errc::timeout, "no complete response within " + ms(total) + " (total timeout)", r.url);
   }
 }
 
-awaitable<response> client::impl::follow(const request& r) {
-  hop h{r.method, parse_url(r.url), r.headers, r.body};
-  std::vector<std::string> chain{normalize_url(h.url)};
+awaitable<response> client::impl::follow(const request& r, const boost::urls::url& url) {
+  hop h{r.method, url, r.headers, r.body};
+  std::vector<std::string> chain;  // the normalised URLs so far, made at the first redirect
   for (int redirects = 0;; ++redirects) {
     const std::string url_text(h.url.buffer());
     response resp = co_await exchange(h, url_text);
@@ -331,6 +331,7 @@ awaitable<response> client::impl::follow(const request& r) {
       throw error(errc::bad_url, "redirect to an invalid or non-HTTP location '" + std::string(*location) + "'",
                   url_text);
     }
+    if (chain.empty()) chain.push_back(normalize_url(h.url));
     if (std::find(chain.begin(), chain.end(), *next) != chain.end()) {
       std::string path;
       for (const auto& c : chain) path += c + " -> ";
