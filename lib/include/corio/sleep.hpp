@@ -79,7 +79,7 @@ private:
 
   template <typename H>
   static H take(unsigned char* b) noexcept {
-    H* p = std::launder(reinterpret_cast<H*>(b));
+    H* p = std::launder(static_cast<H*>(static_cast<void*>(b)));
     H h(std::move(*p));
     p->~H();
     return h;
