@@ -100,37 +100,27 @@ struct bench {
 };
 
 /// The hand-written Asio way to join n co_spawned coroutines: a counter and a timer as the latch.
+/// `cancellable`: every coroutine gets a cancellation signal, bound to its completion handler, as
+/// a task group's children have (co_spawn then gives it a cancellation state, and every operation
+/// it waits on connects to it).
 template <typename Make>
-corio::awaitable<void> raw_join(int n, Make make) {
+corio::awaitable<void> raw_join(int n, Make make, bool cancellable = false) {
   auto ex = co_await asio::this_coro::executor;
   int remaining = n;
+  std::vector<asio::cancellation_signal> signals(cancellable ? static_cast<std::size_t>(n) : 0);
   asio::steady_timer done(ex, clk::time_point::max());
+  auto joined = [&](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+    if (--remaining == 0) done.cancel();
+  };
   for (int i = 0; i < n; ++i) {
-    asio::co_spawn(ex, make(i), [&](std::exception_ptr e) {
-      if (e) std::rethrow_exception(e);
-      if (--remaining == 0) done.cancel();
-    });
+    if (cancellable) {
+      asio::co_spawn(ex, make(i), asio::bind_cancellation_slot(signals[static_cast<std::size_t>(i)].slot(), joined));
+    } else {
+      asio::co_spawn(ex, make(i), joined);
+    }
   }
   co_await done.async_wait(asio::as_tuple(asio::deferred));  // cancelled: the latch opened
-}
-
-/// The same with every coroutine cancellable, as a task group's children are: a cancellation
-/// signal per coroutine, bound to its completion handler (co_spawn then gives the coroutine a
-/// cancellation state, and every operation it waits on connects to it).
-template <typename Make>
-corio::awaitable<void> raw_join_cancellable(int n, Make make) {
-  auto ex = co_await asio::this_coro::executor;
-  int remaining = n;
-  std::vector<asio::cancellation_signal> signals(static_cast<std::size_t>(n));
-  asio::steady_timer done(ex, clk::time_point::max());
-  for (int i = 0; i < n; ++i) {
-    asio::co_spawn(ex, make(i),
-                   asio::bind_cancellation_slot(signals[static_cast<std::size_t>(i)].slot(), [&](std::exception_ptr e) {
-                     if (e) std::rethrow_exception(e);
-                     if (--remaining == 0) done.cancel();
-                   }));
-  }
-  co_await done.async_wait(asio::as_tuple(asio::deferred));
 }
 
 // --- 1. spawn + join of 100,000 tasks that return at once ------------------------------------
@@ -166,7 +156,7 @@ corio::awaitable<std::vector<std::monostate>> raw_gather(std::vector<corio::awai
 }
 
 corio::awaitable<void> raw_spawn_join_cancellable() {
-  co_await raw_join_cancellable(spawn_n, [](int) { return instant(); });
+  co_await raw_join(spawn_n, [](int) { return instant(); }, true);
 }
 
 corio::awaitable<void> raw_spawn_gather() {
@@ -344,7 +334,7 @@ corio::awaitable<void> raw_storm() {
 
 corio::awaitable<void> raw_storm_cancellable() {
   const auto delays = storm_delays();
-  co_await raw_join_cancellable(storm_n, [&](int i) { return raw_sleeper(delays[static_cast<std::size_t>(i)]); });
+  co_await raw_join(storm_n, [&](int i) { return raw_sleeper(delays[static_cast<std::size_t>(i)]); }, true);
 }
 
 corio::awaitable<void> corio_storm() {

@@ -60,8 +60,7 @@ void deadline_queue::add(entry& e, const executor& ex) {
     }
   }
   e.st = state::queued;
-  e.seq = next_seq_++;
-  heap_.push_back(node{e.deadline, e.seq, &e});
+  heap_.push_back(node{e.deadline, next_seq_++, &e});  // equal deadlines: in the order added
   e.index = heap_.size() - 1;
   sift_up(e.index);
   if (e.deadline < armed_ && !shut_down_) arm_locked(e.deadline);

@@ -15,7 +15,7 @@
 #include <corio/detail/task_state.hpp>
 #include <corio/detail/deadline_queue.hpp>
 #include <corio/detail/post_completion.hpp>
-#include <corio/task.hpp>
+#include <corio/detail/traced_executor.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
@@ -203,9 +203,6 @@ private:
   bool cancelled_ = false;
 };
 
-}  // namespace detail
-
-namespace detail {
 inline awaitable<void> sleep_until(clock::time_point tp, clock::time_point now) {
   sleeper s;
   note_waiting("sleep");

@@ -209,18 +209,6 @@ asio::awaitable<asio::detail::awaitable_thread_entry_point, executor> task_entry
   st->finish(std::move(e));
 }
 
-/// True if the calling thread is running `ex`'s io_context (or strand) now. False when unknown.
-inline bool running_in_this_thread(const executor& ex) noexcept {
-  using io_executor = asio::io_context::executor_type;
-  using io_executor_tracked = decltype(asio::prefer(std::declval<const io_executor&>(),
-                                                    asio::execution::outstanding_work.tracked));
-  if (const auto* io = ex.target<io_executor>()) return io->running_in_this_thread();
-  if (const auto* io = ex.target<io_executor_tracked>()) return io->running_in_this_thread();
-  if (const auto* s = ex.target<asio::strand<io_executor>>()) return s->running_in_this_thread();
-  if (const auto* s = ex.target<asio::strand<executor>>()) return s->running_in_this_thread();
-  return false;
-}
-
 struct task_access {
   template <typename T>
   static task<T> make(std::shared_ptr<task_state<T>> st) {

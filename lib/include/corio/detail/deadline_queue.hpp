@@ -11,8 +11,9 @@
 // Entries with equal deadlines fire in the order they were added (sleeps rely on it).
 //
 // Firing: the waking thread pops every due entry (state `firing`) and calls their `fire` functions
-// without the lock, then `resume` for those whose fire asked for it. An entry's owner must not be destroyed while it is `firing`: it ends that state with
-// fired() (the timeout scope does so on its own executor, and defers its completion until then).
+// without the lock, then `resume` for those whose fire asked for it. An entry's owner must not be
+// destroyed while it is `firing`: it ends that state with fired() (the timeout scope does so on
+// its own executor, and defers its completion until then).
 // Thread safety: every member may be called from any thread.
 #pragma once
 
@@ -52,7 +53,6 @@ public:
     // drops the handler it keeps (nullptr: the owner is torn down by other means).
     void (*abandon)(entry&) noexcept = nullptr;
     std::size_t index = 0;           // position in the heap while queued
-    std::uint64_t seq = 0;           // equal deadlines fire in the order they were added
     state st = state::idle;          // guarded by the queue's mutex
     entry* next_fired = nullptr;
   };

@@ -7,9 +7,11 @@
 #include <corio/detail/task_state.hpp>
 
 #include <boost/asio/execution.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/query.hpp>
 #include <boost/asio/require.hpp>
+#include <boost/asio/strand.hpp>
 
 #include <chrono>
 #include <memory>
@@ -105,6 +107,18 @@ private:
 inline const executor& untraced(const executor& ex) noexcept {
   const auto* traced = ex.target<traced_executor>();
   return traced ? traced->inner() : ex;
+}
+
+/// True if the calling thread is running `ex`'s io_context (or strand) now. False when unknown.
+inline bool running_in_this_thread(const executor& ex) noexcept {
+  using io_executor = asio::io_context::executor_type;
+  using io_executor_tracked = decltype(asio::prefer(std::declval<const io_executor&>(),
+                                                    asio::execution::outstanding_work.tracked));
+  if (const auto* io = ex.target<io_executor>()) return io->running_in_this_thread();
+  if (const auto* io = ex.target<io_executor_tracked>()) return io->running_in_this_thread();
+  if (const auto* s = ex.target<asio::strand<io_executor>>()) return s->running_in_this_thread();
+  if (const auto* s = ex.target<asio::strand<executor>>()) return s->running_in_this_thread();
+  return false;
 }
 
 }  // namespace corio::detail
