@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <unistd.h>
 
 namespace scrape {
@@ -68,21 +69,27 @@ int run_cli(const options& o, std::istream& in, std::ostream& err) {
 
   std::ofstream file;
   std::ostream* out = &std::cout;
-  if (!o.out.empty() && o.out != "-") {
-    file.open(o.out, std::ios::out | std::ios::trunc);
-    if (!file) throw setup_error("cannot write " + o.out + ": " + std::strerror(errno));
-    out = &file;
-  }
   std::ostream* progress = o.progress && ::isatty(STDERR_FILENO) ? &err : nullptr;
-
-  scraper s(o, *out, progress);
+  std::optional<scraper> s;
   // Each URL goes straight into its origin's queue as it is read: a long list is never held twice.
-  for (const auto& u : o.urls) s.add(u);
-  if (list) read_urls(*list, [&](std::string u) { s.add(std::move(u)); });
-  if (s.added() == 0) throw usage_error("no URLs: give them as arguments, with --input FILE, or on stdin");
+  // The output is opened at the first URL, so a run without any truncates nothing.
+  auto add = [&](std::string u) {
+    if (!s) {
+      if (!o.out.empty() && o.out != "-") {
+        file.open(o.out, std::ios::out | std::ios::trunc);
+        if (!file) throw setup_error("cannot write " + o.out + ": " + std::strerror(errno));
+        out = &file;
+      }
+      s.emplace(o, *out, progress);
+    }
+    s->add(std::move(u));
+  };
+  for (const auto& u : o.urls) add(u);
+  if (list) read_urls(*list, add);
+  if (!s) throw usage_error("no URLs: give them as arguments, with --input FILE, or on stdin");
   corio::run_options ro;
   ro.handle_signals = false;  // run_with_signals makes SIGINT graceful
-  const summary sum = corio::run(run_with_signals(s, {}), ro);
+  const summary sum = corio::run(run_with_signals(*s, {}), ro);
   err << sum.format() << std::flush;
   return 0;
 }

@@ -63,6 +63,15 @@ def test_usage_and_setup_errors():
           f"unknown option: exit 2 and one clear line ({r.returncode}, {r.stderr[:80]!r})")
     r = scrape()
     check(r.returncode == 2 and "no URLs" in r.stderr.splitlines()[0], "no URLs: usage error")
+    # A list with no URL in it is a usage error that leaves an existing --out file as it was.
+    empty, kept = os.path.join(TMP, "empty.txt"), os.path.join(TMP, "kept.jsonl")
+    with open(empty, "w") as f:
+        f.write("# nothing here\n\n")
+    with open(kept, "w") as f:
+        f.write("earlier results\n")
+    r = scrape("--input", empty, "--out", kept)
+    check(r.returncode == 2 and "no URLs" in r.stderr.splitlines()[0], f"empty list: usage error ({r.stderr!r})")
+    check(open(kept).read() == "earlier results\n", "empty list: the --out file is not truncated")
     r = scrape("--input", "/nonexistent/urls.txt")
     check(r.returncode == 1 and r.stderr == "corio-scrape: cannot read /nonexistent/urls.txt: No such file or directory\n",
           f"unreadable input: exit 1, one line ({r.stderr!r})")
