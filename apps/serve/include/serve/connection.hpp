@@ -108,6 +108,9 @@ protected:
   /// Adds Server, Date, Content-Length and Connection, turns a HEAD answer into a header-only
   /// one, and writes it; false if the connection failed.
   corio::awaitable<bool> write_message(response& res, const request& req, bool keep_alive);
+  /// write_message's two halves: the headers (and the write phase's deadline), then the write.
+  void prepare_message(response& res, const request& req, bool keep_alive);
+  corio::awaitable<bool> write_prepared(response& res);
   void close_socket() noexcept;
 
   boost::asio::ip::tcp::socket socket_;
@@ -141,7 +144,9 @@ public:
 private:
   /// One request: head, body, handler, response. False when the connection is to end.
   corio::awaitable<bool> serve_one();
-  /// Reads the next request's head; false when the connection is over (p.failed(): answer it).
+  /// Feeds the buffered bytes to the parser; true once the head is complete.
+  bool parse_buffered_head(request_parser& p);
+  /// Reads until the head is complete; false when the connection is over (p.failed(): answer it).
   corio::awaitable<bool> read_head(request_parser& p);
   corio::awaitable<response> run_async(const async_handler& h, request_context& ctx);
   corio::awaitable<bool> run_stream(const stream_handler& h, request_context& ctx, request_parser& p);
