@@ -13,7 +13,8 @@
 // their children), dump_tasks_json() as JSON:
 //   {"tasks": [{"id", "name", "state", "age_ms", "group": {"id", "kind", "owner"} | null,
 //               "waiting_on": string | null}]}
-// `owner` is the id of the task that runs the group (0 if unknown: known in debug mode).
+// `owner` is the id of the task that runs the group (0 if unknown: known in debug mode); `age_ms`
+// is exact to within a timer tick (the creation time is read from the coarse clock).
 // corio::run prints the dump to the logger on SIGUSR1 (with opts.handle_signals).
 //
 // Cancellation: not applicable.  Exceptions: only std::bad_alloc.

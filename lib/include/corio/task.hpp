@@ -231,7 +231,7 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
   auto st = std::make_shared<task_state<T>>(inner);
   st->set_name(std::move(name));
   st->id_ = next_task_id();
-  st->created_ = std::chrono::steady_clock::now();
+  st->created_ = coarse_now();
   st->observer_ = observer;
   st->out_ = out;
   st->registry_ = &registry;

@@ -61,6 +61,10 @@ private:
   std::atomic<std::int64_t> slow_step_ns_{100'000'000};
 };
 
+/// A task's or a group's id: unique in the process, increasing within a thread.
 std::uint64_t next_task_id() noexcept;
+/// steady_clock::now() to within a timer tick (a few ms), cheaper to read: a task's creation time
+/// is only shown as its age in the task dump.
+std::chrono::steady_clock::time_point coarse_now() noexcept;
 
 }  // namespace corio::detail
