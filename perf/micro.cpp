@@ -75,7 +75,7 @@ double run_ns(Make make) {
 /// fastbins: with them, glibc coalesces small freed blocks later, all at once, in whichever call
 /// next frees or allocates a large block — inside the timed region of a gather (its result
 /// vectors), outside it for a task group: the same work charged to one and not the other
-/// (gather 414 vs task group 300 ns/task with fastbins; 320 vs 325 without).
+/// (gather 414 vs task group 300 ns/task with fastbins; 298 vs 307 without).
 void keep_heap_mapped() {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
