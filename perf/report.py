@@ -82,7 +82,7 @@ def main():
                 vs = f"{value / best_corio:.1f}× slower" if value >= best_corio else f"{best_corio / value:.1f}× faster"
             out.append(f"| {impl} | {value:,.1f} | {unit} | {ratio} | {vs} |")
             if floor and impl.startswith("corio") and "debug" not in impl:
-                chart.append((f"{base}: {impl}", value / floor))
+                chart.append((f"{workload}: {impl}", value / floor))
         out.append("")
     with open(stem + ".md", "w") as f:
         f.write("\n".join(out) + "\n")
