@@ -10,9 +10,10 @@
 // Output: one line per measurement, "workload<TAB>implementation<TAB>median<TAB>unit".
 //
 // The heap is the same for every implementation: freed memory stays mapped (glibc's trim and mmap
-// thresholds raised) and every timed run starts on a settled heap (the small blocks the previous
-// run freed are consolidated before the clock starts). Otherwise a run pays for the page faults and
-// the deferred free work of whichever run came before it — swings of up to 1.7× on the same code.
+// thresholds raised), no fastbins, and every timed run starts on a settled heap (the blocks the
+// previous run freed are sorted into glibc's bins before the clock starts). Otherwise a run pays
+// for the page faults and the deferred free work of whichever run came before it — swings of up to
+// 1.7× on the same code.
 #include <corio/corio.hpp>
 #include <corio/event.hpp>
 #include <corio/queue.hpp>
@@ -25,6 +26,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -82,7 +84,7 @@ void keep_heap_mapped() {
   mallopt(M_MXFAST, 0);
 }
 
-/// glibc consolidates the small blocks freed so far at the next large allocation: make that
+/// glibc sorts the blocks freed so far into its bins at the next large allocation: make that
 /// happen now, outside the timed region, rather than in the next run's first large allocation.
 void settle_heap() {
   void* p = std::malloc(256 << 10);
@@ -399,6 +401,19 @@ int memory(const std::string& impl, long n) {
 
 int report(const std::vector<bench>& benches, int repeats);
 
+/// A count from 1 to `max`; 0, with a message naming `what`, for anything else.
+long count_arg(const char* text, long max = 1000, const char* what = "the repeat count") {
+  char* end = nullptr;
+  errno = 0;
+  const long v = std::strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || v < 1 || v > max) {
+    std::cerr << "bench-micro: " << what << " must be a whole number from 1 to " << max << ", got \"" << text
+              << "\"\n";
+    return 0;
+  }
+  return v;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -407,9 +422,10 @@ int main(int argc, char** argv) {
       std::cerr << "usage: bench-micro memory <asio-co_spawn-timer|corio-spawn-event|corio-spawn-sleep> <N>\n";
       return 2;
     }
-    return memory(argv[2], std::atol(argv[3]));
+    const long n = count_arg(argv[3], 10'000'000, "the number of tasks");
+    if (n == 0) return 2;
+    return memory(argv[2], n);
   }
-  const int repeats = argc >= 2 ? std::max(1, std::atoi(argv[1])) : 5;
   keep_heap_mapped();
 
   std::vector<bench> benches = {
@@ -458,11 +474,14 @@ int main(int argc, char** argv) {
                 << "\" (see bench-micro --list)\n";
       return 2;
     }
-    const int runs = argc == 5 ? std::max(1, std::atoi(argv[4])) : 3;
+    const int runs = argc == 5 ? static_cast<int>(count_arg(argv[4])) : 3;
+    if (runs == 0) return 2;
     settle_heap();
     benches[0].once();  // warm-up: the heap and the caches reach their working size
     return report(benches, runs);
   }
+  const int repeats = argc >= 2 ? static_cast<int>(count_arg(argv[1])) : 5;
+  if (repeats == 0) return 2;
   // An optional second argument keeps only the workloads whose name contains it (for profiling).
   if (argc >= 3) {
     const std::string only = argv[2];

@@ -163,13 +163,9 @@ void read_urls(std::istream& in, const std::function<void(std::string)>& each) {
   }
 }
 
-void read_urls(std::istream& in, std::vector<std::string>& out) {
-  read_urls(in, [&](std::string u) { out.push_back(std::move(u)); });
-}
-
 std::vector<std::string> read_urls(std::istream& in) {
   std::vector<std::string> out;
-  read_urls(in, out);
+  read_urls(in, [&](std::string u) { out.push_back(std::move(u)); });
   return out;
 }
 

@@ -78,11 +78,12 @@ BOOST_AUTO_TEST_CASE(url_lists_skip_blank_lines_comments_and_surrounding_space) 
   std::istringstream in("http://a.test/\n\n  # comment\n  http://b.test/x  \r\n");
   BOOST_TEST(scrape::read_urls(in) == (std::vector<std::string>{"http://a.test/", "http://b.test/x"}),
              boost::test_tools::per_element());
-  // Appending after URLs given as arguments keeps them first.
-  std::istringstream more("http://c.test/\n# end\n");
+  // One at a time, in order, after what the caller already has (URLs given as arguments first).
+  std::istringstream more("http://c.test/\n# end\n  http://d.test/\n");
   std::vector<std::string> urls{"http://arg.test/"};
-  scrape::read_urls(more, urls);
-  BOOST_TEST(urls == (std::vector<std::string>{"http://arg.test/", "http://c.test/"}), boost::test_tools::per_element());
+  scrape::read_urls(more, [&](std::string u) { urls.push_back(std::move(u)); });
+  BOOST_TEST(urls == (std::vector<std::string>{"http://arg.test/", "http://c.test/", "http://d.test/"}),
+             boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -56,9 +56,7 @@ struct options {
 
 /// URLs from a stream: one per line; blank lines and lines starting with '#' are skipped.
 [[nodiscard]] std::vector<std::string> read_urls(std::istream& in);
-/// The same, appended to `out` (no second vector of every URL while reading a large list).
-void read_urls(std::istream& in, std::vector<std::string>& out);
-/// Same, one URL at a time to `each`, in order.
+/// The same, one URL at a time to `each`, in order, as they are read (a long list is never held).
 void read_urls(std::istream& in, const std::function<void(std::string)>& each);
 
 }  // namespace scrape
