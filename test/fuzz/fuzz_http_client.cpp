@@ -14,6 +14,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
@@ -26,6 +27,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -85,8 +88,26 @@ corio::awaitable<void> fetch(const tcp::endpoint& ep) {
   }
 }
 
+/// One listening socket for the whole run, each input's acceptor a duplicate of it. (A listener per
+/// input used a new port each time; the connections it closed first keep their port in TIME_WAIT
+/// for a minute, and at ~800 inputs/s binding port 0 ran out of ports: "Address already in use".)
+int listening_socket() {
+  static const int fd = [] {
+    asio::io_context ctx;
+    tcp::acceptor acc(ctx, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+    return acc.release();  // stays open and listening
+  }();
+  return fd;
+}
+
 corio::awaitable<void> one_input(std::string_view reply) {
-  tcp::acceptor acc(co_await asio::this_coro::executor, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
+  tcp::acceptor acc(co_await asio::this_coro::executor);
+  const int fd = ::dup(listening_socket());
+  if (fd < 0) {
+    std::perror("dup");
+    std::abort();
+  }
+  acc.assign(tcp::v4(), fd);
   const auto ep = acc.local_endpoint();
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
     g.spawn(serve(g, acc, reply), "peer");
