@@ -128,6 +128,18 @@ std::string dump_tasks(asio::execution_context& ctx) { return as_text(snapshot(r
 std::string dump_tasks_json() { return as_json(snapshot(nullptr)); }
 std::string dump_tasks_json(asio::execution_context& ctx) { return as_json(snapshot(registry_of(ctx))); }
 
+std::size_t live_tasks() {
+  std::size_t n = 0;
+  detail::task_registry::for_each_registry([&](detail::task_registry& reg) { n += reg.size(); });
+  return n;
+}
+
+std::size_t live_tasks(asio::execution_context& ctx) {
+  // A context that never ran a task has no registry, and counting must not add one.
+  if (!asio::has_service<detail::task_registry>(ctx)) return 0;
+  return asio::use_service<detail::task_registry>(ctx).size();
+}
+
 namespace detail {
 
 void report_slow_step(const task_trace& trace, const char* waiting_on, std::chrono::nanoseconds took) noexcept {

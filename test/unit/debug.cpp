@@ -7,10 +7,12 @@
 
 #include "support/capture_log.hpp"
 
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -34,6 +36,13 @@ std::size_t count_containing(const std::vector<std::string>& lines, const std::s
   for (const auto& l : lines) n += l.find(what) != std::string::npos;
   return n;
 }
+
+corio::awaitable<void> fail_after(corio::duration d) {
+  co_await corio::sleep(d);
+  throw std::runtime_error("failed on purpose");
+}
+
+corio::awaitable<void> nothing() { co_return; }
 
 corio::testing::options debug_on() {
   corio::testing::options o;
@@ -109,6 +118,41 @@ CORIO_TEST_CASE_WITH(the_json_dump_parses_and_has_the_documented_fields, debug_o
   BOOST_TEST(found);
   t.cancel();
   BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
+}
+
+CORIO_TEST_CASE(live_tasks_counts_tasks_until_they_end) {
+  const auto ex = co_await asio::this_coro::executor;
+  auto& ctx = asio::query(ex, asio::execution::context);
+  BOOST_TEST(corio::live_tasks(ctx) == 1u);  // test main
+  const auto everywhere = corio::live_tasks();
+  auto succeeds = corio::spawn(ex, corio::sleep(1s), "ends at 1 s");
+  auto fails = corio::spawn(ex, fail_after(2s), "fails at 2 s");
+  auto cancelled = corio::spawn(ex, corio::sleep(1h), "cancelled at 3 s");
+  // Counted from the spawn on, before they first run.
+  BOOST_TEST(corio::live_tasks(ctx) == 4u);
+  BOOST_TEST(corio::live_tasks() == everywhere + 3);
+  co_await corio::sleep(1500ms);
+  BOOST_TEST(corio::live_tasks(ctx) == 3u);
+  co_await corio::sleep(1s);
+  BOOST_TEST(corio::live_tasks(ctx) == 2u);
+  cancelled.cancel();
+  BOOST_CHECK_THROW(co_await cancelled.wait(), boost::system::system_error);
+  BOOST_TEST(corio::live_tasks(ctx) == 1u);
+  BOOST_TEST(corio::live_tasks() == everywhere);
+  co_await succeeds.wait();
+  BOOST_CHECK_THROW(co_await fails.wait(), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(live_tasks_of_a_context_counts_only_that_contexts_tasks) {
+  asio::io_context a;
+  asio::io_context b;
+  BOOST_TEST(corio::live_tasks(a) == 0u);  // never ran a task
+  auto t = corio::spawn(a, nothing(), "in a");
+  BOOST_TEST(corio::live_tasks(a) == 1u);
+  BOOST_TEST(corio::live_tasks(b) == 0u);
+  a.run();
+  BOOST_TEST(corio::live_tasks(a) == 0u);
+  t.get();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

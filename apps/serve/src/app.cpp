@@ -1,7 +1,7 @@
 #include <serve/app.hpp>
 #include <serve/chat.hpp>
 
-#include <corio/detail/registry.hpp>
+#include <corio/debug.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -52,10 +52,6 @@ void app::log_access(const access_entry& e) const {
   }
 }
 
-std::size_t app::live_tasks() {
-  std::size_t n = 0;
-  corio::detail::task_registry::for_each_registry([&](corio::detail::task_registry& r) { n += r.size(); });
-  return n;
-}
+std::size_t app::live_tasks() { return corio::live_tasks(); }
 
 }  // namespace serve
