@@ -74,4 +74,16 @@ void advance(duration d) {
   detail::current_virtual_clock->advance(d);
 }
 
+std::size_t pending_wakeups() {
+  const auto* vc = detail::current_virtual_clock;
+  if (!vc) throw std::logic_error("corio::testing::pending_wakeups: no virtual clock is active");
+  return vc->pending();
+}
+
+clock::time_point next_wakeup() {
+  const auto* vc = detail::current_virtual_clock;
+  if (!vc) throw std::logic_error("corio::testing::next_wakeup: no virtual clock is active");
+  return vc->pending() > 0 ? vc->next_deadline() : clock::time_point::max();
+}
+
 }  // namespace corio::testing

@@ -50,6 +50,31 @@ CORIO_TEST_CASE(advance_moves_time_and_fires_due_timers_in_order) {
   BOOST_TEST((corio::clock::now() - t0 == 30ms));
 }
 
+CORIO_TEST_CASE(next_wakeup_is_where_virtual_time_jumps_and_a_contexts_sleeps_share_one_wakeup) {
+  auto ex = co_await asio::this_coro::executor;
+  BOOST_TEST(corio::testing::pending_wakeups() == 0u);
+  BOOST_TEST((corio::testing::next_wakeup() == corio::clock::time_point::max()));
+  const auto t0 = corio::clock::now();
+  auto a = corio::spawn(ex, sleeper(30ms));
+  auto b = corio::spawn(ex, sleeper(10ms));
+  co_await corio::yield();  // let both start sleeping
+  co_await corio::yield();
+  BOOST_TEST(corio::testing::pending_wakeups() == 1u);
+  BOOST_TEST((corio::testing::next_wakeup() == t0 + 10ms));
+  co_await b.wait();
+  BOOST_TEST((corio::clock::now() == t0 + 10ms));
+  BOOST_TEST(corio::testing::pending_wakeups() == 1u);
+  BOOST_TEST((corio::testing::next_wakeup() == t0 + 30ms));
+  co_await a.wait();
+  BOOST_TEST(corio::testing::pending_wakeups() == 0u);
+  BOOST_TEST((corio::testing::next_wakeup() == corio::clock::time_point::max()));
+}
+
+BOOST_AUTO_TEST_CASE(the_wakeup_queries_without_a_virtual_clock_are_a_logic_error) {
+  BOOST_CHECK_THROW(static_cast<void>(corio::testing::pending_wakeups()), std::logic_error);
+  BOOST_CHECK_THROW(static_cast<void>(corio::testing::next_wakeup()), std::logic_error);
+}
+
 BOOST_AUTO_TEST_CASE(a_deadlocked_test_is_reported_instead_of_hanging) {
   corio::testing::options opts;
   opts.deadlock_grace = 50ms;

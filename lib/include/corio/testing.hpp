@@ -25,6 +25,7 @@
 #include <corio/config.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <stdexcept>
 
@@ -53,6 +54,15 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts = {});
 /// Inside run_test with virtual time: moves the clock forward by `d`, firing due timers.
 /// Throws std::logic_error without an active virtual clock.
 void advance(duration d);
+
+/// Inside run_test with virtual time: the wake-ups scheduled on the virtual clock, and the earliest
+/// of them — the instant time jumps to when nothing can run (clock::time_point::max() if none).
+/// The sleeps, timeouts and watchdogs of one context share one wake-up, set for their earliest
+/// deadline or earlier (a deadline that moves later leaves it where it is), and dropped soon after
+/// nothing on the context waits any more. For tests of what code leaves armed.
+/// Throw std::logic_error without an active virtual clock.
+[[nodiscard]] std::size_t pending_wakeups();
+[[nodiscard]] clock::time_point next_wakeup();
 
 }  // namespace corio::testing
 
