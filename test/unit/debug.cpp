@@ -37,12 +37,12 @@ std::size_t count_containing(const std::vector<std::string>& lines, const std::s
   return n;
 }
 
-corio::awaitable<void> fail_after(corio::duration d) {
+corio::awaitable<void> sleep_then_fail(corio::duration d) {
   co_await corio::sleep(d);
   throw std::runtime_error("failed on purpose");
 }
 
-corio::awaitable<void> nothing() { co_return; }
+corio::awaitable<void> return_at_once() { co_return; }
 
 corio::testing::options debug_on() {
   corio::testing::options o;
@@ -126,7 +126,7 @@ CORIO_TEST_CASE(live_tasks_counts_tasks_until_they_end) {
   BOOST_TEST(corio::live_tasks(ctx) == 1u);  // test main
   const auto everywhere = corio::live_tasks();
   auto succeeds = corio::spawn(ex, corio::sleep(1s), "ends at 1 s");
-  auto fails = corio::spawn(ex, fail_after(2s), "fails at 2 s");
+  auto fails = corio::spawn(ex, sleep_then_fail(2s), "fails at 2 s");
   auto cancelled = corio::spawn(ex, corio::sleep(1h), "cancelled at 3 s");
   // Counted from the spawn on, before they first run.
   BOOST_TEST(corio::live_tasks(ctx) == 4u);
@@ -147,7 +147,7 @@ BOOST_AUTO_TEST_CASE(live_tasks_of_a_context_counts_only_that_contexts_tasks) {
   asio::io_context a;
   asio::io_context b;
   BOOST_TEST(corio::live_tasks(a) == 0u);  // never ran a task
-  auto t = corio::spawn(a, nothing(), "in a");
+  auto t = corio::spawn(a, return_at_once(), "in a");
   BOOST_TEST(corio::live_tasks(a) == 1u);
   BOOST_TEST(corio::live_tasks(b) == 0u);
   a.run();
