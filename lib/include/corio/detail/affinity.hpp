@@ -1,0 +1,57 @@
+// corio/detail/affinity.hpp — debug mode's check that an executor-affine object (a lock, a
+// semaphore, a queue...) is not used by two threads at once. Internal.
+//
+// Each such object holds an `affinity`; each of its operations opens an `affinity::use` for its
+// duration. With checks off (the default) a use costs one relaxed load of a global flag. With
+// debug mode on (CORIO_DEBUG=1 in the environment, corio::run's {.debug = true}, or
+// enable_debug), a use marks the object as in use by the calling thread; a second thread that
+// enters meanwhile logs an error naming the object and both threads' tasks, then waits for the
+// first thread to leave before it goes on, so the report is not followed by the data race it
+// reports. Nested uses on one thread (an operation calling another) are fine. Only actual
+// overlaps are seen: two threads taking turns without synchronizing are TSan's to find.
+// Thread safety: every member may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace corio::detail {
+
+/// True while debug mode's affinity checks are on: CORIO_DEBUG=1 in the environment (read on the
+/// first call), or some execution context has debug mode on.
+[[nodiscard]] bool affinity_checks() noexcept;
+/// enable_debug: one more (on) or one fewer (off) context with debug mode on.
+void count_debug_context(bool on) noexcept;
+
+class affinity {
+public:
+  affinity() = default;
+  affinity(const affinity&) = delete;
+  affinity& operator=(const affinity&) = delete;
+
+  class use {
+  public:
+    use(affinity& a, const char* what, bool applies = true) noexcept
+        : a_(applies && affinity_checks() ? &a : nullptr) {
+      if (a_) a_->enter(what);
+    }
+    ~use() {
+      if (a_) a_->leave();
+    }
+    use(const use&) = delete;
+    use& operator=(const use&) = delete;
+
+  private:
+    affinity* a_;
+  };
+
+private:
+  void enter(const char* what) noexcept;
+  void leave() noexcept;
+
+  std::atomic<const void*> owner_{nullptr};  // the using thread's marker
+  std::atomic<std::uint64_t> owner_task_{0};  // its task id (debug mode), 0 if none
+  unsigned depth_ = 0;                        // nested uses by the owner (only it touches this)
+};
+
+}  // namespace corio::detail
