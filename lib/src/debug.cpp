@@ -1,4 +1,5 @@
 #include <corio/debug.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/registry.hpp>
 #include <corio/detail/task_state.hpp>
 #include <corio/detail/traced_executor.hpp>
@@ -120,7 +121,11 @@ std::string as_json(const std::vector<entry>& tasks) {
 }  // namespace
 
 void enable_debug(asio::execution_context& ctx, bool on, std::chrono::milliseconds slow_step) {
-  registry_of(ctx)->set_debug(on, slow_step);
+  auto* reg = registry_of(ctx);
+  const bool was = reg->debug();
+  reg->set_debug(on, slow_step);
+  // Executor-affine objects know no context: their check is on while any context is in debug mode.
+  if (on != was) detail::count_debug_context(on);
 }
 
 std::string dump_tasks() { return as_text(snapshot(nullptr)); }

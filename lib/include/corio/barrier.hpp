@@ -8,7 +8,7 @@
 // distinct index, 0 to n-1, in arrival order (n-1 for the arrival that completed the round), so one
 // of them can take a leader's role. `async_arrive_and_wait(token)`: any Asio completion token;
 // signature `void(boost::system::error_code, std::size_t)`; the handler runs on its associated
-// executor (Asio's system executor if it has none: bind one), never inside the releasing arrival.
+// executor, never inside the releasing arrival (handler executors: see HANDLERS below).
 //
 // Cancellation: a waiter cancelled (terminal, partial or total) before its round is complete
 // un-arrives — the round then needs one more arrival — and completes with operation_aborted
@@ -16,11 +16,17 @@
 // before the waiter resumes no longer applies.
 // Exceptions: the constructor throws std::invalid_argument for n == 0; otherwise only the
 // cancellation.
+// HANDLERS: a completion handler runs on its associated executor (a coroutine's, or one bound with
+// asio::bind_executor, e.g. a strand). A handler without one (a plain lambda) runs on the
+// io_context or thread_pool that the thread starting the operation is running, as Asio's I/O
+// objects fall back to their own executor; only an operation started from a thread that runs
+// neither completes on Asio's system executor.
 // Thread safety: executor-affine: one executor (or strand). Destroying a barrier with waiters
 // completes them with operation_aborted.
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -88,6 +94,7 @@ private:
   detail::wait_list<node> waiters_;
   std::size_t parties_;
   std::uint64_t generation_ = 0;
+  detail::affinity affinity_;  // debug mode's check of single-executor use
 };
 
 inline barrier::barrier(std::size_t parties) : parties_(parties) {
@@ -102,6 +109,7 @@ template <typename CompletionToken>
 auto barrier::async_arrive_and_wait(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, std::size_t)>(
       [this](auto handler) {
+        detail::affinity::use in_use(affinity_, "corio::barrier");
         if (waiters_.size() + 1 == parties_) {
           trip();
           detail::post_now(std::move(handler), detail::error_code(), parties_ - 1);

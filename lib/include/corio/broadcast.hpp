@@ -16,8 +16,8 @@
 // `rx.async_recv(token)`: any Asio completion token; signature
 // `void(boost::system::error_code, T)` with `channel_errc::lagged` (count in `rx.missed()`) or
 // `channel_errc::closed` (T default-constructed; async_recv needs a default-constructible T). The
-// handler runs on its associated executor (Asio's system executor if it has none: bind one),
-// never inside send(). T must be copyable: every receiver gets its own copy.
+// handler runs on its associated executor, never inside send() (handler executors: see HANDLERS
+// below). T must be copyable: every receiver gets its own copy.
 //
 // Cancellation: a waiting recv is cancellable through its cancellation slot (terminal, partial,
 // total); it completes with operation_aborted (thrown as boost::system::system_error) and the
@@ -26,6 +26,11 @@
 // Exceptions: lagged and queue_closed as above (both boost::system::system_error, codes from
 // corio/channel_error.hpp); std::invalid_argument for capacity 0; std::logic_error for a second
 // concurrent recv on one receiver; the cancellation.
+// HANDLERS: a completion handler runs on its associated executor (a coroutine's, or one bound with
+// asio::bind_executor, e.g. a strand). A handler without one (a plain lambda) runs on the
+// io_context or thread_pool that the thread starting the operation is running, as Asio's I/O
+// objects fall back to their own executor; only an operation started from a thread that runs
+// neither completes on Asio's system executor.
 // Thread safety: executor-affine: the channel and its receivers belong to one executor (or
 // strand). Receivers may outlive the channel (they then report closed); destroying a receiver
 // with a waiting recv completes it with operation_aborted.
@@ -33,6 +38,7 @@
 
 #include <corio/channel_error.hpp>
 #include <corio/config.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -231,6 +237,7 @@ private:
   std::size_t receivers_ = 0;
   std::size_t capacity_;
   bool closed_ = false;
+  detail::affinity affinity_;  // debug mode's check of single-executor use
 };
 
 template <typename T>
@@ -262,6 +269,7 @@ typename broadcast<T>::receiver broadcast<T>::subscribe() {
 
 template <typename T>
 std::size_t broadcast<T>::send(T x) {
+  detail::affinity::use in_use(affinity_, "corio::broadcast");
   if (closed_) throw queue_closed();
   items_.push_back(std::move(x));
   if (items_.size() > capacity_) {
@@ -280,6 +288,7 @@ std::size_t broadcast<T>::send(T x) {
 
 template <typename T>
 void broadcast<T>::close() {
+  detail::affinity::use in_use(affinity_, "corio::broadcast");
   if (closed_) return;
   closed_ = true;
   while (recv_node* n = waiters_.pop_front()) {
@@ -301,6 +310,7 @@ auto broadcast<T>::receiver::initiate(CompletionToken&& token) {
                      Completion::make(channel_errc::closed, std::nullopt));
           return;
         }
+        detail::affinity::use in_use(st->owner->affinity_, "corio::broadcast");
         st->owner->template start_recv<Completion>(*st, std::move(handler));
       },
       token);

@@ -14,7 +14,7 @@
 // first come, first served. Async forms: `async_acquire(token)`,
 // `async_acquire_on_behalf_of(borrower, token)`; signature
 // `void(boost::system::error_code, capacity_limiter::guard)`; the handler runs on its associated
-// executor (Asio's system executor if it has none: bind one), never inside the releasing call.
+// executor, never inside the releasing call (handler executors: see HANDLERS below).
 //
 // Cancellation: a waiting acquire is cancellable through its cancellation slot (terminal, partial,
 // total): it completes with operation_aborted (thrown as boost::system::system_error) and borrows
@@ -23,11 +23,17 @@
 // the token back).
 // Exceptions: std::invalid_argument for total_tokens == 0 or a null borrower; std::logic_error
 // for a borrower that already holds or waits; the cancellation.
+// HANDLERS: a completion handler runs on its associated executor (a coroutine's, or one bound with
+// asio::bind_executor, e.g. a strand). A handler without one (a plain lambda) runs on the
+// io_context or thread_pool that the thread starting the operation is running, as Asio's I/O
+// objects fall back to their own executor; only an operation started from a thread that runs
+// neither completes on Asio's system executor.
 // Thread safety: executor-affine: one executor (or strand). Destroying a limiter with waiters
 // completes them with operation_aborted; it must outlive its guards.
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -141,6 +147,7 @@ private:
     return guard(*this, borrower);
   }
   void give_back(const void* borrower) noexcept {
+    detail::affinity::use in_use(affinity_, "corio::capacity_limiter");
     if (borrower) borrowers_.erase(borrower);
     --borrowed_;
     serve_waiters();
@@ -165,6 +172,7 @@ private:
   std::unordered_set<const void*> borrowers_;
   std::size_t total_;
   std::size_t borrowed_ = 0;
+  detail::affinity affinity_;  // debug mode's check of single-executor use
 };
 
 inline capacity_limiter::capacity_limiter(std::size_t total_tokens) : total_(total_tokens) {
@@ -176,6 +184,7 @@ inline capacity_limiter::~capacity_limiter() {
 }
 
 inline void capacity_limiter::set_total_tokens(std::size_t n) {
+  detail::affinity::use in_use(affinity_, "corio::capacity_limiter");
   if (n == 0) throw std::invalid_argument("corio::capacity_limiter: total_tokens must be at least 1");
   total_ = n;
   serve_waiters();
@@ -194,6 +203,7 @@ inline std::optional<capacity_limiter::guard> capacity_limiter::try_acquire_on_b
 }
 
 inline std::optional<capacity_limiter::guard> capacity_limiter::try_borrow(const void* borrower) {
+  detail::affinity::use in_use(affinity_, "corio::capacity_limiter");
   if (borrowed_ >= total_ || !waiters_.empty()) return std::nullopt;
   return borrow(borrower);
 }
@@ -210,6 +220,7 @@ template <typename CompletionToken>
 auto capacity_limiter::initiate(const void* borrower, CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, guard)>(
       [this](auto handler, const void* b) {
+        detail::affinity::use in_use(affinity_, "corio::capacity_limiter");
         if (borrowed_ < total_ && waiters_.empty()) {
           detail::post_now(std::move(handler), detail::error_code(), borrow(b));
           return;

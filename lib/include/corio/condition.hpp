@@ -12,8 +12,8 @@
 // again. A notified waiter queues for the lock behind the coroutines already waiting for it
 // (first come, first served). Waiters are notified oldest first. `g` must stay where it is (not be
 // moved) until the wait completes. `async_wait(g, token)`: any Asio completion token; signature
-// `void(boost::system::error_code)`; the handler runs on its associated executor (Asio's system
-// executor if it has none: bind one), once the lock is held again.
+// `void(boost::system::error_code)`; the handler runs on its associated executor, once the lock
+// is held again (handler executors: see HANDLERS below).
 //
 // Cancellation: a waiter cancelled (terminal, partial or total) before it is notified stops
 // waiting, re-acquires the lock, then completes with operation_aborted (wait() throws it as
@@ -22,12 +22,18 @@
 // notification is not lost, and the coroutine meets its cancellation at its next suspension point.
 // Exceptions: std::logic_error if `g` does not hold this condition's lock (wait) or the lock is not
 // held (notify, as asyncio); the cancellation; whatever the predicate throws.
+// HANDLERS: a completion handler runs on its associated executor (a coroutine's, or one bound with
+// asio::bind_executor, e.g. a strand). A handler without one (a plain lambda) runs on the
+// io_context or thread_pool that the thread starting the operation is running, as Asio's I/O
+// objects fall back to their own executor; only an operation started from a thread that runs
+// neither completes on Asio's system executor.
 // Thread safety: executor-affine, like the lock: one executor (or strand). The lock must outlive
 // the condition; destroying a condition with waiters makes them re-acquire the lock and complete
 // with operation_aborted.
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/wait_op.hpp>
 #include <corio/lock.hpp>
 
@@ -100,6 +106,7 @@ private:
 
   corio::lock* lock_;
   detail::wait_list<node> waiters_;
+  detail::affinity affinity_;  // debug mode's check of single-executor use
 };
 
 inline condition::~condition() {
@@ -110,6 +117,7 @@ inline condition::~condition() {
 }
 
 inline void condition::notify(std::size_t n) {
+  detail::affinity::use in_use(affinity_, "corio::condition");
   if (!lock_->locked()) throw std::logic_error("corio::condition::notify: the lock must be held");
   for (; n > 0 && !waiters_.empty(); --n) reacquire(*waiters_.pop_front());
 }
@@ -123,6 +131,7 @@ auto condition::async_wait(lock::guard& g, CompletionToken&& token) {
   }
   return asio::async_initiate<CompletionToken, void(detail::error_code)>(
       [this, gp = &g](auto handler) {
+        detail::affinity::use in_use(affinity_, "corio::condition");
         auto* op = detail::make_op<node, detail::complete_ec>(std::move(handler), this, gp);
         waiters_.push_back(op);
         op->arm(&on_cancel);

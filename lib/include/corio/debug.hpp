@@ -9,6 +9,12 @@
 // on. It also tracks suspended/running precisely and what each task waits on. Off by default, at
 // no cost on the hot paths (perf/ shows it).
 //
+// While any context is in debug mode (or CORIO_DEBUG=1 is set), executor-affine objects (lock,
+// semaphore, capacity_limiter, event, condition, barrier, queue, broadcast) check that no two
+// threads use one at the same time — a guard released from another thread while the owning
+// strand acquires, say. Such an overlap logs an error naming the object and both tasks, and the
+// second thread then waits for the first to leave, so the race it reports does not happen.
+//
 // dump_tasks() lists live tasks as a readable tree (groups under their owner where known, with
 // their children), dump_tasks_json() as JSON:
 //   {"tasks": [{"id", "name", "state", "age_ms", "group": {"id", "kind", "owner"} | null,

@@ -7,18 +7,24 @@
 //
 // set() wakes every coroutine waiting at that moment, even if clear() follows before they resume
 // (each was released by that set()). `async_wait(token)`: any Asio completion token; signature
-// `void(boost::system::error_code)`; the handler runs on its associated executor (Asio's system
-// executor if it has none: bind one), never inside set().
+// `void(boost::system::error_code)`; the handler runs on its associated executor, never inside
+// set() (handler executors: see HANDLERS below).
 //
 // Cancellation: a waiting wait() is cancellable through its cancellation slot (terminal, partial,
 // total): it completes with operation_aborted (wait() throws it as boost::system::system_error).
 // Once set() has released a waiter, a cancellation arriving before it resumes no longer applies.
 // Exceptions: only the cancellation.
+// HANDLERS: a completion handler runs on its associated executor (a coroutine's, or one bound with
+// asio::bind_executor, e.g. a strand). A handler without one (a plain lambda) runs on the
+// io_context or thread_pool that the thread starting the operation is running, as Asio's I/O
+// objects fall back to their own executor; only an operation started from a thread that runs
+// neither completes on Asio's system executor.
 // Thread safety: executor-affine: use from coroutines and handlers of one executor (or strand).
 // Destroying an event with waiters completes them with operation_aborted.
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -38,7 +44,10 @@ public:
   /// Sets the flag and wakes every waiter.
   void set();
   /// Resets the flag; later waits suspend until the next set().
-  void clear() noexcept { set_ = false; }
+  void clear() noexcept {
+    detail::affinity::use in_use(affinity_, "corio::event");
+    set_ = false;
+  }
 
   /// Waits until the flag is set. Signature void(error_code).
   template <typename CompletionToken>
@@ -63,6 +72,7 @@ private:
 
   detail::wait_list<node> waiters_;
   bool set_ = false;
+  detail::affinity affinity_;  // debug mode's check of single-executor use
 };
 
 inline event::~event() {
@@ -70,6 +80,7 @@ inline event::~event() {
 }
 
 inline void event::set() {
+  detail::affinity::use in_use(affinity_, "corio::event");
   set_ = true;
   while (node* n = waiters_.pop_front()) n->complete({});
 }
@@ -78,6 +89,7 @@ template <typename CompletionToken>
 auto event::async_wait(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code)>(
       [this](auto handler) {
+        detail::affinity::use in_use(affinity_, "corio::event");
         if (set_) {
           detail::post_now(std::move(handler), detail::error_code());
           return;

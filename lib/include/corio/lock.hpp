@@ -12,8 +12,8 @@
 // a later acquire() or try_acquire() cannot overtake anyone who waits.
 // `async_acquire(token)` is the same operation for any Asio completion token (callbacks,
 // asio::use_future, asio::deferred); completion signature `void(boost::system::error_code,
-// lock::guard)`. The handler runs on its associated executor, never inside the releasing call;
-// a handler without one runs on Asio's system executor, so bind one (asio::bind_executor).
+// lock::guard)`. The handler runs on its associated executor, never inside the releasing call
+// (handler executors: see HANDLERS below).
 //
 // Cancellation: a waiting acquire is cancellable through its cancellation slot (terminal, partial
 // and total all apply): it completes with operation_aborted (acquire() throws it as
@@ -23,12 +23,18 @@
 // never lost. A guard that is destroyed undelivered (its executor shut down) releases the lock.
 // Exceptions: acquire() throws only the cancellation; guard::unlock() on a guard that does not hold
 // the lock throws std::logic_error.
+// HANDLERS: a completion handler runs on its associated executor (a coroutine's, or one bound with
+// asio::bind_executor, e.g. a strand). A handler without one (a plain lambda) runs on the
+// io_context or thread_pool that the thread starting the operation is running, as Asio's I/O
+// objects fall back to their own executor; only an operation started from a thread that runs
+// neither completes on Asio's system executor.
 // Thread safety: executor-affine: use a lock from coroutines and handlers of one executor (a
 // strand on a multi-threaded io_context); there is no internal locking. Destroying a lock that has
 // waiters completes them with operation_aborted; it must outlive its guards.
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -123,6 +129,7 @@ private:
 
   /// Grants the lock to `w` at once if it is free, else queues it (condition's re-acquire).
   void enqueue(waiter* w) {
+    detail::affinity::use in_use(affinity_, "corio::lock");
     if (!locked_) {
       locked_ = true;
       w->grant();
@@ -133,6 +140,7 @@ private:
 
   /// Hands the lock to the oldest waiter, or frees it.
   void release() noexcept {
+    detail::affinity::use in_use(affinity_, "corio::lock");
     // Invariant: waiters exist only while the lock is held.
     if (waiter* w = waiters_.pop_front()) {
       w->grant();
@@ -143,6 +151,7 @@ private:
 
   detail::wait_list<waiter> waiters_;
   bool locked_ = false;
+  detail::affinity affinity_;  // debug mode's check of single-executor use
 };
 
 inline lock::guard& lock::guard::operator=(guard&& other) noexcept {
@@ -171,6 +180,7 @@ inline lock::~lock() {
 }
 
 inline std::optional<lock::guard> lock::try_acquire() noexcept {
+  detail::affinity::use in_use(affinity_, "corio::lock");
   if (locked_) return std::nullopt;
   locked_ = true;
   return guard(*this);
@@ -180,6 +190,7 @@ template <typename CompletionToken>
 auto lock::async_acquire(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, guard)>(
       [this](auto handler) {
+        detail::affinity::use in_use(affinity_, "corio::lock");
         if (!locked_) {
           locked_ = true;
           detail::post_now(std::move(handler), detail::error_code(), guard(*this));

@@ -11,7 +11,7 @@
 // std::logic_error when no permit is out except those that guards hold (each guard gives its own
 // permit back). `async_acquire(token)`: any Asio completion token; signature
 // `void(boost::system::error_code, semaphore::guard)`; the handler runs on its associated
-// executor (Asio's system executor if it has none: bind one), never inside the releasing call.
+// executor, never inside the releasing call (handler executors: see HANDLERS below).
 //
 // Cancellation: a waiting acquire is cancellable through its cancellation slot (terminal, partial,
 // total): it completes with operation_aborted (acquire() throws it as boost::system::system_error)
@@ -20,12 +20,18 @@
 // cancellation at its next suspension point); a guard destroyed undelivered returns its permit.
 // Exceptions: acquire() throws only the cancellation; bounded_semaphore::release() and
 // guard::release() on an empty guard throw std::logic_error.
+// HANDLERS: a completion handler runs on its associated executor (a coroutine's, or one bound with
+// asio::bind_executor, e.g. a strand). A handler without one (a plain lambda) runs on the
+// io_context or thread_pool that the thread starting the operation is running, as Asio's I/O
+// objects fall back to their own executor; only an operation started from a thread that runs
+// neither completes on Asio's system executor.
 // Thread safety: executor-affine: use from coroutines and handlers of one executor (or strand); no
 // internal locking. Destroying a semaphore with waiters completes them with operation_aborted; it
 // must outlive its guards.
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -129,6 +135,7 @@ private:
 
   /// One permit comes back: to the oldest waiter, else to the pool.
   void give_back() noexcept {
+    detail::affinity::use in_use(affinity_, "corio::semaphore");
     // Invariant: waiters exist only while value_ == 0.
     if (node* n = waiters_.pop_front()) {
       n->g = guard(*this);
@@ -142,6 +149,7 @@ private:
   std::size_t value_;
   std::size_t bound_ = std::numeric_limits<std::size_t>::max();
   std::size_t guarded_ = 0;  // permits held by guards (delivered or on their way)
+  detail::affinity affinity_;  // debug mode's check of single-executor use
 };
 
 /// asyncio.BoundedSemaphore: release() beyond the initial value is an error.
@@ -155,12 +163,14 @@ inline semaphore::~semaphore() {
 }
 
 inline std::optional<semaphore::guard> semaphore::try_acquire() noexcept {
+  detail::affinity::use in_use(affinity_, "corio::semaphore");
   if (value_ == 0) return std::nullopt;
   --value_;
   return guard(*this);
 }
 
 inline void semaphore::release() {
+  detail::affinity::use in_use(affinity_, "corio::semaphore");
   // Permits out without a guard = bound - value - guarded; releasing needs one of those.
   if (bound_ != std::numeric_limits<std::size_t>::max() && value_ + guarded_ >= bound_) {
     throw std::logic_error("corio::bounded_semaphore::release: released more often than acquired (the "
@@ -173,6 +183,7 @@ template <typename CompletionToken>
 auto semaphore::async_acquire(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, guard)>(
       [this](auto handler) {
+        detail::affinity::use in_use(affinity_, "corio::semaphore");
         if (value_ > 0) {
           --value_;
           detail::post_now(std::move(handler), detail::error_code(), guard(*this));

@@ -102,6 +102,7 @@ struct null_mutex {
 struct executor_affine {
   using mutex_type = null_mutex;
   static constexpr bool track_work = false;
+  static constexpr bool affine = true;  // debug mode checks single-executor use
   static constexpr const char* name = "corio::queue";
 };
 
@@ -109,6 +110,7 @@ struct executor_affine {
 struct thread_safe {
   using mutex_type = std::mutex;
   static constexpr bool track_work = true;
+  static constexpr bool affine = false;
   static constexpr const char* name = "corio::concurrent_queue";
 };
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/asio_adapter.hpp>
 
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -37,6 +38,11 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+
+namespace boost::asio {
+template <typename... Signatures>
+class any_completion_handler;  // only the name is needed (its header is large)
+}  // namespace boost::asio
 
 namespace corio::detail {
 
@@ -136,22 +142,51 @@ private:
   std::size_t size_ = 0;
 };
 
-/// Handlers without an associated executor run on the system executor (Asio's default).
 template <typename Handler>
-using handler_executor_t = asio::associated_executor_t<Handler, asio::system_executor>;
+struct is_any_completion_handler : std::false_type {};
+template <typename... Signatures>
+struct is_any_completion_handler<asio::any_completion_handler<Signatures...>> : std::true_type {};
+
+/// True if the handler's executor is fixed by the handler alone (an awaitable's, a bound one).
+template <typename Handler>
+inline constexpr bool has_own_executor =
+    !std::is_same_v<asio::associated_executor_t<Handler, asio::system_executor>, asio::system_executor> &&
+    !is_any_completion_handler<Handler>::value;
+
+/// The executor a handler runs on: its associated executor; for a handler without one (a plain
+/// lambda in callback code), the io_context or thread_pool that the initiating thread is running —
+/// as Asio's I/O objects fall back to their own executor — and Asio's system executor only when the
+/// operation was started from a thread that runs none.
+template <typename Handler>
+using handler_executor_t =
+    std::conditional_t<has_own_executor<Handler>, asio::associated_executor_t<Handler, asio::system_executor>,
+                       asio::associated_executor_t<Handler, executor>>;
+
+template <typename Handler>
+handler_executor_t<Handler> handler_executor(const Handler& h) {
+  if constexpr (has_own_executor<Handler>) {
+    return asio::get_associated_executor(h);
+  } else {
+    return asio::get_associated_executor(h, initiating_executor());
+  }
+}
 
 /// The op: Node (the primitive's node type, with its payload) plus the handler.
 /// `Completion::args(Node&, error_code)` returns the tuple the handler is invoked with.
-/// With TrackWork the op keeps the handler's executor busy while it waits (concurrent_queue: the
-/// wake-up comes from another thread, and the waiter's io_context must not run out of work).
+/// The op keeps the handler's executor busy while it waits (Asio's rule for asynchronous
+/// operations: a callback waiting on a semaphore keeps io_context::run() from returning), except
+/// for a coroutine's handler, whose coroutine thread does that already — unless TrackWork asks
+/// for it anyway (concurrent_queue: the wake-up comes from another thread).
 template <typename Node, typename Handler, typename Completion, bool TrackWork = false>
 class async_op final : public Node {
+  static constexpr bool track_work = TrackWork || !is_coroutine_handler<Handler>::value;
+
   using default_alloc = asio::recycling_allocator<void>;
   using alloc_type = typename std::allocator_traits<
       asio::associated_allocator_t<Handler, default_alloc>>::template rebind_alloc<async_op>;
   using plain_executor = handler_executor_t<Handler>;
   using executor_type =
-      std::conditional_t<TrackWork,
+      std::conditional_t<track_work,
                          std::decay_t<decltype(asio::prefer(
                              std::declval<const plain_executor&>(),
                              asio::execution::outstanding_work.tracked))>,
@@ -191,11 +226,10 @@ private:
         slot_(asio::get_associated_cancellation_slot(handler_)) {}
 
   static executor_type make_executor(const Handler& h) {
-    if constexpr (TrackWork) {
-      return asio::prefer(asio::get_associated_executor(h, asio::system_executor()),
-                          asio::execution::outstanding_work.tracked);
+    if constexpr (track_work) {
+      return asio::prefer(handler_executor(h), asio::execution::outstanding_work.tracked);
     } else {
-      return asio::get_associated_executor(h, asio::system_executor());
+      return handler_executor(h);
     }
   }
 
@@ -252,10 +286,11 @@ auto* make_op(Handler handler, A&&... args) {
                                                                std::forward<A>(args)...);
 }
 
-/// Completes `handler(args...)` without waiting: posted to the handler's executor, never inline.
+/// Completes `handler(args...)` without waiting: posted to the handler's executor (see
+/// handler_executor), never inline.
 template <typename Handler, typename... Args>
 void post_now(Handler handler, Args&&... args) {
-  auto ex = asio::get_associated_executor(handler, asio::system_executor());
+  auto ex = handler_executor(handler);
   asio::post(ex, [h = std::move(handler), a = std::make_tuple(std::forward<Args>(args)...)]() mutable {
     std::apply(std::move(h), std::move(a));
   });
