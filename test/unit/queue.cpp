@@ -4,7 +4,9 @@
 #include <corio/task.hpp>
 #include <corio/testing.hpp>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/deferred.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -380,6 +382,123 @@ BOOST_AUTO_TEST_CASE(plain_callbacks_drive_a_queue) {
   BOOST_TEST(log[3] == "put 3 " + corio::make_error_code(corio::channel_errc::closed).message());
   BOOST_TEST(log[4] == "next 2");
   BOOST_TEST(log[5] == "next end");
+}
+
+// Closing the receiving side (Trio's receive-channel close; Python 3.13 shutdown(immediate=True)).
+
+CORIO_TEST_CASE(after_close_receiving_puts_fail_with_queue_broken_not_queue_closed) {
+  corio::queue<int> q(4);
+  q.close_receiving();
+  BOOST_TEST(q.closed());
+  BOOST_TEST(q.receiving_closed());
+  BOOST_CHECK_THROW(q.try_put(1), corio::queue_broken);
+  try {
+    co_await q.put(2);
+    BOOST_FAIL("expected queue_broken");
+  } catch (const corio::queue_broken& e) {
+    BOOST_TEST((e.code() == corio::channel_errc::broken));
+    BOOST_TEST((e.code() != corio::channel_errc::closed));
+  }
+  auto [ec] = co_await q.async_put(3, asio::as_tuple(asio::deferred));
+  BOOST_TEST((ec == corio::channel_errc::broken));
+  BOOST_TEST(q.empty());
+}
+
+CORIO_TEST_CASE(close_receiving_wakes_a_blocked_putter_with_queue_broken_and_adds_nothing) {
+  auto ex = co_await asio::this_coro::executor;
+  corio::queue<int> q(1);
+  co_await q.put(0);
+  bool broken = false;
+  auto putter_body = [&]() -> corio::awaitable<void> {
+    try {
+      co_await q.put(1);
+    } catch (const corio::queue_broken&) {
+      broken = true;
+    }
+  };
+  auto putter = corio::spawn(ex, putter_body());
+  co_await corio::sleep(1ms);
+  q.close_receiving();
+  co_await putter.wait();
+  BOOST_TEST(broken);
+  BOOST_TEST(q.empty());  // the queued 0 was dropped, the 1 never added
+}
+
+CORIO_TEST_CASE(close_receiving_drops_queued_items_and_unblocks_join) {
+  auto ex = co_await asio::this_coro::executor;
+  corio::queue<std::shared_ptr<int>> q;
+  auto item = std::make_shared<int>(1);
+  co_await q.put(item);
+  co_await q.put(item);
+  BOOST_TEST(item.use_count() == 3);
+  bool joined = false;
+  auto joiner_body = [&]() -> corio::awaitable<void> {
+    co_await q.join();
+    joined = true;
+  };
+  auto joiner = corio::spawn(ex, joiner_body());
+  co_await corio::sleep(1ms);
+  BOOST_TEST(!joined);
+  q.close_receiving();
+  BOOST_TEST(item.use_count() == 1);  // destroyed, not kept
+  BOOST_TEST(q.size() == 0u);
+  BOOST_TEST(q.unfinished_tasks() == 0u);
+  co_await joiner.wait();
+  BOOST_TEST(joined);
+}
+
+CORIO_TEST_CASE(items_already_taken_still_count_for_join_after_close_receiving) {
+  auto ex = co_await asio::this_coro::executor;
+  corio::queue<int> q;
+  co_await q.put(1);
+  co_await q.put(2);
+  BOOST_TEST(co_await q.get() == 1);  // taken, not yet task_done()
+  q.close_receiving();                // drops 2
+  BOOST_TEST(q.unfinished_tasks() == 1u);
+  bool joined = false;
+  auto joiner_body = [&]() -> corio::awaitable<void> {
+    co_await q.join();
+    joined = true;
+  };
+  auto joiner = corio::spawn(ex, joiner_body());
+  co_await corio::sleep(1ms);
+  BOOST_TEST(!joined);
+  q.task_done();
+  co_await joiner.wait();
+  BOOST_TEST(joined);
+}
+
+CORIO_TEST_CASE(getters_report_closed_after_close_receiving_blocked_or_later) {
+  auto ex = co_await asio::this_coro::executor;
+  corio::queue<int> q;
+  bool closed = false;
+  auto getter_body = [&]() -> corio::awaitable<void> {
+    try {
+      (void)co_await q.get();
+    } catch (const corio::queue_closed&) {
+      closed = true;
+    }
+  };
+  auto getter = corio::spawn(ex, getter_body());
+  co_await corio::sleep(1ms);
+  q.close_receiving();
+  co_await getter.wait();
+  BOOST_TEST(closed);
+  BOOST_CHECK_THROW((void)q.try_get(), corio::queue_closed);
+  BOOST_TEST(!(co_await q.next()).has_value());
+  q.close();             // the sending side's close changes nothing now
+  q.close_receiving();   // idempotent
+  BOOST_CHECK_THROW(q.try_put(1), corio::queue_broken);
+}
+
+CORIO_TEST_CASE(close_then_close_receiving_turns_puts_from_closed_into_broken) {
+  corio::queue<int> q;
+  co_await q.put(1);
+  q.close();
+  BOOST_CHECK_THROW(q.try_put(2), corio::queue_closed);
+  q.close_receiving();
+  BOOST_CHECK_THROW(q.try_put(2), corio::queue_broken);
+  BOOST_TEST(q.empty());  // the item left for draining is dropped
 }
 
 BOOST_AUTO_TEST_SUITE_END()

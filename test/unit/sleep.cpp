@@ -152,4 +152,61 @@ BOOST_AUTO_TEST_CASE(a_context_destroyed_while_tasks_sleep_frees_their_frames) {
   BOOST_TEST(!*woke);
 }
 
+// A cancellation requested while a coroutine is queued to resume from yield() or sleep(0)
+// surfaces there, not at some later suspension point.
+
+namespace {
+
+struct resumed_log {
+  bool suspended = false;
+  bool resumed = false;
+};
+
+corio::awaitable<void> yields_once(resumed_log& log) {
+  log.suspended = true;
+  co_await corio::yield();
+  log.resumed = true;
+}
+
+corio::awaitable<void> sleeps_zero_once(resumed_log& log) {
+  log.suspended = true;
+  co_await corio::sleep(0s);
+  log.resumed = true;
+}
+
+}  // namespace
+
+CORIO_TEST_CASE(a_cancellation_while_suspended_in_yield_surfaces_at_the_yield) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  resumed_log log;
+  auto t = corio::spawn(ex, yields_once(log));
+  co_await corio::yield();  // t runs up to its yield; its resumption is queued after ours
+  BOOST_TEST(log.suspended);
+  BOOST_TEST(!log.resumed);
+  t.cancel();
+  BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
+  BOOST_TEST(t.cancelled());
+  BOOST_TEST(!log.resumed);
+}
+
+CORIO_TEST_CASE(a_cancellation_while_suspended_in_sleep_zero_surfaces_at_the_sleep) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  resumed_log log;
+  auto t = corio::spawn(ex, sleeps_zero_once(log));
+  co_await corio::yield();
+  BOOST_TEST(log.suspended);
+  t.cancel();
+  BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
+  BOOST_TEST(t.cancelled());
+  BOOST_TEST(!log.resumed);
+}
+
+CORIO_TEST_CASE(yield_without_a_cancellation_resumes_normally) {
+  auto ex = co_await boost::asio::this_coro::executor;
+  resumed_log log;
+  auto t = corio::spawn(ex, yields_once(log));
+  co_await t.wait();
+  BOOST_TEST(log.resumed);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

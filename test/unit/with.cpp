@@ -81,4 +81,68 @@ CORIO_TEST_CASE(a_failing_cleanup_after_a_failing_body_reports_both) {
   }
 }
 
+CORIO_TEST_CASE(finally_awaits_its_cleanup_in_full_after_the_caller_is_cancelled) {
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<std::string> log;
+  connection c{log};
+  auto cleanup = [&] { return c.aclose(); };  // sleeps 10 ms, then logs "closed"
+  auto user = [&]() -> corio::awaitable<void> {
+    try {
+      co_await corio::finally(corio::sleep(1h), cleanup);
+    } catch (const boost::system::system_error&) {
+      log.push_back("cancelled");
+      throw;
+    }
+  };
+  auto t = corio::spawn(ex, user());
+  co_await corio::sleep(1ms);
+  const auto t0 = corio::clock::now();
+  t.cancel();
+  BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
+  BOOST_TEST(t.cancelled());
+  BOOST_TEST((corio::clock::now() - t0 == 10ms));
+  BOOST_TEST(log == (std::vector<std::string>{"closed", "cancelled"}), boost::test_tools::per_element());
+}
+
+CORIO_TEST_CASE(finally_returns_the_body_value_after_the_cleanup) {
+  std::vector<std::string> log;
+  connection c{log};
+  auto cleanup = [&] { return c.aclose(); };
+  auto body = [&]() -> corio::awaitable<int> {
+    log.push_back("body");
+    co_return 3;
+  };
+  BOOST_TEST(co_await corio::finally(body(), cleanup) == 3);
+  BOOST_TEST(log == (std::vector<std::string>{"body", "closed"}), boost::test_tools::per_element());
+}
+
+CORIO_TEST_CASE(finally_reports_a_failing_cleanup_alone_when_the_body_succeeded) {
+  std::vector<std::string> log;
+  connection c{log, true};
+  auto cleanup = [&] { return c.aclose(); };
+  BOOST_CHECK_THROW(co_await corio::finally(corio::sleep(1ms), cleanup), std::runtime_error);
+  BOOST_TEST(log == (std::vector<std::string>{"closed"}), boost::test_tools::per_element());
+}
+
+CORIO_TEST_CASE(after_finally_the_caller_stays_cancelled_at_its_next_suspension_point) {
+  auto ex = co_await asio::this_coro::executor;
+  std::vector<std::string> log;
+  connection c{log};
+  auto cleanup = [&] { return c.aclose(); };
+  auto user = [&]() -> corio::awaitable<void> {
+    try {
+      co_await corio::finally(corio::sleep(1h), cleanup);
+    } catch (const boost::system::system_error&) {
+      log.push_back("caught");
+    }
+    co_await corio::sleep(1ms);  // level-triggered: fails too
+    log.push_back("not reached");
+  };
+  auto t = corio::spawn(ex, user());
+  co_await corio::sleep(1ms);
+  t.cancel();
+  BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
+  BOOST_TEST(log == (std::vector<std::string>{"closed", "caught"}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

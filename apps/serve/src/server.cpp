@@ -6,8 +6,8 @@
 #include <corio/cancellation.hpp>
 #include <corio/gather.hpp>
 #include <corio/run.hpp>
-#include <corio/shield.hpp>
 #include <corio/sleep.hpp>
+#include <corio/with.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
@@ -16,7 +16,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cstddef>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
@@ -28,6 +31,31 @@ using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
 
 namespace {
+
+// SO_REUSEPORT as an Asio socket option (Asio offers none): what acceptor::set_option needs.
+class reuse_port {
+public:
+  explicit reuse_port(bool on) noexcept : value_(on ? 1 : 0) {}
+  template <typename Protocol>
+  int level(const Protocol&) const noexcept {
+    return SOL_SOCKET;
+  }
+  template <typename Protocol>
+  int name(const Protocol&) const noexcept {
+    return SO_REUSEPORT;
+  }
+  template <typename Protocol>
+  const void* data(const Protocol&) const noexcept {
+    return &value_;
+  }
+  template <typename Protocol>
+  std::size_t size(const Protocol&) const noexcept {
+    return sizeof(value_);
+  }
+
+private:
+  int value_;
+};
 
 std::atomic<std::uint64_t> connection_ids{0};
 
@@ -186,7 +214,7 @@ tcp::endpoint server::listen() {
     acc.set_option(tcp::acceptor::reuse_address(true), ec);
     check("SO_REUSEADDR");
     if (per_shard) {
-      acc.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+      acc.set_option(reuse_port(true), ec);
       check("SO_REUSEPORT");
     }
     acc.bind(ep, ec);
@@ -211,21 +239,11 @@ corio::awaitable<void> server::run() {
                                  shards_[k]->run(std::move(acceptors_[k]), k == 0 ? targets : std::vector<shard*>{}),
                                  "shard " + std::to_string(k)));
   }
-  std::exception_ptr failure;
-  try {
-    std::vector<corio::awaitable<void>> waits;
-    for (auto& t : tasks) waits.push_back(t.wait());
-    co_await corio::gather(std::move(waits));
-  } catch (...) {
-    failure = std::current_exception();  // cancelled (SIGINT/SIGTERM), or a shard failed
-  }
-  // A cancelled coroutine fails at every co_await, even that of shield() itself (Asio checks on
-  // entry): switch the check off while the shielded shutdown runs, as corio::with does.
-  const bool throws = co_await asio::this_coro::throw_if_cancelled();
-  co_await asio::this_coro::throw_if_cancelled(false);
-  co_await corio::shield(stop_and_wait(tasks));
-  co_await asio::this_coro::throw_if_cancelled(throws);
-  if (failure) std::rethrow_exception(failure);
+  std::vector<corio::awaitable<void>> waits;
+  for (auto& t : tasks) waits.push_back(t.wait());
+  // Cancelled (SIGINT/SIGTERM) or a shard failed: the shards are stopped and awaited either way.
+  auto stop_all = [&] { return stop_and_wait(tasks); };
+  co_await corio::finally(corio::gather(std::move(waits)), stop_all);
 }
 
 void server::shutdown() {

@@ -3,8 +3,9 @@
 //
 // The completion-token forms (`async_get`, `async_put`, `async_recv`, ...) report these as
 // `boost::system::error_code`s of `corio::channel_category()`: `channel_errc::closed`,
-// `channel_errc::lagged`. The coroutine forms (`co_await q.get()`, `q.put(x)`, `rx.recv()`) throw
-// `corio::queue_closed` (and broadcast's `corio::lagged`), which derive from
+// `channel_errc::lagged`, `channel_errc::broken`. The coroutine forms (`co_await q.get()`, `q.put(x)`,
+// `rx.recv()`) throw `corio::queue_closed`, `corio::queue_broken` (a put after the receiving side
+// closed) and broadcast's `corio::lagged`, which derive from
 // boost::system::system_error and carry the same codes, so either catch clause works:
 //
 //   try { auto x = co_await q.get(); } catch (const corio::queue_closed&) { ... }
@@ -25,6 +26,7 @@ namespace corio {
 enum class channel_errc : int {
   closed = 1,  // closed and drained: nothing more will come (or: put/send after close)
   lagged = 2,  // a broadcast receiver fell behind; it continues with the oldest retained item
+  broken = 3,  // the receiving side is closed: nothing sent will ever be received
 };
 
 [[nodiscard]] const boost::system::error_category& channel_category() noexcept;
@@ -37,6 +39,13 @@ enum class channel_errc : int {
 class queue_closed : public boost::system::system_error {
 public:
   queue_closed() : boost::system::system_error(make_error_code(channel_errc::closed)) {}
+};
+
+/// Thrown by a queue's put()/try_put() once its receiving side is closed (Trio's
+/// BrokenResourceError): what is sent can never be received.
+class queue_broken : public boost::system::system_error {
+public:
+  queue_broken() : boost::system::system_error(make_error_code(channel_errc::broken)) {}
 };
 
 // Implementation
@@ -58,6 +67,8 @@ public:
         return "the queue or channel is closed";
       case channel_errc::lagged:
         return "the receiver lagged behind and missed items";
+      case channel_errc::broken:
+        return "the receiving side of the queue or channel is closed";
     }
     return "unknown corio.channel error";
   }

@@ -20,9 +20,16 @@
 // fail with queue_closed; putters blocked at close() are woken with it (their items are not added).
 // join() is not affected. close() is idempotent.
 //
+// Closing the receiving side (Trio's receive-channel close, Python 3.13 shutdown(immediate=True)):
+// `close_receiving()` says no consumer will take anything again. Items still queued are dropped
+// (destroyed, and counted as done for join(), which they can no longer block); `put`/`try_put`
+// then fail with corio::queue_broken (channel_errc::broken), and putters blocked at that moment
+// are woken with it (their items are not added); getters, blocked or later, report closed as
+// after close(). close() afterwards changes nothing; close_receiving() is idempotent.
+//
 // Completion-token forms, for callbacks and asio::use_future (the handler runs on its associated
-// executor — Asio's system executor if it has none: bind one — never inside the call that woke it):
-//   async_put(x, token)  void(error_code)                  closed: channel_errc::closed
+// executor, never inside the call that woke it; handler executors: see HANDLERS below):
+//   async_put(x, token)  void(error_code)                  closed: channel_errc::closed (broken)
 //   async_get(token)     void(error_code, T)               closed: channel_errc::closed
 //   async_next(token)    void(error_code, std::optional<T>) closed: no error, empty optional
 //   async_join(token)    void(error_code)
@@ -34,8 +41,13 @@
 // the coroutine forms). A cancelled get takes no item: the next item goes to the next getter. A
 // cancelled put adds nothing (its item is dropped with the operation). An item or a slot handed to
 // a waiter whose cancellation arrives before it resumes is not lost: the waiter receives it.
-// Exceptions: queue_closed as above; std::logic_error from task_done() called more often than
+// Exceptions: queue_closed and queue_broken as above; std::logic_error from task_done() called more often than
 // items were put; the cancellation.
+// HANDLERS: a completion handler runs on its associated executor (a coroutine's, or one bound with
+// asio::bind_executor, e.g. a strand). A handler without one (a plain lambda) runs on the
+// io_context or thread_pool that the thread starting the operation is running, as Asio's I/O
+// objects fall back to their own executor; only an operation started from a thread that runs
+// neither completes on Asio's system executor.
 // Thread safety: executor-affine: use a queue from coroutines and handlers of one executor (or
 // strand); no locking. Across threads and executors use corio::concurrent_queue. Destroying a
 // queue with waiters completes them with operation_aborted.
@@ -43,6 +55,7 @@
 
 #include <corio/channel_error.hpp>
 #include <corio/config.hpp>
+#include <corio/detail/affinity.hpp>
 #include <corio/detail/queue_containers.hpp>
 #include <corio/detail/wait_op.hpp>
 
@@ -80,11 +93,15 @@ public:
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] bool empty() const { return size() == 0; }
   [[nodiscard]] bool full() const;
+  /// True after close() or close_receiving().
   [[nodiscard]] bool closed() const;
+  /// True after close_receiving().
+  [[nodiscard]] bool receiving_closed() const;
   /// Items put and not yet task_done().
   [[nodiscard]] std::size_t unfinished_tasks() const;
 
-  /// Puts without waiting: false if full (x is left untouched). Throws queue_closed if closed.
+  /// Puts without waiting: false if full (x is left untouched). Throws queue_closed if closed,
+  /// queue_broken if the receiving side is closed.
   bool try_put(T&& x) { return try_put_impl(std::move(x)); }
   bool try_put(const T& x) { return try_put_impl(x); }
   /// Takes without waiting: empty if nothing is there. Throws queue_closed if closed and drained.
@@ -92,7 +109,8 @@ public:
 
   template <typename CompletionToken>
   auto async_put(T x, CompletionToken&& token);
-  /// `co_await q.put(x);` Throws queue_closed if the queue is (or gets) closed.
+  /// `co_await q.put(x);` Throws queue_closed if the queue is (or gets) closed, queue_broken if
+  /// its receiving side is (or gets) closed.
   [[nodiscard]] awaitable<void> put(T x);
 
   template <typename CompletionToken>
@@ -115,6 +133,8 @@ public:
 
   /// Refuses further puts; gets drain what is left, then report closed. Idempotent.
   void close();
+  /// No consumer will get again: drops what is queued; puts fail with queue_broken. Idempotent.
+  void close_receiving();
 
   // Implementation
 
@@ -169,6 +189,14 @@ private:
   [[nodiscard]] bool full_locked() const noexcept { return capacity_ != 0 && items_.size() >= capacity_; }
 
   [[noreturn]] static void throw_closed() { throw queue_closed(); }
+  // Why a put is refused (under the mutex; closed_ is set).
+  [[nodiscard]] detail::error_code put_refusal() const noexcept {
+    return broken_ ? channel_errc::broken : channel_errc::closed;
+  }
+  [[noreturn]] void throw_put_refused() const {
+    if (broken_) throw queue_broken();
+    throw_closed();
+  }
 
   // Hands `x` to the oldest getter, or stores it if there is room. Under the mutex; not closed.
   template <typename U>
@@ -216,6 +244,8 @@ private:
   std::size_t capacity_;
   std::size_t unfinished_ = 0;
   bool closed_ = false;
+  bool broken_ = false;  // the receiving side is closed (closed_ is set too)
+  mutable detail::affinity affinity_;  // debug mode's check of single-executor use (corio::queue & co.)
 };
 
 /// First in, first out (asyncio.Queue).
@@ -240,24 +270,35 @@ basic_queue<T, C, S>::~basic_queue() {
 template <typename T, typename C, typename S>
 std::size_t basic_queue<T, C, S>::size() const {
   lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
   return items_.size();
 }
 
 template <typename T, typename C, typename S>
 bool basic_queue<T, C, S>::full() const {
   lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
   return full_locked();
 }
 
 template <typename T, typename C, typename S>
 bool basic_queue<T, C, S>::closed() const {
   lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
   return closed_;
+}
+
+template <typename T, typename C, typename S>
+bool basic_queue<T, C, S>::receiving_closed() const {
+  lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
+  return broken_;
 }
 
 template <typename T, typename C, typename S>
 std::size_t basic_queue<T, C, S>::unfinished_tasks() const {
   lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
   return unfinished_;
 }
 
@@ -265,13 +306,15 @@ template <typename T, typename C, typename S>
 template <typename U>
 bool basic_queue<T, C, S>::try_put_impl(U&& x) {
   lock_type lk(mutex_);
-  if (closed_) throw_closed();
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
+  if (closed_) throw_put_refused();
   return accept(std::forward<U>(x));
 }
 
 template <typename T, typename C, typename S>
 std::optional<T> basic_queue<T, C, S>::try_get() {
   lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
   if (items_.empty()) {
     if (closed_) throw_closed();
     return std::nullopt;
@@ -287,8 +330,9 @@ auto basic_queue<T, C, S>::async_put(T x, CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code)>(
       [this](auto handler, T item) {
         lock_type lk(mutex_);
+        detail::affinity::use in_use(affinity_, S::name, S::affine);
         if (closed_) {
-          detail::post_now(std::move(handler), detail::error_code(channel_errc::closed));
+          detail::post_now(std::move(handler), put_refusal());
           return;
         }
         if (accept(std::move(item))) {
@@ -309,6 +353,7 @@ awaitable<void> basic_queue<T, C, S>::put(T x) {
   if (try_put_impl(std::move(x))) co_return;
   auto [ec] = co_await async_put(std::move(x), asio::as_tuple(asio::deferred));
   if (ec == channel_errc::closed) throw_closed();
+  if (ec == channel_errc::broken) throw queue_broken();
   if (ec) throw boost::system::system_error(ec, std::string(S::name) + "::put");
 }
 
@@ -316,6 +361,7 @@ template <typename T, typename C, typename S>
 template <typename Completion, typename Handler>
 void basic_queue<T, C, S>::start_get(Handler handler) {
   lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
   if (!items_.empty()) {
     std::optional<T> v(items_.pop());
     admit_putters();
@@ -363,6 +409,7 @@ awaitable<T> basic_queue<T, C, S>::get() {
 template <typename T, typename C, typename S>
 void basic_queue<T, C, S>::task_done() {
   lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
   if (unfinished_ == 0) {
     throw std::logic_error(std::string(S::name) + "::task_done: called more times than items were put");
   }
@@ -377,6 +424,7 @@ auto basic_queue<T, C, S>::async_join(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code)>(
       [this](auto handler) {
         lock_type lk(mutex_);
+        detail::affinity::use in_use(affinity_, S::name, S::affine);
         if (unfinished_ == 0) {
           detail::post_now(std::move(handler), detail::error_code());
           return;
@@ -396,11 +444,35 @@ auto basic_queue<T, C, S>::join() {
 template <typename T, typename C, typename S>
 void basic_queue<T, C, S>::close() {
   lock_type lk(mutex_);
+  detail::affinity::use in_use(affinity_, S::name, S::affine);
   if (closed_) return;
   closed_ = true;
   // Getters wait only while the queue is empty: nothing is left for them.
   while (getter* g = getters_.pop_front()) g->complete(channel_errc::closed);
   while (putter* p = putters_.pop_front()) p->complete(channel_errc::closed);
+}
+
+template <typename T, typename C, typename S>
+void basic_queue<T, C, S>::close_receiving() {
+  C dropped;
+  {
+    lock_type lk(mutex_);
+    detail::affinity::use in_use(affinity_, S::name, S::affine);
+    if (broken_) return;
+    broken_ = true;
+    closed_ = true;
+    while (getter* g = getters_.pop_front()) g->complete(channel_errc::closed);
+    while (putter* p = putters_.pop_front()) p->complete(channel_errc::broken);
+    // Dropped items count as done: join() must not wait for what nobody will take.
+    const std::size_t n = items_.size();
+    using std::swap;
+    swap(dropped, items_);
+    unfinished_ = unfinished_ >= n ? unfinished_ - n : 0;
+    if (unfinished_ == 0) {
+      while (joiner* j = joiners_.pop_front()) j->complete({});
+    }
+  }
+  // `dropped` is destroyed here, outside the lock (an item's destructor may use the queue).
 }
 
 }  // namespace corio

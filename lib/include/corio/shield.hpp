@@ -7,6 +7,11 @@
 // returns fails with operation_aborted (level-triggered). asyncio instead abandons the inner work.
 // Use it for short cleanup, not to make a task immortal.
 //
+// Shield protects work started before the cancellation arrives. In a coroutine whose cancellation
+// has already been requested, Asio refuses every `co_await` — that of shield included — before
+// the awaited work starts; cleanup that must await even then goes around the work:
+// corio::finally / corio::with (corio/with.hpp).
+//
 // Cancellation: the caller's cancellation does not reach `aw` (aw may still be cancelled by its
 // own timeouts or groups).  Exceptions: whatever `aw` throws.
 // Thread safety: executor-affine; `aw` runs on the caller's executor.

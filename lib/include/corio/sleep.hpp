@@ -5,7 +5,9 @@
 // (asyncio.sleep(0)); it is a plain Asio operation — `co_await corio::yield()` — costing exactly
 // one post.
 //
-// Cancellation: all three are cancellable; a cancelled sleep throws operation_aborted at once.
+// Cancellation: all three are cancellable; a cancelled sleep throws operation_aborted at once. A
+// cancellation requested while the coroutine is queued to resume from yield() or sleep(0) (or
+// any sleep whose time has come) surfaces there too.
 // Exceptions: only cancellation.
 // Thread safety: each call is independent; safe from any coroutine.
 #pragma once
@@ -16,6 +18,7 @@
 #include <corio/detail/deadline_queue.hpp>
 #include <corio/detail/post_completion.hpp>
 #include <corio/detail/traced_executor.hpp>
+#include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
@@ -65,6 +68,12 @@ public:
   void operator()(error_code ec) { std::exchange(ops_, nullptr)->call(buf_, ec); }
   /// Posts the handler's call through `ex`.
   void post(const executor& ex, error_code ec) { std::exchange(ops_, nullptr)->post(buf_, ex, ec); }
+  /// Posts the handler's call through `ex`; it completes with operation_aborted if `*cancelled`
+  /// is set by the time it runs (`cancelled` lives as long as the handler does). The handler's
+  /// cancellation slot is cleared before the call.
+  void post_checked(const executor& ex, const bool* cancelled) {
+    std::exchange(ops_, nullptr)->post_checked(buf_, ex, cancelled);
+  }
   /// Destroys the handler without calling it (unwinding the coroutine that waits).
   void reset() noexcept {
     if (ops_) std::exchange(ops_, nullptr)->destroy(buf_);
@@ -74,6 +83,7 @@ private:
   struct ops {
     void (*call)(unsigned char*, error_code);
     void (*post)(unsigned char*, const executor&, error_code);
+    void (*post_checked)(unsigned char*, const executor&, const bool*);
     void (*destroy)(unsigned char*) noexcept;
   };
 
@@ -90,6 +100,13 @@ private:
       [](unsigned char* b, error_code ec) { take<H>(b)(ec); },
       [](unsigned char* b, const executor& ex, error_code ec) {
         asio::post(ex, [h = take<H>(b), ec]() mutable { std::move(h)(ec); });
+      },
+      [](unsigned char* b, const executor& ex, const bool* cancelled) {
+        asio::post(ex, [h = take<H>(b), cancelled]() mutable {
+          const bool aborted = *cancelled;
+          asio::get_associated_cancellation_slot(h).clear();
+          std::move(h)(aborted ? error_code(asio::error::operation_aborted) : error_code());
+        });
       },
       [](unsigned char* b) noexcept { (void)take<H>(b); },
   };
@@ -132,7 +149,11 @@ private:
   void start(const executor& ex, clock::time_point tp, clock::time_point now) {
     ex_ = &ex;
     if (tp <= now) {
-      complete(error_code());
+      // A scheduling point, like yield(): a cancellation arriving before the coroutine is resumed
+      // surfaces here.
+      auto slot = handler_.get_cancellation_slot();
+      if (slot.is_connected()) slot.assign([this](asio::cancellation_type) { cancelled_ = true; });
+      handler_.post_checked(ex, &cancelled_);
       return;
     }
     deadline = tp;
@@ -223,8 +244,38 @@ inline awaitable<void> sleep_until(clock::time_point tp, clock::time_point now) 
   return detail::sleep_until(now + d, now);
 }
 
-/// Lets other ready work run, then resumes (asyncio.sleep(0)). Returns an Asio deferred operation
-/// (a post to the awaiting coroutine's executor), not an awaitable: no coroutine frame per yield.
-[[nodiscard]] inline auto yield() { return asio::post(asio::deferred); }
+namespace detail {
+
+/// yield()'s operation: a post to the handler's executor that completes with operation_aborted if
+/// a cancellation reached the handler's slot while it was queued.
+struct yield_initiation {
+  struct on_cancel {
+    bool cancelled = false;
+    void operator()(asio::cancellation_type) noexcept { cancelled = true; }
+  };
+
+  template <typename Handler>
+  void operator()(Handler handler) const {
+    auto slot = asio::get_associated_cancellation_slot(handler);
+    const bool* cancelled = slot.is_connected() ? &slot.template emplace<on_cancel>().cancelled : nullptr;
+    auto ex = handler_executor(handler);
+    asio::post(ex, [h = std::move(handler), cancelled]() mutable {
+      const bool aborted = cancelled && *cancelled;
+      if (cancelled) asio::get_associated_cancellation_slot(h).clear();
+      std::move(h)(aborted ? boost::system::error_code(asio::error::operation_aborted) : boost::system::error_code());
+    });
+  }
+};
+
+}  // namespace detail
+
+/// Lets other ready work run, then resumes (asyncio.sleep(0)); a cancellation requested meanwhile
+/// surfaces here (operation_aborted). Returns an Asio deferred operation (a post to the awaiting
+/// coroutine's executor), not an awaitable: no coroutine frame per yield. As a completion-token
+/// operation its signature is void(error_code).
+[[nodiscard]] inline auto yield() {
+  return asio::async_initiate<const asio::deferred_t&, void(boost::system::error_code)>(detail::yield_initiation{},
+                                                                                        asio::deferred);
+}
 
 }  // namespace corio

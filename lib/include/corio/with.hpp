@@ -1,10 +1,19 @@
-// corio/with.hpp — async cleanup (Python's `async with` / __aexit__; C++ has no async destructor).
+// corio/with.hpp — async cleanup (Python's `async with` / __aexit__, `try: ... finally: await ...`;
+// C++ has no async destructor).
 //
 //   co_await corio::with(connection, [](auto& c) -> corio::awaitable<void> { co_await c.send(x); });
+//   co_await corio::finally(serve(conn), [&] { return say_goodbye(conn); });
 //
-// Runs `fn(resource)`, then awaits `resource.aclose()` whatever happened: after success, an error
-// or a cancellation. The cleanup is shielded (corio::shield), so a cancelled caller still closes
-// the resource properly; the cancellation is rethrown afterwards.
+// `finally(body, cleanup)` awaits `body`, then awaits `cleanup()` whatever happened: after
+// success, an error or a cancellation. `with(resource, fn)` is `finally(fn(resource),
+// resource.aclose())`. The cleanup is shielded (corio::shield), so a cancelled caller still
+// cleans up properly; the cancellation is rethrown afterwards.
+//
+// This is the way to await cleanup in a coroutine that is (or may be) cancelled. Asio refuses
+// every `co_await` of a coroutine whose cancellation has been requested, before the awaited
+// operation even starts — `co_await corio::shield(x)` included — so a cleanup written in a
+// `catch` block after a caught cancellation cannot await anything; `finally` switches that check
+// off for the cleanup alone and back on afterwards.
 //
 // Cancellation: the body is cancellable; the cleanup is not (shielded); the caller's cancellation
 // is rethrown after the cleanup.
@@ -19,43 +28,52 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include <exception>
 #include <functional>
 #include <optional>
 #include <type_traits>
+#include <variant>
 
 namespace corio {
 
-template <typename Resource, typename F>
-[[nodiscard]] auto with(Resource& resource, F fn)
-    -> awaitable<typename std::invoke_result_t<F&, Resource&>::value_type> {
-  using R = typename std::invoke_result_t<F&, Resource&>::value_type;
+/// Awaits `body`, then `cleanup()` (which returns an awaitable<void>), shielded, whatever happened.
+template <typename T, typename Cleanup>
+[[nodiscard]] awaitable<T> finally(awaitable<T> body, Cleanup cleanup) {
   std::exception_ptr body_error;
-  std::optional<std::conditional_t<std::is_void_v<R>, std::monostate, R>> value;
+  std::optional<std::conditional_t<std::is_void_v<T>, std::monostate, T>> value;
   try {
-    if constexpr (std::is_void_v<R>) {
-      co_await std::invoke(fn, resource);
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(body);
       value.emplace();
     } else {
-      value.emplace(co_await std::invoke(fn, resource));
+      value.emplace(co_await std::move(body));
     }
   } catch (...) {
     body_error = std::current_exception();
   }
-  // A cancelled caller would fail at the very co_await of the cleanup (level-triggered), so the
-  // check is off while the shielded cleanup runs.
-  const bool throws = co_await asio::this_coro::throw_if_cancelled();
+  // A cancelled coroutine fails at the very co_await of the cleanup (Asio checks before starting
+  // any awaited operation), so the check is off while the shielded cleanup runs.
+  const bool check = co_await asio::this_coro::throw_if_cancelled();
   co_await asio::this_coro::throw_if_cancelled(false);
-  std::exception_ptr close_error;
+  std::exception_ptr cleanup_error;
   try {
-    co_await shield(resource.aclose());
+    co_await shield(std::invoke(cleanup));
   } catch (...) {
-    close_error = std::current_exception();
+    cleanup_error = std::current_exception();
   }
-  co_await asio::this_coro::throw_if_cancelled(throws);
-  if (body_error && close_error) throw exception_group({body_error, close_error});
+  co_await asio::this_coro::throw_if_cancelled(check);
+  if (body_error && cleanup_error) throw exception_group({body_error, cleanup_error});
   if (body_error) std::rethrow_exception(body_error);
-  if (close_error) std::rethrow_exception(close_error);
-  if constexpr (!std::is_void_v<R>) co_return std::move(*value);
+  if (cleanup_error) std::rethrow_exception(cleanup_error);
+  if constexpr (!std::is_void_v<T>) co_return std::move(*value);
+}
+
+template <typename Resource, typename F>
+[[nodiscard]] auto with(Resource& resource, F fn)
+    -> awaitable<typename std::invoke_result_t<F&, Resource&>::value_type> {
+  // (The body's awaitable is made here, in this coroutine, so that `fn` outlives it.)
+  auto close = [&resource] { return resource.aclose(); };
+  co_return co_await finally(std::invoke(fn, resource), close);
 }
 
 }  // namespace corio
