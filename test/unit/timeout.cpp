@@ -257,4 +257,95 @@ CORIO_TEST_CASE(results_without_a_default_constructor_are_returned) {
   BOOST_TEST(!m.has_value());
 }
 
+// A deadline that has passed already: the work starts, runs to its first suspension point, and
+// is cancelled there — even when that suspension point is only a yield or a sleep(0).
+
+namespace {
+
+struct checkpoint_log {
+  bool started = false;
+  bool passed_checkpoint = false;
+};
+
+corio::awaitable<int> yield_once(checkpoint_log& log) {
+  log.started = true;
+  co_await corio::yield();
+  log.passed_checkpoint = true;
+  co_return 1;
+}
+
+corio::awaitable<int> sleep_zero_once(checkpoint_log& log) {
+  log.started = true;
+  co_await corio::sleep(0s);
+  log.passed_checkpoint = true;
+  co_return 1;
+}
+
+corio::awaitable<int> never_suspends(checkpoint_log& log) {
+  log.started = true;
+  log.passed_checkpoint = true;
+  co_return 7;
+}
+
+}  // namespace
+
+CORIO_TEST_CASE(with_timeout_zero_around_a_body_that_only_yields_times_out_at_the_yield) {
+  checkpoint_log log;
+  auto body = [&] { return yield_once(log); };
+  BOOST_CHECK_THROW(co_await corio::with_timeout(0s, body), corio::timeout_error);
+  BOOST_TEST(log.started);
+  BOOST_TEST(!log.passed_checkpoint);
+}
+
+CORIO_TEST_CASE(with_timeout_in_the_past_around_a_body_that_sleeps_zero_times_out_at_the_sleep) {
+  checkpoint_log log;
+  auto body = [&] { return sleep_zero_once(log); };
+  BOOST_CHECK_THROW(co_await corio::with_timeout(-1s, body), corio::timeout_error);
+  BOOST_TEST(log.started);
+  BOOST_TEST(!log.passed_checkpoint);
+}
+
+CORIO_TEST_CASE(wait_for_zero_and_negative_run_the_work_to_its_first_checkpoint_then_time_out) {
+  for (corio::duration d : {corio::duration(0s), corio::duration(-5s)}) {
+    checkpoint_log log;
+    const auto t0 = corio::clock::now();
+    BOOST_CHECK_THROW(co_await corio::wait_for(yield_once(log), d), corio::timeout_error);
+    BOOST_TEST(log.started);
+    BOOST_TEST(!log.passed_checkpoint);
+    BOOST_TEST((corio::clock::now() == t0));
+  }
+}
+
+CORIO_TEST_CASE(wait_for_zero_returns_the_value_of_work_that_never_suspends) {
+  checkpoint_log log;
+  BOOST_TEST(co_await corio::wait_for(never_suspends(log), 0s) == 7);
+  BOOST_TEST(co_await corio::wait_for(never_suspends(log), -1s) == 7);
+}
+
+CORIO_TEST_CASE(move_on_after_zero_gives_nothing_for_work_that_suspends) {
+  checkpoint_log log;
+  auto body = [&] { return yield_once(log); };
+  auto r = co_await corio::move_on_after(0s, body);
+  BOOST_TEST(!r.has_value());
+  BOOST_TEST(log.started);
+  BOOST_TEST(!log.passed_checkpoint);
+}
+
+CORIO_TEST_CASE(a_scope_due_at_start_that_is_rescheduled_before_suspending_gets_the_new_deadline) {
+  checkpoint_log log;
+  auto body = [&](corio::timeout_scope& s) -> corio::awaitable<int> {
+    s.reschedule_after(1h);  // before the first suspension point: in time
+    co_return co_await yield_once(log);
+  };
+  BOOST_TEST(co_await corio::with_timeout(0s, body) == 1);
+  BOOST_TEST(log.passed_checkpoint);
+  checkpoint_log late;
+  auto too_late = [&](corio::timeout_scope& s) -> corio::awaitable<int> {
+    s.reschedule(corio::clock::now() - 1s);  // still in the past
+    co_return co_await yield_once(late);
+  };
+  BOOST_CHECK_THROW(co_await corio::with_timeout(0s, too_late), corio::timeout_error);
+  BOOST_TEST(!late.passed_checkpoint);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,12 +13,15 @@
 // operation_aborted (unless one had already won, whose value is returned; the caller's next
 // suspension point then fails).
 // Exceptions: the winner's error, or a loser's non-cancellation error.
+// Contenders may also be Asio asynchronous operations (a deferred operation such as
+// `sock.async_read_some(buf, asio::deferred)`), each raced as corio::to_awaitable makes it.
 // Thread safety: executor-affine; contenders run on the caller's executor.
 #pragma once
 
 #include <corio/config.hpp>
 #include <corio/detail/scope.hpp>
 #include <corio/gather.hpp>
+#include <corio/interop.hpp>
 #include <corio/task.hpp>
 
 #include <tuple>
@@ -30,6 +33,14 @@ namespace corio {
 template <typename... T>
   requires(sizeof...(T) > 0)
 [[nodiscard]] awaitable<std::variant<detail::value_or_monostate<T>...>> race(awaitable<T>... aws);
+
+/// The same with contenders that are Asio asynchronous operations (deferred operations) as well
+/// as awaitables: `race(sock.async_read_some(buf, asio::deferred), corio::sleep(1s))`.
+template <typename... A>
+  requires(sizeof...(A) > 0 && (detail::async_operation<A> || ...))
+[[nodiscard]] auto race(A... contenders) {
+  return race(detail::as_awaitable(std::move(contenders))...);
+}
 
 // Implementation
 

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/asio_adapter.hpp>
 #include <corio/detail/task_state.hpp>
 #include <corio/detail/traced_executor.hpp>
 
@@ -43,9 +44,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/execution_context.hpp>
 
+#include <concepts>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace corio {
 
@@ -132,15 +136,61 @@ private:
   std::shared_ptr<detail::task_state<T>> st_;
 };
 
+namespace detail {
+
+/// A callable returning a corio::awaitable (a coroutine function or lambda).
+template <typename F>
+concept coroutine_factory = std::invocable<F&> && requires {
+  typename std::invoke_result_t<F&>::value_type;
+  requires std::is_same_v<std::invoke_result_t<F&>, awaitable<typename std::invoke_result_t<F&>::value_type>>;
+};
+
+template <typename F>
+using factory_result_t = typename std::invoke_result_t<F&>::value_type;
+
+/// Owns `f` for as long as the coroutine it returns runs (as co_spawn does with a function).
+template <typename F>
+awaitable<factory_result_t<F>> call_and_await(F f) {
+  co_return co_await std::invoke(f);
+}
+
+}  // namespace detail
+
 /// Starts `aw` on `ex` and returns its handle. `name` shows in logs and dump_tasks().
 template <typename T>
 task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {});
+
+/// Starts `f()` on `ex`, keeping the callable `f` (and what it captures) alive until the task
+/// ends: `spawn(ex, [&, i]() -> corio::awaitable<void> { ... })`. (Calling the lambda at the spawn
+/// — `spawn(ex, [&, i]() -> ... { ... }())` — hands over a coroutine whose lambda, and captures,
+/// are destroyed as soon as spawn returns.)
+template <detail::coroutine_factory F>
+task<detail::factory_result_t<F>> spawn(const executor& ex, F f, std::string name = {}) {
+  return spawn(ex, detail::call_and_await(std::move(f)), std::move(name));
+}
+
+/// Corio's tasks run corio::awaitable<T>; a coroutine of another executor type is refused here
+/// with the fix, instead of a page of template errors.
+template <typename T, typename OtherExecutor>
+  requires(!std::is_same_v<OtherExecutor, executor>)
+task<T> spawn(const executor&, asio::awaitable<T, OtherExecutor>, std::string = {}) {
+  static_assert(std::is_same_v<OtherExecutor, executor>,
+                "corio::spawn runs corio::awaitable<T> (asio::awaitable<T, asio::any_io_executor>); this "
+                "coroutine has another executor type: declare it as corio::awaitable<T>, or start it with "
+                "asio::co_spawn (and await Corio's coroutines inside it through corio::as_operation)");
+  return {};
+}
 
 /// Same, on an execution context (e.g. an io_context).
 template <typename T, typename ExecutionContext>
   requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
 task<T> spawn(ExecutionContext& ctx, awaitable<T> aw, std::string name = {}) {
   return spawn(executor(ctx.get_executor()), std::move(aw), std::move(name));
+}
+template <detail::coroutine_factory F, typename ExecutionContext>
+  requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+task<detail::factory_result_t<F>> spawn(ExecutionContext& ctx, F f, std::string name = {}) {
+  return spawn(executor(ctx.get_executor()), detail::call_and_await(std::move(f)), std::move(name));
 }
 
 // Implementation
@@ -182,7 +232,7 @@ void discard(awaitable<T> aw) noexcept {
 /// directly off the task's signal, which is only emitted on the task's executor) and one work
 /// guard instead of two. (Built on Asio 1.26's awaitable_thread, which co_spawn itself uses.)
 template <typename T>
-asio::awaitable<asio::detail::awaitable_thread_entry_point, executor> task_entry(std::shared_ptr<task_state<T>> st,
+asio::awaitable<coroutine_thread_entry, executor> task_entry(std::shared_ptr<task_state<T>> st,
                                                                                  awaitable<T> aw) {
   // Keeps the context running while the task waits on something that is not an Asio operation
   // (an event, a queue, another task), as co_spawn does.
@@ -243,7 +293,7 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
     st->ex_ = traced_executor(inner, st->trace_, registry.slow_step());
   }
   registry.add(*st);
-  asio::detail::awaitable_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
+  coroutine_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
                                                   asio::cancellation_state(st->signal_.slot()));
   auto launch = [thread = std::move(thread)]() mutable { thread.launch(); };
   // Posted straight to the io_context when that is the executor: one operation block, where the

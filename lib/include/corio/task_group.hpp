@@ -2,7 +2,8 @@
 // supervisorScope.
 //
 //   co_await corio::task_group::run([&](corio::task_group& g) -> corio::awaitable<void> {
-//     g.spawn(fetch(a));
+//     g.spawn(fetch(a));                          // a coroutine...
+//     g.spawn([&, i]() -> corio::awaitable<void> { co_await work(i); });   // ...or a callable
 //     auto port = co_await g.start<int>(serve);   // resumes once serve() calls started(port)
 //     ...
 //   });
@@ -81,6 +82,13 @@ public:
   template <typename T>
   task<T> spawn(awaitable<T> aw, std::string name = {}) {
     return scope_.spawn(std::move(aw), std::move(name));
+  }
+  /// Starts `f()` as a child, keeping the callable `f` (and its captures) alive until the child
+  /// ends: `g.spawn([&, i]() -> corio::awaitable<void> { ... })` — not `g.spawn([&, i]() -> ... {
+  /// ... }())`, whose lambda is destroyed as soon as spawn returns.
+  template <detail::coroutine_factory F>
+  task<detail::factory_result_t<F>> spawn(F f, std::string name = {}) {
+    return scope_.spawn(detail::call_and_await(std::move(f)), std::move(name));
   }
 
   /// Spawns `fn(start_handle<T>)` and waits until it calls started(); see the header comment.

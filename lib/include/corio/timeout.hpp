@@ -7,6 +7,9 @@
 //     co_await step2();
 //   });
 //   std::optional<int> r = co_await corio::move_on_after(1s, fetch);   // empty on expiry
+//   std::size_t n = co_await corio::wait_for(sock.async_read_some(buf, asio::deferred), 5s);
+//   corio::async_wait_for(sock.async_read_some(buf, asio::deferred), 5s,       // callback code
+//                         [](boost::system::error_code ec, std::size_t n) { ... });  // timed_out
 //
 // At the deadline the work is cancelled (level-triggered, like any cancellation) and Corio waits
 // for it to end — its RAII cleanup has run — before reporting the timeout. If the work finishes
@@ -14,8 +17,21 @@
 // expired reports a timeout; an inner timeout passes through an outer scope as an ordinary error,
 // and an outer expiry surfaces from the inner scope as a cancellation that the outer scope turns
 // into its timeout. Rescheduling moves the deadline either way; it has no effect once expired.
+// A deadline already passed when the scope starts (a timeout of zero or less) still starts the
+// work: it runs until its first suspension point (a co_await of anything, yield() and sleep(0)
+// included), which fails with the cancellation, and the scope reports its timeout; work that
+// finishes without suspending returns its value (asyncio 3.12's timeout() and wait_for(), Trio).
 // `fn` is invoked with a `timeout_scope&` if it accepts one, else with no arguments; it returns
-// an awaitable.
+// an awaitable or any Asio asynchronous operation (a deferred operation); wait_for takes either too.
+//
+// async_wait_for(op, d, token) is the completion-token form, for callback code: `op` is an Asio
+// asynchronous operation whose completion signature starts with boost::system::error_code; the
+// token's handler gets that signature, with asio::error::timed_out (and default-constructed
+// values) when the deadline expired first, asio::error::operation_aborted when the operation was
+// cancelled through the handler's cancellation slot. The operation runs, and the handler is
+// invoked, on the handler's executor (for a handler without one, the io_context or thread_pool
+// the starting thread runs). The same guarantees hold: at expiry the operation is cancelled and
+// has ended before the handler runs.
 //
 // Cancellation: cancelling the caller cancels the work, waits for it, and throws
 // operation_aborted (not timeout_error).
@@ -33,12 +49,17 @@
 #include <corio/cancellation.hpp>
 #include <corio/clock.hpp>
 #include <corio/config.hpp>
+#include <corio/detail/asio_adapter.hpp>
 #include <corio/detail/deadline_queue.hpp>
 #include <corio/detail/post_completion.hpp>
-#include <corio/gather.hpp>
-#include <corio/task.hpp>
+#include <corio/detail/task_state.hpp>
+#include <corio/interop.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_state.hpp>
@@ -48,6 +69,7 @@
 #include <boost/asio/this_coro.hpp>
 
 #include <exception>
+#include <tuple>
 
 #include <functional>
 #include <optional>
@@ -74,6 +96,10 @@ public:
   /// Moves the deadline (earlier or later). No effect once the scope has expired or its work ended.
   void reschedule(clock::time_point tp) {
     if (expired_ || body_done_) return;
+    if (due_at_start_) {
+      entry_.deadline = tp;  // still starting: checked once the work first suspends
+      return;
+    }
     queue_.update(entry_, tp);
   }
   void reschedule_after(duration d) { reschedule(clock::now() + d); }
@@ -108,7 +134,7 @@ private:
   };
 
   template <typename T, typename Handler>
-  static asio::awaitable<asio::detail::awaitable_thread_entry_point, executor> work_thread(
+  static asio::awaitable<detail::coroutine_thread_entry, executor> work_thread(
       awaitable<T> body, result_slot<T>* out, timeout_scope* self, Handler handler) {
     try {
       if constexpr (std::is_void_v<T>) {
@@ -127,8 +153,12 @@ private:
   void start(Handler handler, awaitable<T> body, result_slot<T>* out) {
     // What may throw (allocations) comes before the caller's slot is connected to this scope.
     auto slot = asio::get_associated_cancellation_slot(handler);
-    queue_.add(entry_, ex_);
-    asio::detail::awaitable_thread<executor> thread(
+    // A deadline that has passed already (zero or negative timeout) expires now: the work starts
+    // cancelled, runs to its first suspension point and fails there (asyncio 3.12's timeout() and
+    // wait_for(), Trio's cancel scopes). Work that ends without suspending keeps its result.
+    due_at_start_ = entry_.deadline <= clock::now();
+    if (!due_at_start_) queue_.add(entry_, ex_);
+    detail::coroutine_thread<executor> thread(
         work_thread<T>(std::move(body), out, this, std::move(handler)), ex_, signal_.slot(),
         asio::cancellation_state(signal_.slot()));
     if (slot.is_connected()) {
@@ -140,6 +170,19 @@ private:
     launching_ = true;
     thread.launch();
     launching_ = false;
+    // A deadline due at the start expires only now — Asio refuses to enter a coroutine that is
+    // cancelled already, and the work must get to its first suspension point — unless the work
+    // ended meanwhile (it keeps its result) or moved the deadline into the future.
+    if (due_at_start_) {
+      due_at_start_ = false;
+      if (body_done_) return;
+      if (entry_.deadline > clock::now()) {
+        queue_.add(entry_, ex_);
+        return;
+      }
+      expired_ = true;
+      signal_.emit(asio::cancellation_type::terminal);
+    }
   }
 
   template <typename Handler>
@@ -190,6 +233,7 @@ private:
   bool expired_ = false;
   bool body_done_ = false;
   bool launching_ = false;
+  bool due_at_start_ = false;  // the deadline had passed when the work started (see start())
   bool outer_cancelled_ = false;
 };
 
@@ -197,8 +241,8 @@ namespace detail {
 
 template <typename F>
 auto invoke_timeout_fn(F& fn, timeout_scope& s) {
-  if constexpr (std::is_invocable_v<F&, timeout_scope&>) return std::invoke(fn, s);
-  else return std::invoke(fn);
+  if constexpr (std::is_invocable_v<F&, timeout_scope&>) return as_awaitable(std::invoke(fn, s));
+  else return as_awaitable(std::invoke(fn));
 }
 
 template <typename F>
@@ -268,6 +312,23 @@ template <typename T>
   return detail::deadline_run<true>(clock::now() + d, [aw = std::move(aw)]() mutable { return std::move(aw); });
 }
 
+/// A coroutine of another executor type is refused with the fix (see corio/interop.hpp).
+template <typename T, typename OtherExecutor>
+  requires(!std::is_same_v<OtherExecutor, executor>)
+awaitable<T> wait_for(asio::awaitable<T, OtherExecutor>, duration) {
+  static_assert(std::is_same_v<OtherExecutor, executor>,
+                "corio::wait_for takes corio::awaitable<T> (asio::awaitable<T, asio::any_io_executor>) or an "
+                "Asio asynchronous operation; this coroutine has another executor type: pass "
+                "asio::co_spawn(its_executor, coroutine, asio::deferred) instead");
+}
+
+/// Awaits the Asio asynchronous operation `op` for at most `d`; throws timeout_error on expiry
+/// (after `op` has been cancelled and has ended).
+template <detail::async_operation Op>
+[[nodiscard]] auto wait_for(Op op, duration d) {
+  return wait_for(to_awaitable(std::move(op)), d);
+}
+
 /// Runs `fn` with a deadline; an empty optional on expiry (void → std::monostate).
 template <typename F>
 [[nodiscard]] awaitable<std::optional<detail::value_or_monostate<detail::timeout_fn_result<F>>>>
@@ -279,6 +340,68 @@ template <typename F>
 [[nodiscard]] awaitable<std::optional<detail::value_or_monostate<detail::timeout_fn_result<F>>>>
 move_on_after(duration d, F fn) {
   return detail::deadline_run<false>(clock::now() + d, std::move(fn));
+}
+
+namespace detail {
+
+template <typename Signature>
+struct timed_signature {
+  static constexpr bool starts_with_error_code = false;
+};
+template <typename R, typename... Args>
+struct timed_signature<R(boost::system::error_code, Args...)> {
+  static constexpr bool starts_with_error_code = true;
+  using tuple = std::tuple<boost::system::error_code, std::decay_t<Args>...>;
+};
+
+/// Runs `op` under a deadline; its completion arguments as a tuple, with asio::error::timed_out
+/// (and default values) when the deadline cancelled it.
+template <typename Signature, typename Op>
+awaitable<typename timed_signature<Signature>::tuple> timed_tuple(Op op, duration d) {
+  using tuple = typename timed_signature<Signature>::tuple;
+  bool expired = false;
+  auto body = [&op, &expired](timeout_scope& s) -> awaitable<tuple> {
+    tuple r = co_await std::move(op)(asio::as_tuple(asio::use_awaitable_t<executor>{}));
+    expired = s.expired();
+    co_return r;
+  };
+  std::optional<tuple> r = co_await move_on_after(d, body);
+  if (!r || (expired && std::get<0>(*r) == asio::error::operation_aborted)) {
+    tuple timed_out{};
+    std::get<0>(timed_out) = asio::error::timed_out;
+    co_return timed_out;
+  }
+  co_return std::move(*r);
+}
+
+}  // namespace detail
+
+/// Completion-token form of wait_for for an Asio asynchronous operation; see the header comment.
+template <detail::async_operation Op, typename CompletionToken>
+auto async_wait_for(Op op, duration d, CompletionToken&& token) {
+  using signature = asio::completion_signature_of_t<Op>;
+  using traits = detail::timed_signature<signature>;
+  static_assert(traits::starts_with_error_code,
+                "corio::async_wait_for: the operation's completion signature must start with "
+                "boost::system::error_code (for other operations use corio::wait_for in a coroutine)");
+  return asio::async_initiate<CompletionToken, signature>(
+      [d](auto handler, Op o) {
+        const executor ex(detail::handler_executor(handler));
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        asio::co_spawn(ex, detail::timed_tuple<signature>(std::move(o), d),
+                       asio::bind_cancellation_slot(
+                           slot, [h = std::move(handler)](std::exception_ptr e, typename traits::tuple t) mutable {
+                             if (e) {
+                               try {
+                                 std::rethrow_exception(e);
+                               } catch (const boost::system::system_error& se) {
+                                 std::get<0>(t) = se.code();
+                               }
+                             }
+                             std::apply(std::move(h), std::move(t));
+                           }));
+      },
+      token, std::move(op));
 }
 
 }  // namespace corio
