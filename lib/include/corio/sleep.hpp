@@ -24,6 +24,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/execution.hpp>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -247,7 +248,9 @@ inline awaitable<void> sleep_until(clock::time_point tp, clock::time_point now) 
 namespace detail {
 
 /// yield()'s operation: a post to the handler's executor that completes with operation_aborted if
-/// a cancellation reached the handler's slot while it was queued.
+/// a cancellation reached the handler while it was queued. A coroutine's handler carries its
+/// thread's cancellation state, which records every cancellation: comparing it before and after
+/// costs two loads. Any other handler gets a cancellation-slot handler for the wait.
 struct yield_initiation {
   struct on_cancel {
     bool cancelled = false;
@@ -256,14 +259,25 @@ struct yield_initiation {
 
   template <typename Handler>
   void operator()(Handler handler) const {
-    auto slot = asio::get_associated_cancellation_slot(handler);
-    const bool* cancelled = slot.is_connected() ? &slot.template emplace<on_cancel>().cancelled : nullptr;
+    using ec_type = boost::system::error_code;
     auto ex = handler_executor(handler);
-    asio::post(ex, [h = std::move(handler), cancelled]() mutable {
-      const bool aborted = cancelled && *cancelled;
-      if (cancelled) asio::get_associated_cancellation_slot(h).clear();
-      std::move(h)(aborted ? boost::system::error_code(asio::error::operation_aborted) : boost::system::error_code());
-    });
+    if constexpr (has_cancellation_state<Handler>) {
+      const auto before = handler.get_cancellation_state().cancelled();
+      // (As asio::post(token) does it: straight to the executor, as a fork.)
+      asio::execution::execute(asio::prefer(ex, asio::execution::blocking.never, asio::execution::relationship.fork),
+                               [h = std::move(handler), before]() mutable {
+                                 const bool aborted = h.get_cancellation_state().cancelled() != before;
+                                 std::move(h)(aborted ? ec_type(asio::error::operation_aborted) : ec_type());
+                               });
+    } else {
+      auto slot = asio::get_associated_cancellation_slot(handler);
+      const bool* cancelled = slot.is_connected() ? &slot.template emplace<on_cancel>().cancelled : nullptr;
+      asio::post(ex, [h = std::move(handler), cancelled]() mutable {
+        const bool aborted = cancelled && *cancelled;
+        if (cancelled) asio::get_associated_cancellation_slot(h).clear();
+        std::move(h)(aborted ? ec_type(asio::error::operation_aborted) : ec_type());
+      });
+    }
   }
 };
 

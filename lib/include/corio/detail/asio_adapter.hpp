@@ -58,6 +58,13 @@ struct is_coroutine_handler<asio::detail::awaitable_handler<Executor, Args...>> 
 template <typename Handler>
 struct is_coroutine_handler<asio::detail::as_tuple_handler<Handler>> : is_coroutine_handler<Handler> {};
 
+/// True for a handler that is an Asio coroutine thread (a coroutine's handler for co_await of an
+/// operation): its thread's cancellation state records every cancellation it received.
+template <typename Handler>
+inline constexpr bool has_cancellation_state = false;
+template <typename Signature, typename Executor>
+inline constexpr bool has_cancellation_state<asio::detail::awaitable_async_op_handler<Signature, Executor>> = true;
+
 /// The executor of the innermost io_context or thread_pool that the calling thread is running
 /// (inside run(), poll() or a thread_pool's worker); Asio's system executor when it runs none.
 /// Used as the fallback executor of a completion handler that has none of its own.
