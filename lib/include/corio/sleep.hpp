@@ -264,11 +264,11 @@ struct yield_initiation {
     if constexpr (has_cancellation_state<Handler>) {
       const auto before = handler.get_cancellation_state().cancelled();
       // (As asio::post(token) does it: straight to the executor, as a fork.)
-      asio::execution::execute(asio::prefer(ex, asio::execution::blocking.never, asio::execution::relationship.fork),
-                               [h = std::move(handler), before]() mutable {
-                                 const bool aborted = h.get_cancellation_state().cancelled() != before;
-                                 std::move(h)(aborted ? ec_type(asio::error::operation_aborted) : ec_type());
-                               });
+      asio::prefer(ex, asio::execution::blocking.never, asio::execution::relationship.fork)
+          .execute([h = std::move(handler), before]() mutable {
+            const bool aborted = h.get_cancellation_state().cancelled() != before;
+            std::move(h)(aborted ? ec_type(asio::error::operation_aborted) : ec_type());
+          });
     } else {
       auto slot = asio::get_associated_cancellation_slot(handler);
       const bool* cancelled = slot.is_connected() ? &slot.template emplace<on_cancel>().cancelled : nullptr;
