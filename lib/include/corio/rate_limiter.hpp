@@ -1,5 +1,5 @@
 // corio/rate_limiter.hpp — a token bucket: at most `burst` operations at once, refilled at `rate`
-// per second ("rate limit with a token bucket", the seeds' production pattern).
+// per second (the usual way to keep a client under a server's rate limit).
 //
 //   corio::rate_limiter limit(10.0, 5);        // 10 per second, bursts of up to 5
 //   co_await limit.acquire();                  // waits its turn

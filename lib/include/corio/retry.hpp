@@ -1,4 +1,4 @@
-// corio/retry.hpp — retry with exponential backoff and jitter (the seeds' production pattern).
+// corio/retry.hpp — retry with exponential backoff and jitter, to ride out transient failures.
 //
 //   corio::retry_policy p;
 //   p.max_attempts = 5;

@@ -1,7 +1,7 @@
 // corio/task.hpp — spawn a coroutine as a task (asyncio.create_task) and await its result.
 //
 // `spawn(ex, aw, name)` starts `aw` on `ex` right away (it is scheduled at once and runs as soon as
-// the executor gets to it) and returns a `task<T>` handle. `co_await t.wait()` (API.md's
+// the executor gets to it) and returns a `task<T>` handle. `co_await t.wait()` (rather than
 // `co_await t`; see wait() for why) gives the value or rethrows;
 // several coroutines may await the same task and each gets the value (copied; a move-only value can
 // be taken once) or the exception. Tasks from `spawn` are unstructured: nothing waits for them. Use
