@@ -10,12 +10,18 @@
 #include <thread>
 
 namespace corio::detail {
-namespace {
 
-// CORIO_DEBUG=1 in the environment: -1 not read yet, 0 no, 1 yes.
-std::atomic<int> env_state{-1};
-// Execution contexts with debug mode on (enable_debug).
-std::atomic<int> debug_contexts{0};
+namespace {
+bool debug_env() noexcept {
+  const char* env = std::getenv("CORIO_DEBUG");
+  return env && std::strcmp(env, "1") == 0;
+}
+}  // namespace
+
+// Read once, at start-up.
+std::atomic<int> affinity_checkers{debug_env() ? 1 : 0};
+
+namespace {
 
 // One per thread: its address tells the threads apart.
 thread_local const char thread_marker = 0;
@@ -24,18 +30,7 @@ std::uint64_t current_task_id() noexcept { return current_task ? current_task->i
 
 }  // namespace
 
-bool affinity_checks() noexcept {
-  if (debug_contexts.load(std::memory_order_relaxed) > 0) return true;
-  int e = env_state.load(std::memory_order_relaxed);
-  if (e < 0) [[unlikely]] {
-    const char* env = std::getenv("CORIO_DEBUG");
-    e = env && std::strcmp(env, "1") == 0 ? 1 : 0;
-    env_state.store(e, std::memory_order_relaxed);
-  }
-  return e == 1;
-}
-
-void count_debug_context(bool on) noexcept { debug_contexts.fetch_add(on ? 1 : -1, std::memory_order_relaxed); }
+void count_debug_context(bool on) noexcept { affinity_checkers.fetch_add(on ? 1 : -1, std::memory_order_relaxed); }
 
 void affinity::enter(const char* what) noexcept {
   const void* me = &thread_marker;

@@ -17,9 +17,12 @@
 
 namespace corio::detail {
 
-/// True while debug mode's affinity checks are on: CORIO_DEBUG=1 in the environment (read on the
-/// first call), or some execution context has debug mode on.
-[[nodiscard]] bool affinity_checks() noexcept;
+/// Contexts with debug mode on, plus one if CORIO_DEBUG=1 was set at start-up (lib/src/affinity.cpp).
+extern std::atomic<int> affinity_checkers;
+
+/// True while debug mode's affinity checks are on: one relaxed load, inline (every queue put and
+/// get, every acquire and release asks).
+[[nodiscard]] inline bool affinity_checks() noexcept { return affinity_checkers.load(std::memory_order_relaxed) > 0; }
 /// enable_debug: one more (on) or one fewer (off) context with debug mode on.
 void count_debug_context(bool on) noexcept;
 
