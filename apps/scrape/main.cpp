@@ -11,12 +11,14 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <unistd.h>
+
 int main(int argc, char** argv) {
   scrape::options opts;
   try {
     opts = scrape::parse_args(argc, argv);
   } catch (const scrape::usage_error& e) {
-    std::cerr << "corio-scrape: " << e.what() << "\n\n" << scrape::usage();
+    std::cerr << "corio-scrape: " << e.what() << " (--help for usage)\n";
     return 2;
   }
   if (opts.help) {
@@ -29,9 +31,9 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(log);
   corio::set_logger(log);
   try {
-    return scrape::run_cli(opts, std::cin, std::cerr);
+    return scrape::run_cli(opts, STDIN_FILENO, std::cerr);
   } catch (const scrape::usage_error& e) {
-    std::cerr << "corio-scrape: " << e.what() << "\n\n" << scrape::usage();
+    std::cerr << "corio-scrape: " << e.what() << " (--help for usage)\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "corio-scrape: " << e.what() << "\n";

@@ -67,7 +67,10 @@ options parse_args(int argc, const char* const* argv) {
        }},
       {"--depth", [&](auto f, auto v) { o.depth = static_cast<int>(parse_count(f, v, 0)); }},
       {"--max-urls", [&](auto f, auto v) { o.max_urls = parse_count(f, v, 1); }},
-      {"--out", [&](auto, auto v) { o.out = v; }},
+      {"--out", [&](auto, auto v) {
+         if (v.empty()) throw usage_error("--out needs a file name");
+         o.out = v;
+       }},
       {"--grace", [&](auto f, auto v) { o.grace = parse_number(f, v, 0); }},
       {"--log-level", [&](auto f, auto v) {
          for (std::string_view l : {"trace", "debug", "info", "warn", "error", "off"}) {
@@ -105,6 +108,7 @@ options parse_args(int argc, const char* const* argv) {
     else if (a == "--same-host") o.same_host = true;
     else if (a == "--robots") o.robots = true;
     else if (a == "--progress") o.progress = true;
+    else if (a == "--resume") o.resume = true;
     else if (auto it = valued.find(a); it != valued.end()) {
       if (!has_value) {
         if (i + 1 >= argc) throw usage_error(std::string(a) + " needs a value");
@@ -116,6 +120,9 @@ options parse_args(int argc, const char* const* argv) {
       throw usage_error("unknown option '" + std::string(argv[i]) + "'");
     }
     if (has_value) throw usage_error(std::string(a) + " takes no value");
+  }
+  if (o.resume && (o.out.empty() || o.out == "-")) {
+    throw usage_error("--resume needs --out FILE: the rows already written there are what it goes on from");
   }
   return o;
 }
@@ -142,24 +149,42 @@ URLs come from the arguments, from --input FILE, or from stdin (one per line).
       --robots            honour robots.txt
   -i, --input FILE        read URLs from FILE ("-": stdin)
   -o, --out FILE          write JSON Lines to FILE (stdout)
+      --resume            go on from an earlier run into --out FILE: URLs that already
+                          have a row there are skipped (interrupted rows are fetched again
+                          and replaced); a crawl also requeues what it had discovered,
+                          from the journal FILE.state it keeps while crawling into a file
       --progress          live progress bar on stderr (when it is a terminal)
       --grace S           after Ctrl-C, seconds to let requests in flight finish (5)
       --log-level L       trace, debug, info, warn, error, off (warn)
   -h, --help              this text
 
-Exit status: 0 when the run completed (even if some URLs failed), 1 for set-up errors
-(a file that cannot be opened), 2 for usage errors. Ctrl-C stops scheduling, lets requests in
-flight finish (--grace), writes their lines and the summary; a second Ctrl-C cancels them.
+Input is read as the run goes: a list on a pipe is fetched while it is still being written.
+Every write is checked: when one fails (disk full, a closed pipe), the run stops, says what
+failed and how many rows are not written, and the output ends with the last whole row.
+
+Ctrl-C (or SIGTERM) stops scheduling, lets requests in flight finish (--grace), writes their
+rows and the summary, listing every URL not attempted. A second Ctrl-C cancels the requests in
+flight at once (their rows say "cancelled by a second interrupt"). A third one ends the process
+on the spot: the rows of requests still in flight and the summary are lost; --out holds whole
+rows only, and --resume goes on from there.
+
+Exit status: 0 when the run completed (even if some URLs failed), 1 for set-up errors (a file
+that cannot be opened), 2 for usage errors, 3 when a write to the output failed (rows lost),
+130 when interrupted by Ctrl-C (SIGINT; 143 for SIGTERM).
 )";
+}
+
+std::string_view url_in_line(std::string_view line) noexcept {
+  const auto b = line.find_first_not_of(" \t\r");
+  if (b == std::string_view::npos || line[b] == '#') return {};
+  const auto e = line.find_last_not_of(" \t\r");
+  return line.substr(b, e - b + 1);
 }
 
 void read_urls(std::istream& in, const std::function<void(std::string)>& each) {
   std::string line;
   while (std::getline(in, line)) {
-    const auto b = line.find_first_not_of(" \t\r");
-    if (b == std::string::npos || line[b] == '#') continue;
-    const auto e = line.find_last_not_of(" \t\r");
-    each(line.substr(b, e - b + 1));
+    if (auto u = url_in_line(line); !u.empty()) each(std::string(u));
   }
 }
 

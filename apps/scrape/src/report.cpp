@@ -155,8 +155,13 @@ std::string summary::format() const {
   cat(s, "\n  latency: p50 ", fixed(percentile(50), 1), " ms, p95 ", fixed(percentile(95), 1), " ms, p99 ",
       fixed(percentile(99), 1), " ms, max ", fixed(percentile(100), 1), " ms\n");
   cat(s, "  retries: ", std::to_string(retries_), "\n");
+  if (resumed_) cat(s, "  resumed: ", std::to_string(skipped_), skipped_ == 1 ? " URL" : " URLs", " already done, skipped\n");
   cat(s, "  not attempted: ", std::to_string(not_attempted_.size()), "\n");
   for (const auto& u : not_attempted_) cat(s, "    ", u, "\n");
+  if (!write_error_.empty()) {
+    cat(s, "corio-scrape: ", write_error_, "; ", std::to_string(rows_not_written_), " row",
+        rows_not_written_ == 1 ? "" : "s", " not written (the output ends with the last whole row)\n");
+  }
   return s;
 }
 

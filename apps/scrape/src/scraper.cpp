@@ -154,10 +154,20 @@ struct scraper::impl {
     std::vector<std::string> links;
     std::uint64_t id = 0;
     std::string origin;
+    bool wake = false;  // no result: the input closed (the dispatcher re-checks whether it is done)
   };
+  static result wake_up() {
+    result r;
+    r.wake = true;
+    return r;
+  }
+  /// Why requests in flight were cancelled (their rows say so).
+  enum class cancel_reason { grace, second_interrupt, write_error };
 
+  impl(options o, sink& out_, std::ostream* progress_, sink* journal_)
+      : opts(std::move(o)), out(out_), progress(progress_), journal(opts.crawl() ? journal_ : nullptr) {}
   impl(options o, std::ostream& out_, std::ostream* progress_)
-      : opts(std::move(o)), out(out_), progress(progress_) {}
+      : opts(std::move(o)), own_out(std::make_unique<stream_sink>(out_)), out(*own_out), progress(progress_) {}
 
   corio::awaitable<summary> run(std::vector<std::string> seeds);
   corio::awaitable<void> fetch(item it, std::string key, std::uint64_t id);
@@ -171,12 +181,16 @@ struct scraper::impl {
   void write(const row& r);
   void flush_rows();
   void interrupt();
-  void cancel_running();
+  void cancel_running(cancel_reason why);
+  void write_failed(const write_error& e, std::size_t lost);
+  void discovered(const std::string& url, int depth);
   void draw_progress();
 
   options opts;
-  std::ostream& out;
+  std::unique_ptr<sink> own_out;
+  sink& out;
   std::ostream* progress;
+  sink* journal = nullptr;  // crawling with a journal only
   std::optional<http::client> client;
   corio::task_group* group = nullptr;  // while run() schedules
   corio::queue<result> results;        // finished fetches, to the dispatcher
@@ -184,7 +198,13 @@ struct scraper::impl {
   std::deque<std::string> ready;  // origins with waiting URLs, served round-robin
   std::unordered_set<std::string> seen;
   std::unordered_set<std::string> hosts;  // --same-host
-  std::map<std::uint64_t, corio::task<void>> running;
+  struct fetching {
+    corio::task<void> task;
+    std::string url;  // (a copy: listed as not attempted if cancelled before it starts)
+    std::string origin;
+    bool started = false;
+  };
+  std::map<std::uint64_t, fetching> running;
   std::map<std::string, corio::task<robots_rules>> robots;
   std::optional<corio::task<void>> grace_task;
   std::uint64_t next_id = 0;
@@ -192,18 +212,34 @@ struct scraper::impl {
   std::size_t queued = 0;
   std::size_t added = 0;  // seeds given to scraper::add()
   std::string batch;      // rows written but not yet handed to `out` (whole lines)
+  std::size_t batch_rows = 0;
+  // The journal's records for the batch: D records go out before the rows (a page's links are
+  // on record before its row says it is done), F records after them, for the rows written.
+  std::string journal_found;
+  std::vector<std::pair<std::size_t, std::string>> finished;  // (row index in batch, url)
+  std::string failure;                 // the write that failed; nothing is written after it
+  std::size_t rows_not_written = 0;
+  std::unordered_set<std::string> done_before;  // resume: URLs with a final row already
+  bool input_open = false;
+  bool fed = false;  // open_input() was called
+  cancel_reason cancelled_by = cancel_reason::grace;
   std::size_t done = 0;
   /// idle → scheduling → (draining: interrupted once, in-flight requests get their grace period
-  /// → cancelling: interrupted twice or the grace period is over) → finished.
+  /// → cancelling: interrupted twice, the grace period is over, or a write failed) → finished.
   enum class phase { idle, scheduling, draining, cancelling, finished };
   phase state = phase::idle;
   [[nodiscard]] bool stopping() const noexcept { return state == phase::draining || state == phase::cancelling; }
+  [[nodiscard]] bool taking_urls() const noexcept {
+    return (state == phase::idle || state == phase::scheduling) && failure.empty();
+  }
   summary sum;
   std::chrono::steady_clock::time_point started;
 };
 
 scraper::scraper(options opts, std::ostream& out, std::ostream* progress)
     : impl_(std::make_unique<impl>(std::move(opts), out, progress)) {}
+scraper::scraper(options opts, sink& out, std::ostream* progress, sink* journal)
+    : impl_(std::make_unique<impl>(std::move(opts), out, progress, journal)) {}
 scraper::~scraper() = default;
 
 corio::awaitable<summary> scraper::run(std::vector<std::string> seeds) { return impl_->run(std::move(seeds)); }
@@ -216,25 +252,138 @@ void scraper::add(std::string url) {
 
 std::size_t scraper::added() const noexcept { return impl_->added; }
 void scraper::interrupt() { impl_->interrupt(); }
+bool scraper::stopped() const noexcept { return !impl_->taking_urls(); }
+
+void scraper::open_input() {
+  if (impl_->state != impl::phase::idle) throw std::logic_error("scrape::scraper::open_input: the scraper has started");
+  impl_->input_open = true;
+  impl_->fed = true;
+}
+
+bool scraper::feed(std::string url) {
+  if (!impl_->fed) throw std::logic_error("scrape::scraper::feed: open_input() was not called");
+  if (!impl_->input_open || !impl_->taking_urls()) return false;
+  ++impl_->added;
+  impl_->add_seed(std::move(url));
+  if (impl_->state == impl::phase::scheduling) impl_->schedule();
+  return true;
+}
+
+void scraper::close_input() {
+  if (!impl_->input_open) return;
+  impl_->input_open = false;
+  // The dispatcher may be waiting with nothing in flight: wake it to see that it is done.
+  if (impl_->state != impl::phase::idle) impl_->results.try_put(impl::wake_up());
+}
+
+void scraper::resume(previous_run prev) {
+  auto& m = *impl_;
+  if (m.state != impl::phase::idle) throw std::logic_error("scrape::scraper::resume: the scraper has started");
+  m.sum.set_resumed();
+  if (m.opts.crawl()) {
+    // Everything seen before stays seen: done pages (and where they redirected), and the frontier.
+    for (const auto& u : prev.done) m.seen.insert(u);
+    for (const auto& u : prev.final_urls) {
+      try {
+        m.seen.insert(http::normalize_url(u));
+      } catch (const http::error&) {
+      }
+    }
+    for (auto& [url, depth] : prev.discovered) {
+      boost::urls::url u;
+      try {
+        u = http::parse_url(url);
+      } catch (const http::error&) {
+        continue;  // (recorded normalised: cannot happen short of an edited journal)
+      }
+      if (depth == 0) m.hosts.insert(lower(std::string(u.encoded_host())));
+      m.seen.insert(url);
+      if (prev.done.count(url)) continue;
+      m.enqueue(impl::item{std::move(url), depth}, origin_key(u));
+    }
+  }
+  m.done_before = std::move(prev.done);
+}
 
 void scraper::impl::write(const row& r) {
   // Whole lines only, in batches: the dispatcher writes out what it has whenever it would wait
   // for a result (and every 64 KiB), so an interrupted run leaves valid JSON Lines and a busy one
   // makes one write per batch rather than one per line.
+  sum.add(r);
+  if (!failure.empty()) {
+    ++rows_not_written;
+    return;
+  }
+  if (journal && is_final_error_kind(r.error_kind)) finished.emplace_back(batch_rows, r.url);
   batch += to_json_line(r, opts.crawl());
   batch += '\n';
-  sum.add(r);
+  ++batch_rows;
   if (state == phase::idle || batch.size() >= 64 * 1024) flush_rows();
 }
 
+void scraper::impl::discovered(const std::string& url, int depth) {
+  if (!journal) return;
+  journal_found += "D ";
+  journal_found += std::to_string(depth);
+  journal_found += ' ';
+  journal_found += url;
+  journal_found += '\n';
+}
+
 void scraper::impl::flush_rows() {
-  if (batch.empty()) return;
-  out.write(batch.data(), static_cast<std::streamsize>(batch.size()));
-  out.flush();
+  if (!failure.empty()) return;
+  const std::size_t rows = batch_rows;
+  std::size_t written = 0;
+  try {
+    if (!journal_found.empty()) {
+      journal->write(journal_found);
+      journal_found.clear();
+    }
+    if (!batch.empty()) {
+      try {
+        out.write(batch);
+      } catch (const write_error& e) {
+        written = e.lines_written();
+        // The rows that did reach the output are finished all the same.
+        std::string f;
+        for (const auto& [i, url] : finished) {
+          if (i < written) f += "F " + url + "\n";
+        }
+        if (journal && !f.empty()) journal->write(f);
+        throw;
+      }
+      written = rows;
+    }
+    if (!finished.empty()) {
+      std::string f;
+      for (const auto& [i, url] : finished) f += "F " + url + "\n";
+      journal->write(f);
+    }
+  } catch (const write_error& e) {
+    write_failed(e, rows - written);
+  }
   batch.clear();
+  batch_rows = 0;
+  finished.clear();
+}
+
+void scraper::impl::write_failed(const write_error& e, std::size_t lost) {
+  // Nothing more can be recorded: stop at once (as a second interrupt does) and count what is lost.
+  failure = e.what();
+  rows_not_written += lost;
+  journal_found.clear();
+  spdlog::error("{}: stopping", failure);
+  if (state == phase::scheduling || state == phase::draining) {
+    state = phase::draining;
+    cancel_running(cancel_reason::write_error);
+  }
 }
 
 void scraper::impl::add_seed(std::string s) {
+  if (done_before.count(s)) {  // (its row is the one given: a bad URL's too)
+    sum.add_skipped();
+    return;
+  }
   boost::urls::url u;
   try {
     u = http::parse_url(s);
@@ -250,8 +399,15 @@ void scraper::impl::add_seed(std::string s) {
   std::string url = std::move(s);  // the queue keeps the only copy of each URL
   if (opts.crawl()) {
     url = http::normalize_url(u);
-    if (!seen.insert(url).second) return;  // the same page twice: one row
     hosts.insert(lower(std::string(u.encoded_host())));
+    if (!seen.insert(url).second) {  // the same page twice: one row (or done in an earlier run)
+      if (done_before.count(url)) sum.add_skipped();
+      return;
+    }
+    discovered(url, 0);
+  } else if (done_before.count(url)) {
+    sum.add_skipped();
+    return;
   }
   enqueue(item{std::move(url), 0}, origin_key(u));
 }
@@ -267,7 +423,7 @@ void scraper::impl::enqueue(item it, const std::string& key) {
 }
 
 void scraper::impl::schedule() {
-  while (!stopping() && in_flight < opts.concurrency && !ready.empty()) {
+  while (taking_urls() && in_flight < opts.concurrency && !ready.empty()) {
     bool started_one = false;
     for (std::size_t n = ready.size(); n > 0 && !started_one; --n) {
       std::string key = std::move(ready.front());
@@ -287,7 +443,9 @@ void scraper::impl::schedule() {
         ready.push_back(key);
       }
       const std::uint64_t id = next_id++;
-      running.emplace(id, group->spawn(fetch(std::move(it), std::move(key), id), "fetch"));
+      std::string url = it.url;
+      auto task = group->spawn(fetch(std::move(it), key, id), "fetch");
+      running.emplace(id, fetching{std::move(task), std::move(url), std::move(key)});
       started_one = true;
     }
     if (!started_one) return;  // every origin with work is at its per-host limit
@@ -307,6 +465,11 @@ corio::awaitable<robots_rules> scraper::impl::fetch_robots(std::string key) {
 }
 
 corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint64_t id) {
+  if (auto f = running.find(id); f != running.end()) {
+    f->second.started = true;
+  } else {
+    co_return;  // counted as not attempted by cancel_running()
+  }
   result res;
   res.id = id;
   res.origin = key;
@@ -361,12 +524,17 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
     if (!corio::is_cancellation(e)) throw;
     r.elapsed_ms = ms_since(t0);
     r.error_kind = "interrupted";
-    r.error = "interrupted: cancelled after the grace period";
+    switch (cancelled_by) {
+      case cancel_reason::grace: r.error = "interrupted: cancelled after the grace period"; break;
+      case cancel_reason::second_interrupt: r.error = "interrupted: cancelled by a second interrupt"; break;
+      case cancel_reason::write_error: r.error = "interrupted: cancelled after a write error"; break;
+    }
   }
   results.try_put(std::move(res));  // unbounded: never suspends (we may be cancelled)
 }
 
 void scraper::impl::handle(result res) {
+  if (res.wake) return;
   running.erase(res.id);
   --in_flight;
   --origins[res.origin].in_flight;
@@ -387,21 +555,36 @@ void scraper::impl::handle(result res) {
     const auto u = http::parse_url(link);  // normalised http(s) URLs by construction
     if (opts.same_host && !hosts.count(lower(std::string(u.encoded_host())))) continue;
     seen.insert(link);
+    discovered(link, res.r.depth + 1);
     enqueue(item{std::move(link), res.r.depth + 1}, origin_key(u));
   }
 }
 
-void scraper::impl::cancel_running() {
+void scraper::impl::cancel_running(cancel_reason why) {
   // The grace timer may fire just as the last request ends: then there is nothing to cancel.
-  if (state == phase::finished) return;
-  assert(state == phase::draining || state == phase::cancelling);
+  if (state == phase::finished || state == phase::cancelling) return;
+  assert(state == phase::draining);
   state = phase::cancelling;
-  for (auto& [id, t] : running) t.cancel();
+  cancelled_by = why;
+  for (auto f = running.begin(); f != running.end();) {
+    f->second.task.cancel();
+    if (f->second.started) {
+      ++f;
+      continue;
+    }
+    // Cancelled before its first step, its body never runs (nor posts a result): it was not
+    // attempted. (A write failure right after scheduling cancels such fetches.)
+    --in_flight;
+    --origins[f->second.origin].in_flight;
+    sum.add_not_attempted(std::move(f->second.url));
+    f = running.erase(f);
+  }
+  if (in_flight == 0) results.try_put(wake_up());  // the dispatcher may be waiting for none
 }
 
 corio::awaitable<void> scraper::impl::grace_then_cancel() {
   co_await corio::sleep(seconds(opts.grace));
-  cancel_running();
+  cancel_running(cancel_reason::grace);
 }
 
 void scraper::impl::interrupt() {
@@ -414,9 +597,10 @@ void scraper::impl::interrupt() {
       state = phase::draining;
       sum.set_interrupted();
       grace_task = group->spawn(grace_then_cancel(), "grace");
+      if (in_flight == 0) results.try_put(wake_up());  // waiting for input that is not taken now
       return;
     case phase::draining:
-      cancel_running();
+      cancel_running(cancel_reason::second_interrupt);
       return;
   }
 }
@@ -448,7 +632,8 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
     if (progress) tick = g.spawn(ticker(), "progress");
     for (;;) {
       schedule();
-      if (in_flight == 0) break;
+      // With the input open, wait for more URLs unless no more are taken.
+      if (in_flight == 0 && (!input_open || !taking_urls())) break;
       if (results.empty()) flush_rows();
       handle(co_await results.get());
     }
@@ -465,6 +650,7 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
     throw;
   }
   flush_rows();
+  if (!failure.empty()) sum.set_write_error(failure, rows_not_written);
   if (progress) *progress << "\r\033[K" << std::flush;
   // Whatever is still queued was never attempted (interrupted): list it, in order.
   for (const auto& key : ready) {

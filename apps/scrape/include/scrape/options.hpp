@@ -1,6 +1,7 @@
 // scrape/options.hpp — corio-scrape's command line: what to fetch and how politely.
 //
-// parse_args() turns argv into `options` or throws usage_error with one sentence; usage() is the
+// parse_args() turns argv into `options` or throws usage_error with one sentence (also for a
+// combination that cannot work: --resume without --out FILE); usage() is the
 // --help text. Durations are in seconds (fractions allowed), sizes accept k/M/G suffixes (1024).
 //
 // Cancellation: not applicable.  Exceptions: usage_error.
@@ -12,11 +13,18 @@
 #include <stdexcept>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scrape {
 
 class usage_error : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A file that cannot be read or written before the run starts (exit status 1).
+class setup_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };
@@ -40,6 +48,7 @@ struct options {
   bool robots = false;
   std::size_t max_urls = 0;       ///< crawl: stop discovering after this many URLs (0: no limit)
   std::string out;                ///< --out FILE (JSON Lines; default stdout)
+  bool resume = false;            ///< --resume: go on from what --out (and its .state) hold
   bool progress = false;
   double grace = 5;               ///< seconds in-flight requests get after SIGINT
   std::string log_level = "warn";
@@ -54,6 +63,8 @@ struct options {
 /// The --help text.
 [[nodiscard]] std::string usage();
 
+/// The URL a line of a list holds: trimmed; empty for a blank line or a '#' comment.
+[[nodiscard]] std::string_view url_in_line(std::string_view line) noexcept;
 /// URLs from a stream: one per line; blank lines and lines starting with '#' are skipped.
 [[nodiscard]] std::vector<std::string> read_urls(std::istream& in);
 /// The same, one URL at a time to `each`, in order, as they are read (a long list is never held).

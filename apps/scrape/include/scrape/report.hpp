@@ -43,12 +43,25 @@ public:
   void set_elapsed(double seconds) { elapsed_s_ = seconds; }
   void add_not_attempted(std::string url) { not_attempted_.push_back(std::move(url)); }
   void set_interrupted() { interrupted_ = true; }
+  /// The write that failed and how many rows could not be written (the run stopped there).
+  void set_write_error(std::string what, std::size_t rows_not_written) {
+    write_error_ = std::move(what);
+    rows_not_written_ = rows_not_written;
+  }
+  /// Seeds skipped because a resumed run's output already has their final row.
+  void add_skipped(std::size_t n = 1) { skipped_ += n; }
+  void set_resumed() { resumed_ = true; }
 
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
   [[nodiscard]] std::size_t errors() const noexcept { return errors_; }
   [[nodiscard]] std::uint64_t bytes() const noexcept { return bytes_; }
   [[nodiscard]] std::size_t retries() const noexcept { return retries_; }
   [[nodiscard]] bool interrupted() const noexcept { return interrupted_; }
+  /// Empty unless a write failed.
+  [[nodiscard]] const std::string& write_error() const noexcept { return write_error_; }
+  [[nodiscard]] std::size_t rows_not_written() const noexcept { return rows_not_written_; }
+  [[nodiscard]] std::size_t skipped() const noexcept { return skipped_; }
+  [[nodiscard]] bool resumed() const noexcept { return resumed_; }
   [[nodiscard]] const std::map<unsigned, std::size_t>& by_status() const noexcept { return by_status_; }
   [[nodiscard]] const std::map<std::string, std::size_t>& by_error() const noexcept { return by_error_; }
   [[nodiscard]] const std::vector<std::string>& not_attempted() const noexcept { return not_attempted_; }
@@ -65,6 +78,10 @@ private:
   std::uint64_t bytes_ = 0;
   double elapsed_s_ = 0;
   bool interrupted_ = false;
+  bool resumed_ = false;
+  std::string write_error_;
+  std::size_t rows_not_written_ = 0;
+  std::size_t skipped_ = 0;
   std::map<unsigned, std::size_t> by_status_;
   std::map<std::string, std::size_t> by_error_;
   mutable std::vector<double> latencies_;

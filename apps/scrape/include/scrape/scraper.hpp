@@ -9,10 +9,18 @@
 // every slot; at most `concurrency` requests run at once, at most `per_host` per origin (which is
 // also the client's connection limit). Crawl mode (depth > 0): HTML pages are parsed for links;
 // each normalised URL is fetched at most once; with same_host only the seeds' hosts are followed.
-// Interrupting (interrupt(), SIGINT via run_with_signals): the first call stops scheduling and
+// Interrupting (interrupt(), SIGINT via run_cli): the first call stops scheduling and
 // gives requests in flight `grace` seconds, then cancels them (each gets a row with error_kind
-// "interrupted"); a second call cancels them at once. Every seed (and every discovered URL) ends
-// with a row or in summary::not_attempted() — nothing is lost; the rows written are complete lines.
+// "interrupted" saying why: the grace period or a second interrupt); a second call cancels them at
+// once. Every seed (and every discovered URL) ends with a row or in summary::not_attempted() —
+// nothing is lost; the rows written are complete lines.
+// Output: every write is checked. When one fails (disk full, a closed pipe), the run stops as
+// after a second interrupt, writes nothing more, and the summary says what failed and how many
+// rows are not written (summary::write_error()); the output holds whole lines only (output.hpp).
+// Input: with open_input(), seeds may be fed while run() runs (a list read from a pipe as it
+// comes); run() then ends only after close_input().
+// Resuming (resume()): URLs done in an earlier run are skipped, a crawl's frontier is requeued,
+// and crawling with a journal records what is discovered and finished (resume.hpp).
 //
 // Cancellation: cancelling run() cancels every request at once and throws operation_aborted (no
 // summary); use interrupt() for a graceful stop.
@@ -21,7 +29,9 @@
 #pragma once
 
 #include "scrape/options.hpp"
+#include "scrape/output.hpp"
 #include "scrape/report.hpp"
+#include "scrape/resume.hpp"
 
 #include <corio/config.hpp>
 
@@ -37,6 +47,9 @@ public:
   /// `out` receives the JSON lines (whole lines, flushed whenever the scraper waits for a result,
   /// so in batches under load); `progress`, if given, a live progress line.
   scraper(options opts, std::ostream& out, std::ostream* progress = nullptr);
+  /// The same with the rows going to `out`, and, crawling, the journal (resume.hpp) to `journal`
+  /// if given (its header already written). Both must outlive the scraper.
+  scraper(options opts, sink& out, std::ostream* progress = nullptr, sink* journal = nullptr);
   ~scraper();
   scraper(const scraper&) = delete;
   scraper& operator=(const scraper&) = delete;
@@ -47,8 +60,22 @@ public:
   /// Queues one seed before run(), as run() queues its own: a long list can be streamed in without
   /// being held twice. A bad URL gets its row at once. Throws std::logic_error once run() started.
   void add(std::string url);
-  /// How many seeds add() was given.
+  /// How many seeds add() and feed() were given.
   [[nodiscard]] std::size_t added() const noexcept;
+  /// Before run(): goes on from an earlier run. Seeds it has a final row for are skipped (counted
+  /// in summary::skipped()); crawling, the URLs it discovered but did not finish are queued first.
+  /// Throws std::logic_error once run() started.
+  void resume(previous_run prev);
+  /// Before run(): more seeds will come through feed() while run() runs; run() does not end
+  /// before close_input() (nor before requests in flight end, after an interrupt).
+  void open_input();
+  /// After open_input(): queues one more seed, like add(). Returns false once the scraper takes
+  /// no more URLs (interrupted, stopped by a write failure, finished, or the input closed): the
+  /// caller keeps the URL as not attempted. Throws std::logic_error without open_input().
+  bool feed(std::string url);
+  void close_input();
+  /// True once the scraper takes no more URLs (see feed()).
+  [[nodiscard]] bool stopped() const noexcept;
   void interrupt();
 
   struct impl;
@@ -57,18 +84,15 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
-/// run() with SIGINT/SIGTERM handled: the first two signals call interrupt(), a third one
-/// ends the process with the default action. (Seeds given to s.add() before are fetched too.)
-[[nodiscard]] corio::awaitable<summary> run_with_signals(scraper& s, std::vector<std::string> seeds);
+/// Exit statuses of corio-scrape beyond 0 (completed), 1 (set-up error) and 2 (usage error).
+inline constexpr int exit_write_error = 3;   ///< a write to the output or the journal failed
+inline constexpr int exit_interrupted = 130;  ///< SIGINT (128 + the signal; SIGTERM gives 143)
 
-/// main()'s body after argument parsing: reads the input, opens the output, runs, prints the
-/// summary to `err`. Returns the exit status. Throws setup_error (cannot open a file) and
-/// usage_error (no URLs).
-int run_cli(const options& o, std::istream& in, std::ostream& err);
-
-class setup_error : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
+/// main()'s body after argument parsing: reads the input as the run goes (a list on a pipe is
+/// fetched as it arrives), opens the output, runs with SIGINT/SIGTERM handled from the start (the
+/// first two signals call interrupt(), a third ends the process with the default action), prints
+/// the summary to `err`. `in_fd` is stdin. Returns the exit status. Throws setup_error (a file
+/// that cannot be opened) and usage_error (no URLs).
+int run_cli(const options& o, int in_fd, std::ostream& err);
 
 }  // namespace scrape
