@@ -59,8 +59,11 @@ def test_usage_and_setup_errors():
     r = scrape("--help")
     check(r.returncode == 0 and r.stdout.startswith("usage: corio-scrape"), "--help prints usage, exit 0")
     r = scrape("--bogus")
-    check(r.returncode == 2 and r.stderr.startswith("corio-scrape: unknown option '--bogus'\n"),
+    check(r.returncode == 2 and r.stderr == "corio-scrape: unknown option '--bogus' (--help for usage)\n",
           f"unknown option: exit 2 and one clear line ({r.returncode}, {r.stderr[:80]!r})")
+    r = scrape("--resume", "http://127.0.0.1:9/")
+    check(r.returncode == 2 and r.stderr.count("\n") == 1 and "--resume needs --out FILE" in r.stderr,
+          f"--resume without --out: exit 2, one line ({r.returncode}, {r.stderr!r})")
     r = scrape()
     check(r.returncode == 2 and "no URLs" in r.stderr.splitlines()[0], "no URLs: usage error")
     # A list with no URL in it is a usage error that leaves an existing --out file as it was.
@@ -126,7 +129,8 @@ def test_sigint_finishes_requests_in_flight_and_lists_the_rest(srv):
         time.sleep(0.02)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=60)
-    check(p.returncode == 0, f"graceful SIGINT exits 0 ({p.returncode})")
+    check(p.returncode == 130, f"graceful SIGINT exits 130 ({p.returncode})")
+    check("interrupted by SIGINT; --resume goes on from here" in err, f"says it was interrupted ({err[-200:]!r})")
     got = rows(out)
     check(0 < len(got) < n, f"some rows written ({len(got)})")
     check(all(r["status"] == 200 for r in got), "requests in flight finished within the grace period")
@@ -158,9 +162,169 @@ def test_second_sigint_cancels_requests_in_flight(srv):
     t.join(timeout=60)
     err = "".join(lines)
     got = rows(out)
-    check(p.returncode == 0, f"exit 0 after two SIGINTs ({p.returncode})")
+    check(p.returncode == 130, f"exit 130 after two SIGINTs ({p.returncode})")
     check(all(r["error_kind"] == "interrupted" for r in got), "cancelled requests get an 'interrupted' row")
+    check(all(r["error"] == "interrupted: cancelled by a second interrupt" for r in got),
+          f"their rows say the second interrupt cancelled them ({[r['error'] for r in got]})")
     check(len(got) + (not_attempted(err) or 0) == 4, f"nothing lost ({len(got)} rows; {err[-300:]})")
+
+
+def rows_not_written(stderr):
+    for line in stderr.splitlines():
+        if " not written (" in line:
+            return int(line.split("; ")[-1].split(" ")[0])
+    return None
+
+
+def whole_json_lines(path):
+    """The rows of `path`, or None if it does not end with a whole line of JSON."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data and not data.endswith(b"\n"):
+        return None
+    try:
+        return [json.loads(line) for line in data.decode().splitlines()]
+    except ValueError:
+        return None
+
+
+def check_stopped_by_write_error(r, n, out, what, label):
+    check(r.returncode == 3, f"{label}: exit 3 ({r.returncode}: {r.stderr[-300:]!r})")
+    check(what in r.stderr, f"{label}: says what failed ({r.stderr[-300:]!r})")
+    lost = rows_not_written(r.stderr)
+    check(lost is not None and lost > 0, f"{label}: says how many rows are not written ({r.stderr[-300:]!r})")
+    if out is not None:
+        got = whole_json_lines(out)
+        check(got is not None, f"{label}: the file holds whole lines of JSON only")
+        if got is not None and lost is not None:
+            check(len(got) + lost + (not_attempted(r.stderr) or 0) == n,
+                  f"{label}: rows written + not written + not attempted = {n} "
+                  f"({len(got)} + {lost} + {not_attempted(r.stderr)})")
+
+
+def test_write_errors_stop_the_run_with_exit_3_and_leave_whole_lines(srv):
+    n = 400
+    urls = "".join(srv.url(f"/ok?w={i}") + "\n" for i in range(n))
+    r = scrape("--out", "/dev/full", stdin=urls)
+    check_stopped_by_write_error(r, n, None, "cannot write /dev/full: No space left on device", "/dev/full")
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([SCRAPE], input=urls, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    check_stopped_by_write_error(r, n, None, "cannot write stdout: No space left on device", "stdout on /dev/full")
+
+    # A file size limit (no privileges needed) is a disk that fills up mid-line: 5000 bytes is
+    # ~26 rows and a part of one. corio-scrape ignores SIGXFSZ itself (Python restores it to the
+    # default action in the child), so the limit is a write error, not a death by signal.
+    import resource
+    out = os.path.join(TMP, "limited.jsonl")
+    r = subprocess.run([SCRAPE, "--out", out], input=urls, capture_output=True, text=True, timeout=120,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (5000, 5000)))
+    check_stopped_by_write_error(r, n, out, f"cannot write {out}: File too large", "file size limit")
+    check(0 < os.path.getsize(out) <= 5000, f"file size limit: the file is cut back ({os.path.getsize(out)} bytes)")
+
+    # A real full disk: a 64 KiB tmpfs (needs root and the right to mount).
+    mnt = os.path.join(TMP, "tmpfs")
+    os.mkdir(mnt)
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt], capture_output=True, text=True)
+    if m.returncode != 0:
+        print(f"SKIP (this case only): cannot mount a small tmpfs here ({(m.stderr or 'not root').strip()});"
+              " the file size limit above covers a full disk")
+        return
+    try:
+        n = 1000  # ~190 KiB of rows
+        out = os.path.join(mnt, "out.jsonl")
+        r = scrape("--out", out, stdin="".join(srv.url(f"/ok?t={i}") + "\n" for i in range(n)))
+        check_stopped_by_write_error(r, n, out, f"cannot write {out}: No space left on device", "full tmpfs")
+    finally:
+        subprocess.run(["umount", mnt])
+
+
+def test_a_reader_that_closes_the_pipe_is_a_write_error(srv):
+    # One row read, then the reader is gone: the next row fails with EPIPE (SIGPIPE is ignored).
+    p = subprocess.Popen([SCRAPE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdin.write(srv.url("/ok?pipe=1") + "\n")
+    p.stdin.flush()
+    first = json.loads(p.stdout.readline())
+    check(first["status"] == 200, "the first row arrives while stdin is open")
+    p.stdout.close()
+    try:
+        p.stdin.write(srv.url("/ok?pipe=2") + "\n")
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    p.stdin = None
+    err = p.stderr.read()
+    p.wait(timeout=60)
+    check(p.returncode == 3 and "cannot write stdout: Broken pipe" in err and rows_not_written(err) == 1,
+          f"closed pipe: exit 3, EPIPE reported, 1 row not written ({p.returncode}, {err[-300:]!r})")
+
+
+def test_stdin_is_read_as_the_run_goes_and_sigint_works_before_it_ends(srv):
+    out = os.path.join(TMP, "streamed.jsonl")
+    p = subprocess.Popen([SCRAPE, "--out", out], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdin.write(srv.url("/ok?stream") + "\n")
+    p.stdin.flush()  # and held open
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not os.path.exists(out) or os.path.getsize(out) == 0):
+        time.sleep(0.02)
+    got = whole_json_lines(out) if os.path.exists(out) else None
+    check(got is not None and len(got) == 1 and got[0]["status"] == 200, "the row is written before stdin ends")
+    p.send_signal(signal.SIGINT)
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    err = p.stderr.read()
+    p.stdin.close()
+    check(p.returncode == 130, f"SIGINT with stdin open: exit 130 ({p.returncode}, {err[-300:]!r})")
+    check("corio-scrape: 1 URLs in" in err and "interrupted by SIGINT" in err, f"the summary is printed ({err!r})")
+
+    # Before any URL arrived: the summary, exit 130, and --out is not created.
+    out = os.path.join(TMP, "never.jsonl")
+    p = subprocess.Popen([SCRAPE, "--out", out, "--log-level", "info"], stdin=subprocess.PIPE,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    line = p.stderr.readline()  # signals are handled once this is printed
+    check("to fetch" in line, f"corio-scrape reports that it started ({line!r})")
+    p.send_signal(signal.SIGINT)
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+    err = p.stderr.read()
+    p.stdin.close()
+    check(p.returncode == 130 and "0 URLs in" in err and "interrupted" in err,
+          f"SIGINT before the first URL: summary and exit 130 ({p.returncode}, {err!r})")
+    check(not os.path.exists(out), "SIGINT before the first URL: --out is not created")
+
+
+def test_resume_skips_done_urls_refetches_interrupted_ones_and_cuts_a_torn_line(srv):
+    out = os.path.join(TMP, "resume.jsonl")
+    a, b, c = srv.url("/ok?r=a"), srv.url("/ok?r=b"), srv.url("/ok?r=c")
+    earlier = [{"url": a, "status": 200, "error_kind": None, "elapsed_ms": 12345.0},
+               {"url": b, "status": None, "error_kind": "interrupted", "error": "interrupted: x"},
+               {"url": a, "status": 200, "error_kind": None, "elapsed_ms": 1.0}]
+    with open(out, "w") as f:
+        f.writelines(json.dumps(row) + "\n" for row in earlier)
+        f.write('{"url": "' + c)  # torn by a kill
+    r = scrape("--resume", "--out", out, stdin=f"{a}\n{b}\n{c}\n")
+    check(r.returncode == 0, f"resume: exit 0 ({r.returncode}: {r.stderr[-300:]!r})")
+    got = whole_json_lines(out)
+    check(got is not None, "resume: whole lines of JSON (the torn one is gone)")
+    got = got or []
+    urls = [row["url"] for row in got]
+    check(sorted(urls) == sorted([a, b, c]), f"resume: each URL exactly once ({urls})")
+    byurl = {row["url"]: row for row in got}
+    check(byurl.get(a, {}).get("elapsed_ms") == 12345.0, "resume: a URL done before is kept, not fetched again")
+    check(byurl.get(b, {}).get("status") == 200, "resume: an interrupted row is fetched again and replaced")
+    check("resumed: 1 URL already done" in r.stderr, f"resume: the summary counts what was skipped ({r.stderr!r})")
+
+    bad = os.path.join(TMP, "notrows.jsonl")
+    with open(bad, "w") as f:
+        f.write("hello\n")
+    r = scrape("--resume", "--out", bad, a)
+    check(r.returncode == 1 and r.stderr == f"corio-scrape: {bad} line 1 is not a corio-scrape row: not resuming from it\n",
+          f"resume from a file that is not ours: exit 1, one line ({r.returncode}, {r.stderr!r})")
+    check(open(bad).read() == "hello\n", "resume from a file that is not ours: the file is left alone")
 
 
 def main():
@@ -171,6 +335,10 @@ def main():
         test_tls_verification_and_insecure(TMP)
         test_sigint_finishes_requests_in_flight_and_lists_the_rest(srv)
         test_second_sigint_cancels_requests_in_flight(srv)
+        test_write_errors_stop_the_run_with_exit_3_and_leave_whole_lines(srv)
+        test_a_reader_that_closes_the_pipe_is_a_write_error(srv)
+        test_stdin_is_read_as_the_run_goes_and_sigint_works_before_it_ends(srv)
+        test_resume_skips_done_urls_refetches_interrupted_ones_and_cuts_a_torn_line(srv)
     finally:
         srv.close()
     if failures:

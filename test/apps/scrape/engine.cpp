@@ -225,7 +225,10 @@ CORIO_HTTP_TEST(a_second_interrupt_cancels_requests_in_flight_and_each_gets_a_ro
   co_await corio::task_group::run(body);
   const auto rows = lines(out.str());
   BOOST_TEST(rows.size() == 2u);
-  for (const auto& r : rows) BOOST_TEST(str(r, "error_kind") == "interrupted");
+  for (const auto& r : rows) {
+    BOOST_TEST(str(r, "error_kind") == "interrupted");
+    BOOST_TEST(str(r, "error") == "interrupted: cancelled by a second interrupt");
+  }
   BOOST_TEST(sum.not_attempted().size() == 3u);
   BOOST_TEST(sum.by_error().at("interrupted") == 2u);
 }
@@ -244,6 +247,7 @@ CORIO_HTTP_TEST(after_the_grace_period_requests_in_flight_are_cancelled) {
   co_await corio::task_group::run(body);
   auto m = by_url(out.str());
   BOOST_TEST(str(m[srv.url("/stall")], "error_kind") == "interrupted");
+  BOOST_TEST(str(m[srv.url("/stall")], "error") == "interrupted: cancelled after the grace period");
   BOOST_TEST(ms_since(t0) >= 200);
   BOOST_TEST(ms_since(t0) < 10000);
 }
