@@ -45,7 +45,6 @@
 #include <corio/config.hpp>
 #include <corio/detail/scope.hpp>
 #include <corio/detail/deadline_queue.hpp>
-#include <corio/gather.hpp>
 #include <corio/task.hpp>
 #include <corio/timeout.hpp>
 

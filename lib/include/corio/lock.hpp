@@ -203,11 +203,6 @@ auto lock::async_acquire(CompletionToken&& token) {
       token);
 }
 
-// A free lock is taken without suspending (asyncio does the same): no scheduler round trip on the
-// uncontended path. try_acquire() never overtakes a waiter, so FIFO order holds.
-inline awaitable<lock::guard> lock::acquire() {
-  if (auto g = try_acquire()) co_return std::move(*g);
-  co_return co_await async_acquire(asio::deferred);
-}
+// (lock::acquire() is compiled once, in lib/src/lock.cpp.)
 
 }  // namespace corio

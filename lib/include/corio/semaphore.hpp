@@ -196,11 +196,6 @@ auto semaphore::async_acquire(CompletionToken&& token) {
       token);
 }
 
-// A free semaphore is taken without suspending (asyncio does the same): no scheduler round trip on the
-// uncontended path. try_acquire() never overtakes a waiter, so FIFO order holds.
-inline awaitable<semaphore::guard> semaphore::acquire() {
-  if (auto g = try_acquire()) co_return std::move(*g);
-  co_return co_await async_acquire(asio::deferred);
-}
+// (semaphore::acquire() is compiled once, in lib/src/semaphore.cpp.)
 
 }  // namespace corio

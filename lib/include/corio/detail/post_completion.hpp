@@ -4,6 +4,7 @@
 
 #include <corio/config.hpp>
 
+#include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
@@ -26,6 +27,12 @@ void post_completion(const executor& fallback, Handler&& h, Args&&... args) {
                              std::apply([&](auto&&... a) { std::move(h)(std::move(a)...); }, std::move(args));
                            }));
 }
+
+/// The same for the two handler types Corio stores most, compiled once (lib/src/post_completion.cpp):
+/// overload resolution prefers these to the template above.
+void post_completion(const executor& fallback, asio::any_completion_handler<void(boost::system::error_code)>&& h,
+                     boost::system::error_code ec);
+void post_completion(const executor& fallback, asio::any_completion_handler<void()>&& h);
 
 /// Stores `h` into `slot`. (Asio 1.26's any_completion_handler move-assignment recurses forever:
 /// it constructs from an lvalue of its own type through the converting constructor.)

@@ -1,0 +1,17 @@
+// The non-template overloads of corio/detail/post_completion.hpp, compiled once.
+#include <corio/detail/post_completion.hpp>
+
+namespace corio::detail {
+
+void post_completion(const executor& fallback, asio::any_completion_handler<void(boost::system::error_code)>&& h,
+                     boost::system::error_code ec) {
+  auto hex = asio::get_associated_executor(h, fallback);
+  asio::post(fallback, asio::bind_executor(std::move(hex), [h = std::move(h), ec]() mutable { std::move(h)(ec); }));
+}
+
+void post_completion(const executor& fallback, asio::any_completion_handler<void()>&& h) {
+  auto hex = asio::get_associated_executor(h, fallback);
+  asio::post(fallback, asio::bind_executor(std::move(hex), [h = std::move(h)]() mutable { std::move(h)(); }));
+}
+
+}  // namespace corio::detail
