@@ -112,4 +112,12 @@ template <typename T>
   return completion_sequence<T>(ex, std::move(aws));
 }
 
+/// A coroutine of another executor type is refused with the fix, instead of template errors.
+template <typename A>
+  requires detail::any_foreign_awaitable<A>
+int as_completed(const executor&, A&&) {
+  static_assert(detail::always_false<A>, "corio::as_completed" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  return 0;
+}
+
 }  // namespace corio

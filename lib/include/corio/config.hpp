@@ -16,6 +16,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <type_traits>
+#include <vector>
 
 namespace corio {
 
@@ -30,5 +32,36 @@ using awaitable = asio::awaitable<T, executor>;
 
 /// Durations everywhere in Corio are steady-clock durations.
 using duration = std::chrono::steady_clock::duration;
+
+namespace detail {
+
+/// True for an asio::awaitable whose executor type is not corio::executor: Corio's combinators
+/// refuse such a coroutine with a static_assert naming the fix (see corio/interop.hpp).
+template <typename A>
+struct is_foreign_awaitable : std::false_type {};
+template <typename T, typename Executor>
+struct is_foreign_awaitable<asio::awaitable<T, Executor>> : std::bool_constant<!std::is_same_v<Executor, executor>> {};
+template <typename T, typename Executor, typename Alloc>
+struct is_foreign_awaitable<std::vector<asio::awaitable<T, Executor>, Alloc>> : is_foreign_awaitable<asio::awaitable<T, Executor>> {};
+template <typename A>
+constexpr bool foreign_awaitable_or_factory() {
+  using D = std::remove_cvref_t<A>;
+  if constexpr (is_foreign_awaitable<D>::value) return true;
+  else if constexpr (std::is_invocable_v<D&>) return is_foreign_awaitable<std::remove_cvref_t<std::invoke_result_t<D&>>>::value;
+  else return false;
+}
+/// Some argument is such a coroutine, or a callable returning one.
+template <typename... A>
+concept any_foreign_awaitable = (foreign_awaitable_or_factory<A>() || ...);
+template <typename...>
+inline constexpr bool always_false = false;
+
+}  // namespace detail
+
+/// The second half of the message of those static_asserts.
+#define CORIO_DETAIL_FOREIGN_AWAITABLE_FIX                                                                  \
+  " takes corio::awaitable<T> (asio::awaitable<T, asio::any_io_executor>); this coroutine has another " \
+  "executor type: declare it as corio::awaitable<T>, or pass asio::co_spawn(its_executor, coroutine, "  \
+  "asio::deferred) through corio::to_awaitable (corio/interop.hpp)"
 
 }  // namespace corio

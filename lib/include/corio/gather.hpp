@@ -44,6 +44,20 @@ template <typename T>
 [[nodiscard]] awaitable<std::vector<result<T>>> gather_settled(std::vector<awaitable<T>> aws,
                                                                std::size_t limit = 0);
 
+/// A coroutine of another executor type is refused with the fix, instead of template errors.
+template <typename... A>
+  requires detail::any_foreign_awaitable<A...>
+awaitable<void> gather(A&&...) {
+  static_assert(detail::always_false<A...>, "corio::gather" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  return {};
+}
+template <typename... A>
+  requires detail::any_foreign_awaitable<A...>
+awaitable<void> gather_settled(A&&...) {
+  static_assert(detail::always_false<A...>, "corio::gather_settled" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  return {};
+}
+
 // Implementation
 
 namespace detail {

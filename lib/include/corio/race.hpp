@@ -42,6 +42,14 @@ template <typename... A>
   return race(detail::as_awaitable(std::move(contenders))...);
 }
 
+/// A coroutine of another executor type is refused with the fix, instead of template errors.
+template <typename... A>
+  requires detail::any_foreign_awaitable<A...>
+awaitable<void> race(A&&...) {
+  static_assert(detail::always_false<A...>, "corio::race" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  return {};
+}
+
 // Implementation
 
 namespace detail {

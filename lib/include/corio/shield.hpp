@@ -31,4 +31,12 @@ template <typename T>
   co_return t.get();
 }
 
+/// A coroutine of another executor type is refused with the fix, instead of template errors.
+template <typename A>
+  requires detail::any_foreign_awaitable<A>
+awaitable<void> shield(A&&) {
+  static_assert(detail::always_false<A>, "corio::shield" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  return {};
+}
+
 }  // namespace corio

@@ -181,6 +181,13 @@ task<T> spawn(const executor&, asio::awaitable<T, OtherExecutor>, std::string = 
   return {};
 }
 
+template <typename F>
+  requires detail::any_foreign_awaitable<F> && std::is_invocable_v<F&>
+task<void> spawn(const executor&, F, std::string = {}) {
+  static_assert(detail::always_false<F>, "corio::spawn" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  return {};
+}
+
 /// Same, on an execution context (e.g. an io_context).
 template <typename T, typename ExecutionContext>
   requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>

@@ -90,6 +90,12 @@ public:
   task<detail::factory_result_t<F>> spawn(F f, std::string name = {}) {
     return scope_.spawn(detail::call_and_await(std::move(f)), std::move(name));
   }
+  /// A coroutine of another executor type is refused with the fix, instead of template errors.
+  template <typename A>
+    requires detail::any_foreign_awaitable<A>
+  void spawn(A&&, std::string = {}) {
+    static_assert(detail::always_false<A>, "corio::task_group::spawn" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  }
 
   /// Spawns `fn(start_handle<T>)` and waits until it calls started(); see the header comment.
   template <typename T = void, typename F>

@@ -68,7 +68,23 @@ template <typename T, typename Cleanup>
   if constexpr (!std::is_void_v<T>) co_return std::move(*value);
 }
 
+/// A coroutine of another executor type is refused with the fix, instead of template errors.
+template <typename A, typename Cleanup>
+  requires detail::any_foreign_awaitable<A>
+awaitable<void> finally(A&&, Cleanup) {
+  static_assert(detail::always_false<A>, "corio::finally" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  return {};
+}
+
 template <typename Resource, typename F>
+  requires detail::any_foreign_awaitable<std::invoke_result_t<F&, Resource&>>
+awaitable<void> with(Resource&, F) {
+  static_assert(detail::always_false<F>, "corio::with: the body" CORIO_DETAIL_FOREIGN_AWAITABLE_FIX);
+  return {};
+}
+
+template <typename Resource, typename F>
+  requires(!detail::any_foreign_awaitable<std::invoke_result_t<F&, Resource&>>)
 [[nodiscard]] auto with(Resource& resource, F fn)
     -> awaitable<typename std::invoke_result_t<F&, Resource&>::value_type> {
   // (The body's awaitable is made here, in this coroutine, so that `fn` outlives it.)
