@@ -4,6 +4,8 @@
 #include <boost/asio/detail/call_stack.hpp>
 #include <boost/asio/detail/executor_op.hpp>
 #include <boost/asio/detail/scheduler.hpp>
+#include <boost/asio/detail/strand_executor_service.hpp>
+#include <boost/asio/detail/strand_service.hpp>
 #include <boost/asio/detail/thread_context.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/system_executor.hpp>
@@ -37,6 +39,34 @@ struct reader {
 };
 template struct reader<top_member, &thread_call_stack::top_>;
 template struct reader<key_member, &stack_entry::key_>;
+
+// The same for the stacks of strands being run (one per strand implementation).
+using executor_strand = asio::detail::strand_executor_service::strand_impl;
+using legacy_strand = asio::detail::strand_service::strand_impl;
+template <typename Impl>
+using strand_stack = asio::detail::call_stack<Impl>;
+
+struct executor_strand_top {
+  using type = asio::detail::tss_ptr<strand_stack<executor_strand>::context>*;
+  friend type get(executor_strand_top);
+};
+struct executor_strand_key {
+  using type = executor_strand* strand_stack<executor_strand>::context::*;
+  friend type get(executor_strand_key);
+};
+struct legacy_strand_top {
+  using type = asio::detail::tss_ptr<strand_stack<legacy_strand>::context>*;
+  friend type get(legacy_strand_top);
+};
+struct legacy_strand_key {
+  using type = legacy_strand* strand_stack<legacy_strand>::context::*;
+  friend type get(legacy_strand_key);
+};
+template struct reader<executor_strand_top, &strand_stack<executor_strand>::top_>;
+template struct reader<executor_strand_key, &strand_stack<executor_strand>::context::key_>;
+template struct reader<legacy_strand_top, &strand_stack<legacy_strand>::top_>;
+template struct reader<legacy_strand_key, &strand_stack<legacy_strand>::context::key_>;
+
 
 /// An executor that posts to a scheduler — what io_context's and thread_pool's executors do — for
 /// a context known only by its scheduler (the execution context's concrete type is not).
@@ -105,6 +135,16 @@ executor initiating_executor() noexcept {
     return scheduler_executor<false>(*static_cast<asio::detail::scheduler*>(top->*get(key_member{})));
   }
   return asio::system_executor();
+}
+
+bool running_a_context() noexcept { return *get(top_member{}) != nullptr; }
+
+const void* running_strand() noexcept {
+  using executor_context = strand_stack<executor_strand>::context;
+  using legacy_context = strand_stack<legacy_strand>::context;
+  if (const executor_context* top = *get(executor_strand_top{})) return top->*get(executor_strand_key{});
+  if (const legacy_context* top = *get(legacy_strand_top{})) return top->*get(legacy_strand_key{});
+  return nullptr;
 }
 
 }  // namespace corio::detail

@@ -13,7 +13,10 @@
 // semaphore, capacity_limiter, event, condition, barrier, queue, broadcast) check that no two
 // threads use one at the same time — a guard released from another thread while the owning
 // strand acquires, say. Such an overlap logs an error naming the object and both tasks, and the
-// second thread then waits for the first to leave, so the race it reports does not happen.
+// second thread then waits for the first to leave, so the race it reports does not happen. Uses
+// that take turns are checked as well: one made on another thread than the previous one, both from
+// handlers of running contexts, and not inside one strand (a guard taken on one context's thread
+// and released on another's) logs an error once per object.
 //
 // dump_tasks() lists live tasks as a readable tree (groups under their owner where known, with
 // their children), dump_tasks_json() as JSON:

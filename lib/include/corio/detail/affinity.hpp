@@ -7,8 +7,12 @@
 // enable_debug), a use marks the object as in use by the calling thread; a second thread that
 // enters meanwhile logs an error naming the object and both threads' tasks, then waits for the
 // first thread to leave before it goes on, so the report is not followed by the data race it
-// reports. Nested uses on one thread (an operation calling another) are fine. Only actual
-// overlaps are seen: two threads taking turns without synchronizing are TSan's to find.
+// reports. Nested uses on one thread (an operation calling another) are fine. Uses that take
+// turns are checked too, among uses made from handlers of an io_context or thread_pool: a use on
+// another thread than the previous one, unless both ran inside the same strand, logs an error
+// once per object (the uses were not ordered by Corio's contract; a program that orders them by
+// other means, e.g. running its io_context on another thread after joining the first, sees that
+// report in debug mode only).
 // Thread safety: every member may be called from any thread.
 #pragma once
 
@@ -51,10 +55,17 @@ public:
 private:
   void enter(const char* what) noexcept;
   void leave() noexcept;
+  void check_turn(const char* what) noexcept;
 
   std::atomic<const void*> owner_{nullptr};  // the using thread's marker
   std::atomic<std::uint64_t> owner_task_{0};  // its task id (debug mode), 0 if none
   unsigned depth_ = 0;                        // nested uses by the owner (only it touches this)
+  // The previous use from a context's handler: its thread, its strand (null if none), its task.
+  // Written and read by the owner only (the owner_ exchange orders them).
+  std::uint64_t last_thread_ = 0;  // a serial number per thread (addresses are reused after a join)
+  const void* last_strand_ = nullptr;
+  std::uint64_t last_task_ = 0;
+  bool turn_reported_ = false;
 };
 
 }  // namespace corio::detail

@@ -6,6 +6,8 @@
 //     built on; tasks and deadline scopes launch their coroutine thread directly with it.
 //   - initiating_executor(): the executor of the io_context or thread_pool the calling thread is
 //     running now (read from Asio's per-thread call stack).
+//   - running_a_context() / running_strand(): whether the calling thread is inside an io_context's
+//     or thread_pool's run, and which strand (if any) it is running a handler of now.
 //   - is_coroutine_handler: whether a completion handler resumes an Asio coroutine (whose thread
 //     of execution keeps its context busy already).
 //   - boxed<T>: Asio 1.26 cannot co_await an operation whose signature is
@@ -69,6 +71,13 @@ inline constexpr bool has_cancellation_state<asio::detail::awaitable_async_op_ha
 /// (inside run(), poll() or a thread_pool's worker); Asio's system executor when it runs none.
 /// Used as the fallback executor of a completion handler that has none of its own.
 [[nodiscard]] executor initiating_executor() noexcept;
+
+/// True while the calling thread runs an io_context's or thread_pool's handlers.
+[[nodiscard]] bool running_a_context() noexcept;
+
+/// The identity of the innermost strand (asio::strand or io_context::strand) whose handler the
+/// calling thread is running, or null.
+[[nodiscard]] const void* running_strand() noexcept;
 
 /// A value carried in place of T through asio::deferred (see the header comment).
 template <typename T>
