@@ -16,8 +16,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <iostream>
 #include <optional>
+#include <ostream>
 #include <system_error>
 
 #include <fcntl.h>
@@ -134,9 +134,10 @@ const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGT
 /// One corio-scrape run: input, output, journal, scraper, signals.
 class session {
 public:
-  session(const options& o, int list_fd, std::string list_name) : o_(o), list_fd_(list_fd), list_name_(std::move(list_name)) {}
+  session(const options& o, int list_fd, std::string list_name, std::ostream& err)
+      : o_(o), list_fd_(list_fd), list_name_(std::move(list_name)), err_(err) {}
 
-  corio::awaitable<int> run(std::ostream& err);
+  corio::awaitable<int> run();
 
 private:
   corio::awaitable<void> watch_signals(asio::signal_set& signals);
@@ -146,6 +147,7 @@ private:
   const options& o_;
   int list_fd_;
   std::string list_name_;
+  std::ostream& err_;
   std::optional<url_reader> reader_;
   std::optional<fd_sink> out_file_, journal_;
   std::optional<fd_sink> stdout_;
@@ -232,7 +234,7 @@ bool session::start(const std::vector<std::string>& first) {
     stdout_.emplace(STDOUT_FILENO, "stdout");
     out = &*stdout_;
   }
-  std::ostream* progress = o_.progress && ::isatty(STDERR_FILENO) ? &std::cerr : nullptr;
+  std::ostream* progress = o_.progress && ::isatty(STDERR_FILENO) ? &err_ : nullptr;
   s_.emplace(o_, *out, progress, journal);
   if (o_.resume) s_->resume(std::move(prev));
   if (reader_) s_->open_input();
@@ -240,11 +242,18 @@ bool session::start(const std::vector<std::string>& first) {
   return true;
 }
 
-corio::awaitable<int> session::run(std::ostream& err) {
+corio::awaitable<int> session::run() {
+  std::ostream& err = err_;
   const auto ex = co_await asio::this_coro::executor;
   // Installed before anything is read or fetched (and before the line below, which tests wait for).
   asio::signal_set signals(ex, SIGINT, SIGTERM);
   if (list_fd_ >= 0) reader_.emplace(ex, list_fd_, list_name_);
+  // The reader's descriptor belongs to the io_context, which corio::run destroys before the
+  // session: let it go while the context lives, whichever way this coroutine ends.
+  struct drop_reader {
+    std::optional<url_reader>& r;
+    ~drop_reader() { r.reset(); }
+  } dropper{reader_};
   spdlog::info("URLs to fetch: {}{}; Ctrl-C stops gracefully", o_.urls.size(),
                reader_ ? " and those read from " + list_name_ : std::string());
   const auto t0 = std::chrono::steady_clock::now();
@@ -327,10 +336,10 @@ int run_cli(const options& o, int in_fd, std::ostream& err) {
     list_fd = in_fd;
     list_name = "stdin";
   }
-  session s(o, list_fd, list_name);
+  session s(o, list_fd, list_name, err);
   corio::run_options ro;
   ro.handle_signals = false;  // the session makes SIGINT graceful
-  return corio::run(s.run(err), ro);
+  return corio::run(s.run(), ro);
 }
 
 }  // namespace scrape
