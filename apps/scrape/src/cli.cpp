@@ -199,8 +199,9 @@ corio::awaitable<void> session::feed() {
   s_->close_input();
 }
 
-/// Opens the output (and the journal), going on from an earlier run with --resume. Returns false,
-/// touching nothing, when there is nothing to fetch.
+/// Opens the output (and the journal), going on from an earlier run with --resume. Returns false
+/// when there is nothing to fetch, leaving the output unopened (--resume has tidied it: a torn
+/// line cut off, interrupted and repeated rows removed).
 bool session::start(const std::vector<std::string>& first) {
   previous_run prev;
   sink* out = nullptr;
