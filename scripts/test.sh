@@ -36,13 +36,15 @@ configure_and_build build/release all "${normal[@]}" -DCORIO_BUILD_APPS=ON
 (cd build/release && ctest --output-on-failure -j "$jobs")
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer"
-configure_and_build build/asan all "${sanitized[@]}" -DCORIO_SANITIZE="address;undefined" -DCORIO_BUILD_APPS=ON
+configure_and_build build/asan all "${sanitized[@]}" -DCORIO_SANITIZE="address;undefined" -DCORIO_BUILD_APPS=ON \
+  -DCORIO_TEST_SEEDS=50  # (the normal build runs 200 schedule seeds per test)
 export ASAN_OPTIONS="detect_leaks=1:detect_stack_use_after_return=0:abort_on_error=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 (cd build/asan && ctest --output-on-failure -j "$jobs" -LE "browser|compile_fail")  # these run once, above
 
 echo "== ThreadSanitizer (multi-threaded suites)"
-configure_and_build build/tsan "corio_tests corio-serve" "${sanitized[@]}" -DCORIO_SANITIZE=thread -DCORIO_BUILD_APPS=ON
+configure_and_build build/tsan "corio_tests corio-serve" "${sanitized[@]}" -DCORIO_SANITIZE=thread -DCORIO_BUILD_APPS=ON \
+  -DCORIO_TEST_SEEDS=20
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/test/sanitizers/tsan.supp"
 (cd build/tsan && ctest --output-on-failure -j "$jobs" -L threads)
 

@@ -1,14 +1,26 @@
 #include <corio/debug.hpp>
 #include <corio/detail/registry.hpp>
 #include <corio/detail/task_state.hpp>
+#include <corio/detail/traced_executor.hpp>
 #include <corio/detail/virtual_clock.hpp>
 #include <corio/task.hpp>
 #include <corio/testing.hpp>
 
+#include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/require.hpp>
 
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <memory>
 #include <optional>
+#include <random>
 #include <sstream>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace corio::testing {
@@ -21,6 +33,115 @@ std::string live_tasks(const detail::task_registry& reg) {
     out << "\n  task #" << t.id_ << " '" << t.name() << "' " << detail::to_string(t.status_);
   });
   return out.str();
+}
+
+/// The handlers posted through a randomized test's executor, run one at a time in an order drawn
+/// from the seed. One per run_test; lives until the io_context is gone.
+class shuffler {
+public:
+  explicit shuffler(std::uint64_t seed) : rng_(seed) {}
+
+  /// After close(), a posted handler is destroyed at once, as a stopped io_context does.
+  template <typename F>
+  void push(F&& f) {
+    if (closed_) return;
+    ready_.push_back(std::make_unique<item<std::decay_t<F>>>(std::forward<F>(f)));
+  }
+
+  /// One turn: runs one of the queued handlers, chosen at random (each turn was posted with its
+  /// handler, so every handler gets its turn).
+  void run_one() {
+    if (ready_.empty()) return;
+    std::uniform_int_distribution<std::size_t> pick(0, ready_.size() - 1);
+    const std::size_t i = pick(rng_);
+    std::swap(ready_[i], ready_.back());
+    auto chosen = std::move(ready_.back());
+    ready_.pop_back();
+    chosen->run();
+  }
+
+  /// Destroys the queued handlers (before the io_context goes: they may own coroutine frames).
+  void close() noexcept {
+    closed_ = true;
+    auto left = std::move(ready_);
+    left.clear();
+  }
+
+private:
+  struct item_base {
+    virtual ~item_base() = default;
+    virtual void run() = 0;
+  };
+  template <typename F>
+  struct item final : item_base {
+    explicit item(F fn) : f(std::move(fn)) {}
+    void run() override { std::move(f)(); }
+    F f;
+  };
+
+  std::vector<std::unique_ptr<item_base>> ready_;
+  std::mt19937_64 rng_;
+  bool closed_ = false;
+};
+
+/// The test's executor under a randomized schedule: posts go through the shuffler; a dispatch
+/// from inside the context runs inline, as the io_context's own executor does. Its properties are
+/// the io_context executor's (work tracking included: a queued handler's turn is posted to the
+/// io_context, keeping run() busy).
+class shuffling_executor {
+public:
+  shuffling_executor(executor inner, shuffler* s, bool never = false)
+      : inner_(std::move(inner)), s_(s), never_(never) {}
+
+  asio::execution_context& query(asio::execution::context_t) const noexcept {
+    return asio::query(inner_, asio::execution::context);
+  }
+  asio::execution::blocking_t query(asio::execution::blocking_t) const noexcept {
+    return never_ ? asio::execution::blocking_t(asio::execution::blocking.never)
+                  : asio::execution::blocking_t(asio::execution::blocking.possibly);
+  }
+
+  shuffling_executor require(asio::execution::blocking_t::never_t) const { return {inner_, s_, true}; }
+  shuffling_executor prefer(asio::execution::blocking_t::possibly_t) const { return {inner_, s_, false}; }
+  shuffling_executor prefer(asio::execution::outstanding_work_t::tracked_t p) const {
+    return {asio::prefer(inner_, p), s_, never_};
+  }
+  shuffling_executor prefer(asio::execution::outstanding_work_t::untracked_t p) const {
+    return {asio::prefer(inner_, p), s_, never_};
+  }
+  shuffling_executor prefer(asio::execution::relationship_t::fork_t) const { return *this; }
+  shuffling_executor prefer(asio::execution::relationship_t::continuation_t) const { return *this; }
+
+  template <typename F>
+  void execute(F&& f) const {
+    if (!never_ && detail::running_in_this_thread(inner_)) {
+      std::forward<F>(f)();
+      return;
+    }
+    s_->push(std::forward<F>(f));
+    asio::require(inner_, asio::execution::blocking.never).execute([s = s_] { s->run_one(); });
+  }
+
+  friend bool operator==(const shuffling_executor& a, const shuffling_executor& b) noexcept {
+    return a.inner_ == b.inner_ && a.s_ == b.s_ && a.never_ == b.never_;
+  }
+  friend bool operator!=(const shuffling_executor& a, const shuffling_executor& b) noexcept { return !(a == b); }
+
+private:
+  executor inner_;
+  shuffler* s_;
+  bool never_;
+};
+
+std::uint64_t seed_from_env(const char* name, const char* value) {
+  std::uint64_t v = 0;
+  const std::string s(value);
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) {
+    throw std::invalid_argument(std::string("corio::testing: ") + name + "='" + s +
+                                "' is not a non-negative integer");
+  }
+  return v;
 }
 
 /// Runs whatever is ready, jumping virtual time when nothing is; returns false when stuck.
@@ -42,10 +163,21 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts) {
   if (opts.virtual_time) guard.emplace(vc);
   detail::virtual_clock* vcp = opts.virtual_time ? &vc : nullptr;
 
+  // A randomized schedule's queue is closed (its handlers destroyed) just before the context goes,
+  // however run_test ends; handlers posted while the context is destroyed are dropped.
+  std::optional<shuffler> shuffle;
   asio::io_context ctx(1);
+  struct closer {
+    std::optional<shuffler>& s;
+    ~closer() {
+      if (s) s->close();
+    }
+  } close_shuffle{shuffle};
   if (opts.debug) enable_debug(ctx);
   auto& reg = detail::task_registry::of(ctx.get_executor());
-  auto main = spawn(ctx, fn(), "test main");
+  executor main_ex = ctx.get_executor();
+  if (opts.schedule_seed != 0) main_ex = shuffling_executor(main_ex, &shuffle.emplace(opts.schedule_seed));
+  auto main = spawn(main_ex, fn(), "test main");
   auto& main_state = detail::task_access::state(main);
   while (!main_state.done()) {
     if (!step(ctx, vcp, opts.deadlock_grace)) {
@@ -67,6 +199,15 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts) {
     throw leftover_tasks_error(what);
   }
   main.get();
+}
+
+std::vector<std::uint64_t> schedule_seeds() {
+  if (const char* one = std::getenv("CORIO_TEST_SEED"); one && *one) return {seed_from_env("CORIO_TEST_SEED", one)};
+  std::uint64_t n = 1;
+  if (const char* many = std::getenv("CORIO_TEST_SEEDS"); many && *many) n = seed_from_env("CORIO_TEST_SEEDS", many);
+  std::vector<std::uint64_t> seeds;
+  for (std::uint64_t i = 0; i < std::max<std::uint64_t>(n, 1); ++i) seeds.push_back(i);
+  return seeds;
 }
 
 void advance(duration d) {

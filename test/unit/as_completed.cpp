@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/as_completed.hpp>
 
 #include <corio/sleep.hpp>

@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/barrier.hpp>
 
 #include <corio/sleep.hpp>

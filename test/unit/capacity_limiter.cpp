@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/capacity_limiter.hpp>
 
 #include <corio/sleep.hpp>

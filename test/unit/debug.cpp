@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/debug.hpp>
 
 #include <corio/sleep.hpp>

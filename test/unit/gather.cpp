@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/gather.hpp>
 
 #include <corio/sleep.hpp>

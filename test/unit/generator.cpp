@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/generator.hpp>
 
 #include <corio/sleep.hpp>

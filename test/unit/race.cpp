@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/race.hpp>
 
 #include <corio/sleep.hpp>

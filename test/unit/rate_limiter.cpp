@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/rate_limiter.hpp>
 
 #include <corio/gather.hpp>

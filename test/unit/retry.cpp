@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/retry.hpp>
 
 #include <corio/task.hpp>

@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/shield.hpp>
 
 #include <corio/sleep.hpp>

@@ -1,4 +1,4 @@
-// test-labels: threads
+// test-labels: threads schedules
 #include <corio/task.hpp>
 
 #include <corio/run.hpp>

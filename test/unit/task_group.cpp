@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/task_group.hpp>
 
 #include <corio/sleep.hpp>
@@ -109,7 +110,9 @@ CORIO_TEST_CASE(two_children_failing_at_once_are_both_in_the_group) {
     BOOST_TEST(firsts->size() == 1u);
     BOOST_TEST(rest->contains<second_error>());
     BOOST_CHECK_THROW(corio::rethrow_first<second_error>(eg), second_error);
-    BOOST_TEST(std::string(eg.what()) == "2 errors: [1] first; [2] second");
+    // In the order they ended: both were ready at the same moment, so either order is right.
+    const std::string what = eg.what();
+    BOOST_TEST((what == "2 errors: [1] first; [2] second" || what == "2 errors: [1] second; [2] first"));
   }
 }
 
@@ -265,7 +268,8 @@ CORIO_TEST_CASE(returning_without_calling_started_is_a_logic_error_for_the_calle
   BOOST_TEST(caught);
 }
 
-CORIO_TEST_CASE(a_hundred_thousand_children_are_spawned_and_joined) {
+// (A stress test: once, in posting order.)
+CORIO_TEST_CASE_WITH(a_hundred_thousand_children_are_spawned_and_joined, corio::testing::options{.randomize = false}) {
   std::size_t done = 0;
   auto child = [](std::size_t& counter) -> corio::awaitable<void> {
     ++counter;

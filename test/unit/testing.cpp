@@ -7,7 +7,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 using namespace std::chrono_literals;
 namespace asio = boost::asio;
@@ -21,9 +26,89 @@ corio::awaitable<void> wait_forever_on_a_channel() {
 
 corio::awaitable<void> sleeper(corio::duration d) { co_await corio::sleep(d); }
 
+// Eight tasks, each recording its index after one yield: the order their steps ran in.
+std::vector<int> order_under(std::uint64_t seed) {
+  std::vector<int> order;
+  corio::testing::options opts;
+  opts.schedule_seed = seed;
+  corio::testing::run_test(
+      [&]() -> corio::awaitable<void> {
+        auto ex = co_await asio::this_coro::executor;
+        std::vector<corio::task<void>> tasks;
+        for (int i = 0; i < 8; ++i) {
+          tasks.push_back(corio::spawn(ex, [&order, i]() -> corio::awaitable<void> {
+            co_await corio::yield();
+            order.push_back(i);
+          }));
+        }
+        for (auto& t : tasks) co_await t.wait();
+      },
+      opts);
+  return order;
+}
+
+// Sets an environment variable for one scope, restoring its previous value.
+class scoped_env {
+public:
+  scoped_env(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) ::setenv(name, value, 1);
+    else ::unsetenv(name);
+  }
+  ~scoped_env() {
+    if (old_) ::setenv(name_, old_->c_str(), 1);
+    else ::unsetenv(name_);
+  }
+  scoped_env(const scoped_env&) = delete;
+  scoped_env& operator=(const scoped_env&) = delete;
+
+private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(testing)
+
+BOOST_AUTO_TEST_CASE(seed_zero_runs_ready_handlers_in_posting_order) {
+  BOOST_TEST((order_under(0) == std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+}
+
+BOOST_AUTO_TEST_CASE(a_schedule_seed_reorders_ready_handlers_and_the_same_seed_repeats_the_order) {
+  std::set<std::vector<int>> seen;
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    const auto order = order_under(seed);
+    BOOST_TEST(order.size() == 8u);
+    BOOST_TEST((std::set<int>(order.begin(), order.end()).size() == 8u));  // each ran once
+    BOOST_TEST((order_under(seed) == order));                              // reproducible
+    seen.insert(order);
+  }
+  BOOST_TEST(seen.size() > 10u);  // 8! orders: twenty seeds give (almost) twenty of them
+  BOOST_TEST(!seen.contains(std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7}));
+}
+
+BOOST_AUTO_TEST_CASE(schedule_seeds_come_from_the_environment_and_a_typo_is_an_error) {
+  {
+    const scoped_env one("CORIO_TEST_SEED", nullptr);
+    const scoped_env many("CORIO_TEST_SEEDS", nullptr);
+    BOOST_TEST((corio::testing::schedule_seeds() == std::vector<std::uint64_t>{0}));
+  }
+  {
+    const scoped_env one("CORIO_TEST_SEED", nullptr);
+    const scoped_env many("CORIO_TEST_SEEDS", "3");
+    BOOST_TEST((corio::testing::schedule_seeds() == std::vector<std::uint64_t>{0, 1, 2}));
+  }
+  {
+    const scoped_env one("CORIO_TEST_SEED", "137");
+    const scoped_env many("CORIO_TEST_SEEDS", "3");
+    BOOST_TEST((corio::testing::schedule_seeds() == std::vector<std::uint64_t>{137}));
+  }
+  {
+    const scoped_env one("CORIO_TEST_SEED", "13x");
+    BOOST_CHECK_THROW((void)corio::testing::schedule_seeds(), std::invalid_argument);
+  }
+}
 
 CORIO_TEST_CASE(virtual_time_jumps_to_the_next_deadline_when_nothing_else_can_run) {
   const auto real0 = std::chrono::steady_clock::now();

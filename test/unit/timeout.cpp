@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/timeout.hpp>
 
 #include <corio/sleep.hpp>

@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/with.hpp>
 
 #include <corio/sleep.hpp>

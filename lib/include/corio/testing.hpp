@@ -17,6 +17,18 @@
 //    cancelled and drained before the error is thrown).
 // CORIO_TEST_CASE(name) declares a Boost.Test case whose body is a coroutine run this way.
 //
+// Randomized schedules (Trio shuffles its run queue the same way): with options.schedule_seed
+// non-zero, the handlers that are ready at the same moment run in an order drawn from a random
+// generator seeded with it, instead of the order they were posted in. Every handler posted
+// through the test's executor (tasks' steps, wake-ups of every Corio primitive, completions of
+// Asio operations started from the test's coroutines) is queued; each turn of the io_context runs
+// one queued handler picked at random. A handler dispatched (not posted) from inside the context
+// still runs inline, as Asio's own executors do. The same seed gives the same order, so a
+// failure under one seed reproduces exactly (for tests that use virtual time and no real I/O).
+// CORIO_TEST_CASE runs its test once per seed of schedule_seeds(): seed 0 (posting order) alone
+// by default; seeds 0..N-1 with CORIO_TEST_SEEDS=N in the environment; only seed S with
+// CORIO_TEST_SEED=S. A failure names its seed ("schedule seed S") and ends the loop.
+//
 // Cancellation: not applicable (blocking call).  Exceptions: as listed.
 // Thread safety: blocks the calling thread; the virtual clock is per thread.
 #pragma once
@@ -26,8 +38,16 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <vector>
+
+// CORIO_TEST_CASE asks Boost.Test whether a run failed (only when Boost.Test is installed; the
+// macro is for Boost.Test suites).
+#if __has_include(<boost/test/results_collector.hpp>)
+#include <boost/test/results_collector.hpp>
+#endif
 
 namespace corio::testing {
 
@@ -37,6 +57,12 @@ struct options {
   bool debug = false;
   /// How long (real time) to wait for outside events before calling it a deadlock.
   std::chrono::milliseconds deadlock_grace{5000};
+  /// 0: handlers run in the order they were posted (Asio's). Otherwise the seed of a random order
+  /// of the handlers ready at the same moment (see the header comment).
+  std::uint64_t schedule_seed = 0;
+  /// false: CORIO_TEST_CASE runs the test under seed 0 only (a test of posting order itself, or a
+  /// stress test too large to repeat).
+  bool randomize = true;
 };
 
 class deadlock_error : public std::runtime_error {
@@ -50,6 +76,11 @@ public:
 };
 
 void run_test(const std::function<awaitable<void>()>& fn, options opts = {});
+
+/// The schedule seeds CORIO_TEST_CASE runs each test under: {CORIO_TEST_SEED} if set, else
+/// 0..CORIO_TEST_SEEDS-1 if set, else {0}. Throws std::invalid_argument for a value that is not a
+/// number (a typo must not turn the randomized run off silently).
+[[nodiscard]] std::vector<std::uint64_t> schedule_seeds();
 
 /// Inside run_test with virtual time: moves the clock forward by `d`, firing due timers.
 /// Throws std::logic_error without an active virtual clock.
@@ -66,9 +97,27 @@ void advance(duration d);
 
 }  // namespace corio::testing
 
-#define CORIO_TEST_CASE_WITH(name, opts)                                       \
-  static ::corio::awaitable<void> name##_coro();                               \
-  BOOST_AUTO_TEST_CASE(name) { ::corio::testing::run_test(&name##_coro, opts); } \
+// (Expanded in a Boost.Test translation unit: the loop stops at the first seed whose run failed.)
+#define CORIO_TEST_CASE_WITH(name, opts)                                                                   \
+  static ::corio::awaitable<void> name##_coro();                                                           \
+  BOOST_AUTO_TEST_CASE(name) {                                                                             \
+    for (const std::uint64_t corio_seed_ : ::corio::testing::schedule_seeds()) {                          \
+      ::corio::testing::options corio_opts_ = (opts);                                                      \
+      corio_opts_.schedule_seed = corio_seed_;                                                             \
+      BOOST_TEST_CONTEXT("schedule seed " << corio_seed_ << " (CORIO_TEST_SEED=" << corio_seed_ << ")") { \
+        try {                                                                                              \
+          ::corio::testing::run_test(&name##_coro, corio_opts_);                                           \
+        } catch (...) {                                                                                    \
+          BOOST_ERROR("failed under schedule seed " << corio_seed_ << " (CORIO_TEST_SEED=" << corio_seed_   \
+                                                    << " reruns it)");                                     \
+          throw;                                                                                           \
+        }                                                                                                  \
+      }                                                                                                    \
+      if (!corio_opts_.randomize ||                                                                        \
+          !::boost::unit_test::results_collector.results(::boost::unit_test::framework::current_test_case().p_id).passed()) \
+        break;                                                                                             \
+    }                                                                                                      \
+  }                                                                                                        \
   static ::corio::awaitable<void> name##_coro()
 
 #define CORIO_TEST_CASE(name) CORIO_TEST_CASE_WITH(name, ::corio::testing::options{})
