@@ -4,6 +4,7 @@
 #include <corio/detail/traced_executor.hpp>
 #include <corio/detail/virtual_clock.hpp>
 #include <corio/task.hpp>
+#include <corio/sleep.hpp>
 #include <corio/testing.hpp>
 
 #include <boost/asio/execution.hpp>
@@ -14,6 +15,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <deque>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -35,11 +37,13 @@ std::string live_tasks(const detail::task_registry& reg) {
   return out.str();
 }
 
-/// The handlers posted through a randomized test's executor, run one at a time in an order drawn
-/// from the seed. One per run_test; lives until the io_context is gone.
+/// The handlers posted through the test's executor, run one at a time: the oldest first with seed
+/// 0, else in an order drawn from the seed. One per run_test.
 class shuffler {
 public:
-  explicit shuffler(std::uint64_t seed) : rng_(seed) {}
+  explicit shuffler(std::uint64_t seed) : seed_(seed), rng_(seed) {}
+
+  [[nodiscard]] bool empty() const noexcept { return ready_.empty(); }
 
   /// After close(), a posted handler is destroyed at once, as a stopped io_context does.
   template <typename F>
@@ -48,15 +52,16 @@ public:
     ready_.push_back(std::make_unique<item<std::decay_t<F>>>(std::forward<F>(f)));
   }
 
-  /// One turn: runs one of the queued handlers, chosen at random (each turn was posted with its
-  /// handler, so every handler gets its turn).
+  /// One turn: runs one of the queued handlers — the oldest, or one chosen at random (each turn
+  /// was posted with its handler, so every handler gets its turn).
   void run_one() {
     if (ready_.empty()) return;
-    std::uniform_int_distribution<std::size_t> pick(0, ready_.size() - 1);
-    const std::size_t i = pick(rng_);
-    std::swap(ready_[i], ready_.back());
-    auto chosen = std::move(ready_.back());
-    ready_.pop_back();
+    if (seed_ != 0) {
+      std::uniform_int_distribution<std::size_t> pick(0, ready_.size() - 1);
+      std::swap(ready_[pick(rng_)], ready_.front());
+    }
+    auto chosen = std::move(ready_.front());
+    ready_.pop_front();
     chosen->run();
   }
 
@@ -79,12 +84,16 @@ private:
     F f;
   };
 
-  std::vector<std::unique_ptr<item_base>> ready_;
+  std::deque<std::unique_ptr<item_base>> ready_;
+  std::uint64_t seed_;
   std::mt19937_64 rng_;
   bool closed_ = false;
 };
 
-/// The test's executor under a randomized schedule: posts go through the shuffler; a dispatch
+/// The running test's queue (run_test sets it on its thread).
+thread_local shuffler* current_shuffler = nullptr;
+
+/// The test's executor: posts go through the shuffler; a dispatch
 /// from inside the context runs inline, as the io_context's own executor does. Its properties are
 /// the io_context executor's (work tracking included: a queued handler's turn is posted to the
 /// io_context, keeping run() busy).
@@ -175,9 +184,13 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts) {
   } close_shuffle{shuffle};
   if (opts.debug) enable_debug(ctx);
   auto& reg = detail::task_registry::of(ctx.get_executor());
-  executor main_ex = ctx.get_executor();
-  if (opts.schedule_seed != 0) main_ex = shuffling_executor(main_ex, &shuffle.emplace(opts.schedule_seed));
-  auto main = spawn(main_ex, fn(), "test main");
+  shuffler* const previous_shuffler = current_shuffler;
+  current_shuffler = &shuffle.emplace(opts.schedule_seed);
+  struct restore {
+    shuffler* previous;
+    ~restore() { current_shuffler = previous; }
+  } restore_shuffler{previous_shuffler};
+  auto main = spawn(executor(shuffling_executor(ctx.get_executor(), &*shuffle)), fn(), "test main");
   auto& main_state = detail::task_access::state(main);
   while (!main_state.done()) {
     if (!step(ctx, vcp, opts.deadlock_grace)) {
@@ -208,6 +221,13 @@ std::vector<std::uint64_t> schedule_seeds() {
   std::vector<std::uint64_t> seeds;
   for (std::uint64_t i = 0; i < std::max<std::uint64_t>(n, 1); ++i) seeds.push_back(i);
   return seeds;
+}
+
+awaitable<void> wait_all_tasks_blocked() {
+  if (!current_shuffler) throw std::logic_error("corio::testing::wait_all_tasks_blocked: not inside run_test");
+  do {
+    co_await yield();
+  } while (!current_shuffler->empty());
 }
 
 void advance(duration d) {

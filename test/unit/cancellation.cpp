@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/cancellation.hpp>
 
 #include <corio/sleep.hpp>
@@ -76,8 +77,7 @@ CORIO_TEST_CASE(a_cancelled_coroutine_suspended_on_a_socket_read_is_woken_prompt
   tcp::socket server = co_await acceptor.async_accept(asio::deferred);
   bool aborted = false;
   auto t = corio::spawn(ex, read_one(server, aborted));
-  co_await corio::yield();
-  co_await corio::yield();
+  co_await corio::testing::wait_all_tasks_blocked();
   co_await expect_cancelled(t);
   BOOST_TEST(aborted);
 }
@@ -86,8 +86,7 @@ CORIO_TEST_CASE(a_cancelled_coroutine_suspended_on_an_asio_timer_is_woken_prompt
   auto ex = co_await asio::this_coro::executor;
   bool aborted = false;
   auto t = corio::spawn(ex, wait_on_asio_timer(aborted));
-  co_await corio::yield();
-  co_await corio::yield();
+  co_await corio::testing::wait_all_tasks_blocked();
   const auto real0 = std::chrono::steady_clock::now();
   co_await expect_cancelled(t);
   BOOST_TEST(aborted);
@@ -99,8 +98,7 @@ CORIO_TEST_CASE(a_cancelled_coroutine_suspended_on_a_channel_receive_is_woken_pr
   channel ch(ex);
   bool aborted = false;
   auto t = corio::spawn(ex, receive_one(ch, aborted));
-  co_await corio::yield();
-  co_await corio::yield();
+  co_await corio::testing::wait_all_tasks_blocked();
   co_await expect_cancelled(t);
   BOOST_TEST(aborted);
 }

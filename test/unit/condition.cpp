@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/condition.hpp>
 
 #include <corio/lock.hpp>
@@ -46,8 +47,11 @@ CORIO_TEST_CASE(notify_wakes_the_oldest_waiters_each_holding_the_lock) {
   corio::condition cv(l);
   std::vector<record> log;
   const auto t0 = corio::clock::now();
+  // They start waiting in this order (a, b, c), whatever the schedule.
   auto a = corio::spawn(ex, wait_once(cv, 1, log));
+  co_await corio::testing::wait_all_tasks_blocked();
   auto b = corio::spawn(ex, wait_once(cv, 2, log));
+  co_await corio::testing::wait_all_tasks_blocked();
   auto c = corio::spawn(ex, wait_once(cv, 3, log));
   co_await corio::sleep(5ms);
   BOOST_TEST(cv.waiting() == 3u);

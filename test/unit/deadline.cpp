@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/deadline.hpp>
 
 #include <corio/sleep.hpp>
@@ -102,8 +103,7 @@ CORIO_TEST_CASE(a_deadline_already_passed_expires_at_the_next_scheduling_point_n
   corio::watchdog dog(co_await asio::this_coro::executor, [&] { ++fired; });
   dog.reschedule(corio::clock::now() - 1s);
   BOOST_TEST(fired == 0);
-  co_await corio::yield();
-  co_await corio::yield();
+  co_await corio::testing::wait_all_tasks_blocked();
   BOOST_TEST(fired == 1);
 }
 

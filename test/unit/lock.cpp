@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/lock.hpp>
 
 #include <corio/sleep.hpp>
@@ -108,8 +109,9 @@ CORIO_TEST_CASE(lock_handed_to_a_waiter_cancelled_at_the_same_moment_is_not_lost
   auto g = co_await l.acquire();
   bool first = false, second = false;
   auto a = corio::spawn(ex, acquire_and_record(l, first));
+  co_await corio::testing::wait_all_tasks_blocked();  // a waits first, then b
   auto b = corio::spawn(ex, acquire_and_record(l, second));
-  co_await corio::sleep(1ms);
+  co_await corio::testing::wait_all_tasks_blocked();
   g.unlock();  // hands the lock to a, whose completion is queued ...
   a.cancel();  // ... when its cancellation arrives
   BOOST_CHECK_THROW(co_await a.wait(), boost::system::system_error);

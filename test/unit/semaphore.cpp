@@ -1,4 +1,4 @@
-// test-labels: threads
+// test-labels: threads schedules
 #include <corio/semaphore.hpp>
 
 #include <corio/sleep.hpp>
@@ -100,8 +100,9 @@ CORIO_TEST_CASE(permit_released_to_a_waiter_cancelled_at_the_same_moment_is_not_
   auto g = co_await s.acquire();
   bool first = false, second = false;
   auto a = corio::spawn(ex, acquire_and_record(s, first));
+  co_await corio::testing::wait_all_tasks_blocked();  // a waits first, then b
   auto b = corio::spawn(ex, acquire_and_record(s, second));
-  co_await corio::sleep(1ms);
+  co_await corio::testing::wait_all_tasks_blocked();
   g.release();  // handed to a, whose completion is queued ...
   a.cancel();   // ... when its cancellation arrives
   BOOST_CHECK_THROW(co_await a.wait(), boost::system::system_error);

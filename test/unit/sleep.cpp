@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/sleep.hpp>
 
 #include <corio/cancellation.hpp>
@@ -69,7 +70,8 @@ CORIO_TEST_CASE(sleep_waits_exactly_its_duration_in_virtual_time) {
   BOOST_TEST((corio::clock::now() - t0 == 1s));
 }
 
-CORIO_TEST_CASE(yield_interleaves_ready_coroutines) {
+// (Posting order itself is what these check: once, under seed 0.)
+CORIO_TEST_CASE_WITH(yield_interleaves_ready_coroutines, corio::testing::options{.randomize = false}) {
   auto ex = co_await asio::this_coro::executor;
   std::vector<std::string> log;
   auto a = corio::spawn(ex, ticker("a", 3, log));
@@ -86,7 +88,8 @@ CORIO_TEST_CASE(a_chain_of_a_hundred_thousand_immediately_ready_awaits_does_not_
   BOOST_TEST(co_await nested(100'000) == 100'000);
 }
 
-CORIO_TEST_CASE(many_sleepers_wake_at_their_own_instants_and_equal_ones_in_the_order_they_slept) {
+CORIO_TEST_CASE_WITH(many_sleepers_wake_at_their_own_instants_and_equal_ones_in_the_order_they_slept,
+                     corio::testing::options{.randomize = false}) {
   // Sleeps share one timer per context: 300 deadlines armed in scrambled order, many equal.
   const auto t0 = corio::clock::now();
   std::vector<wake> log;
@@ -176,11 +179,15 @@ corio::awaitable<void> sleeps_zero_once(resumed_log& log) {
 
 }  // namespace
 
-CORIO_TEST_CASE(a_cancellation_while_suspended_in_yield_surfaces_at_the_yield) {
+// (One interleaving — the cancellation arrives while t's resumption is queued — which posting
+// order produces: these run under seed 0 only.)
+CORIO_TEST_CASE_WITH(a_cancellation_while_suspended_in_yield_surfaces_at_the_yield,
+                     corio::testing::options{.randomize = false}) {
   auto ex = co_await boost::asio::this_coro::executor;
   resumed_log log;
   auto t = corio::spawn(ex, yields_once(log));
-  co_await corio::yield();  // t runs up to its yield; its resumption is queued after ours
+  // t runs up to its yield; its resumption is queued after ours.
+  while (!log.suspended) co_await corio::yield();
   BOOST_TEST(log.suspended);
   BOOST_TEST(!log.resumed);
   t.cancel();
@@ -189,11 +196,12 @@ CORIO_TEST_CASE(a_cancellation_while_suspended_in_yield_surfaces_at_the_yield) {
   BOOST_TEST(!log.resumed);
 }
 
-CORIO_TEST_CASE(a_cancellation_while_suspended_in_sleep_zero_surfaces_at_the_sleep) {
+CORIO_TEST_CASE_WITH(a_cancellation_while_suspended_in_sleep_zero_surfaces_at_the_sleep,
+                     corio::testing::options{.randomize = false}) {
   auto ex = co_await boost::asio::this_coro::executor;
   resumed_log log;
   auto t = corio::spawn(ex, sleeps_zero_once(log));
-  co_await corio::yield();
+  while (!log.suspended) co_await corio::yield();
   BOOST_TEST(log.suspended);
   t.cancel();
   BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);

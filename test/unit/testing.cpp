@@ -1,3 +1,4 @@
+// test-labels: schedules
 #include <corio/testing.hpp>
 
 #include <corio/sleep.hpp>
@@ -122,13 +123,11 @@ CORIO_TEST_CASE(advance_moves_time_and_fires_due_timers_in_order) {
   auto ex = co_await asio::this_coro::executor;
   auto a = corio::spawn(ex, sleeper(10ms));
   auto b = corio::spawn(ex, sleeper(30ms));
-  co_await corio::yield();  // let both start sleeping
-  co_await corio::yield();
+  co_await corio::testing::wait_all_tasks_blocked();  // let both start sleeping
   const auto t0 = corio::clock::now();
   corio::testing::advance(20ms);
   BOOST_TEST((corio::clock::now() - t0 == 20ms));
-  co_await corio::yield();
-  co_await corio::yield();
+  co_await corio::testing::wait_all_tasks_blocked();
   BOOST_TEST(a.done());
   BOOST_TEST(!b.done());
   co_await b.wait();
@@ -142,8 +141,7 @@ CORIO_TEST_CASE(next_wakeup_is_where_virtual_time_jumps_and_a_contexts_sleeps_sh
   const auto t0 = corio::clock::now();
   auto a = corio::spawn(ex, sleeper(30ms));
   auto b = corio::spawn(ex, sleeper(10ms));
-  co_await corio::yield();  // let both start sleeping
-  co_await corio::yield();
+  co_await corio::testing::wait_all_tasks_blocked();  // let both start sleeping
   BOOST_TEST(corio::testing::pending_wakeups() == 1u);
   BOOST_TEST((corio::testing::next_wakeup() == t0 + 10ms));
   co_await b.wait();

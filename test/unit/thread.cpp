@@ -1,4 +1,4 @@
-// test-labels: threads
+// test-labels: threads schedules
 #include <corio/thread.hpp>
 
 #include <corio/run.hpp>
@@ -105,10 +105,10 @@ CORIO_TEST_CASE(a_function_cancelled_before_it_started_is_skipped) {
   asio::thread_pool pool(1);
   auto release = make_flag();
   auto blocker = corio::spawn(ex, corio::run_in(pool, [release] { spin_until(release); }));  // occupies the pool
+  co_await corio::testing::wait_all_tasks_blocked();  // blocker's function is on the pool first
   auto ran = make_flag();
   auto t = corio::spawn(ex, corio::run_in(pool, [ran] { ran->store(true); }));
-  co_await corio::yield();
-  co_await corio::yield();
+  co_await corio::testing::wait_all_tasks_blocked();
   t.cancel();
   BOOST_CHECK_THROW(co_await t.wait(), boost::system::system_error);
   release->store(true);

@@ -17,12 +17,11 @@
 //    cancelled and drained before the error is thrown).
 // CORIO_TEST_CASE(name) declares a Boost.Test case whose body is a coroutine run this way.
 //
-// Randomized schedules (Trio shuffles its run queue the same way): with options.schedule_seed
-// non-zero, the handlers that are ready at the same moment run in an order drawn from a random
-// generator seeded with it, instead of the order they were posted in. Every handler posted
-// through the test's executor (tasks' steps, wake-ups of every Corio primitive, completions of
-// Asio operations started from the test's coroutines) is queued; each turn of the io_context runs
-// one queued handler picked at random. A handler dispatched (not posted) from inside the context
+// Randomized schedules (Trio shuffles its run queue the same way): the test's main task runs on an
+// executor of its own that queues every handler posted through it (tasks' steps, wake-ups of every
+// Corio primitive, completions of Asio operations started from the test's coroutines); each turn
+// of the io_context runs one queued handler: the oldest (posting order, as Asio's io_context) with
+// options.schedule_seed 0, else one picked by a random generator seeded with it. A handler dispatched (not posted) from inside the context
 // still runs inline, as Asio's own executors do. The same seed gives the same order, so a
 // failure under one seed reproduces exactly (for tests that use virtual time and no real I/O).
 // CORIO_TEST_CASE runs its test once per seed of schedule_seeds(): seed 0 (posting order) alone
@@ -81,6 +80,14 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts = {});
 /// 0..CORIO_TEST_SEEDS-1 if set, else {0}. Throws std::invalid_argument for a value that is not a
 /// number (a typo must not turn the randomized run off silently).
 [[nodiscard]] std::vector<std::uint64_t> schedule_seeds();
+
+/// Inside run_test: returns once every other handler posted through the test's executor has run
+/// and none is ready any more — every other task is blocked (on a timer, an event, a queue, I/O)
+/// — without advancing virtual time (Trio's wait_all_tasks_blocked). The way to let spawned tasks
+/// reach their suspension point under any schedule, where "two yields" only works in posting
+/// order. Throws std::logic_error outside run_test; never returns while another task keeps
+/// yielding.
+[[nodiscard]] awaitable<void> wait_all_tasks_blocked();
 
 /// Inside run_test with virtual time: moves the clock forward by `d`, firing due timers.
 /// Throws std::logic_error without an active virtual clock.
