@@ -291,12 +291,12 @@ CORIO_TEST_CASE(put_after_close_fails_clearly_and_blocked_putters_are_woken_with
 
 CORIO_TEST_CASE(priority_queue_gives_the_smallest_first_and_ties_in_insertion_order) {
   corio::priority_queue<std::pair<int, std::string>, by_first> q;
-  co_await q.put({3, "c"});
-  co_await q.put({1, "a1"});
-  co_await q.put({2, "b1"});
-  co_await q.put({1, "a2"});
-  co_await q.put({2, "b2"});
-  co_await q.put({1, "a3"});
+  co_await q.put(std::make_pair(3, std::string("c")));
+  co_await q.put(std::make_pair(1, std::string("a1")));
+  co_await q.put(std::make_pair(2, std::string("b1")));
+  co_await q.put(std::make_pair(1, std::string("a2")));
+  co_await q.put(std::make_pair(2, std::string("b2")));
+  co_await q.put(std::make_pair(1, std::string("a3")));
   std::vector<std::string> got;
   while (!q.empty()) got.push_back((co_await q.get()).second);
   BOOST_TEST(got == (std::vector<std::string>{"a1", "a2", "a3", "b1", "b2", "c"}), boost::test_tools::per_element());

@@ -276,7 +276,7 @@ corio::awaitable<int> session::run() {
     if (signal_ == 0 && start(first)) {
       started = true;
       auto feeder = g.spawn(feed(), "input");
-      sum = co_await s_->run({});
+      sum = co_await s_->run({});  // gcc12-ok: value-initialises run's by-value vector parameter
       feeder.cancel();
     }
     watcher.cancel();
