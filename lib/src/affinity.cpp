@@ -69,7 +69,8 @@ void affinity::enter(const char* what) noexcept {
   }
   owner_task_.store(current_task_id(), std::memory_order_relaxed);
   depth_ = 1;
-  check_turn(what);
+  // (No turn check here: this incident has been reported; the next use starts afresh.)
+  last_thread_ = 0;
 }
 
 void affinity::check_turn(const char* what) noexcept {

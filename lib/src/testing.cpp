@@ -18,6 +18,7 @@
 #include <deque>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -38,37 +39,53 @@ std::string live_tasks(const detail::task_registry& reg) {
 }
 
 /// The handlers posted through the test's executor, run one at a time: the oldest first with seed
-/// 0, else in an order drawn from the seed. One per run_test.
+/// 0, else in an order drawn from the seed. One per run_test. Thread-safe: a function run on a
+/// thread pool (to_thread) completes by posting here from the pool's thread; the queue is locked,
+/// a handler runs outside the lock.
 class shuffler {
 public:
   explicit shuffler(std::uint64_t seed) : seed_(seed), rng_(seed) {}
 
-  [[nodiscard]] bool empty() const noexcept { return ready_.empty(); }
+  [[nodiscard]] bool empty() const {
+    const std::lock_guard lock(mutex_);
+    return ready_.empty();
+  }
 
   /// After close(), a posted handler is destroyed at once, as a stopped io_context does.
   template <typename F>
   void push(F&& f) {
-    if (closed_) return;
-    ready_.push_back(std::make_unique<item<std::decay_t<F>>>(std::forward<F>(f)));
+    std::unique_ptr<item_base> it = std::make_unique<item<std::decay_t<F>>>(std::forward<F>(f));
+    const std::lock_guard lock(mutex_);
+    if (!closed_) ready_.push_back(std::move(it));
+    // (Otherwise `it` is destroyed on leaving — after the lock, which is released first as the
+    // later-declared object.)
   }
 
   /// One turn: runs one of the queued handlers — the oldest, or one chosen at random (each turn
   /// was posted with its handler, so every handler gets its turn).
   void run_one() {
-    if (ready_.empty()) return;
-    if (seed_ != 0) {
-      std::uniform_int_distribution<std::size_t> pick(0, ready_.size() - 1);
-      std::swap(ready_[pick(rng_)], ready_.front());
+    std::unique_ptr<item_base> chosen;
+    {
+      const std::lock_guard lock(mutex_);
+      if (ready_.empty()) return;
+      if (seed_ != 0) {
+        std::uniform_int_distribution<std::size_t> pick(0, ready_.size() - 1);
+        std::swap(ready_[pick(rng_)], ready_.front());
+      }
+      chosen = std::move(ready_.front());
+      ready_.pop_front();
     }
-    auto chosen = std::move(ready_.front());
-    ready_.pop_front();
     chosen->run();
   }
 
   /// Destroys the queued handlers (before the io_context goes: they may own coroutine frames).
   void close() noexcept {
-    closed_ = true;
-    auto left = std::move(ready_);
+    std::deque<std::unique_ptr<item_base>> left;
+    {
+      const std::lock_guard lock(mutex_);
+      closed_ = true;
+      left.swap(ready_);
+    }
     left.clear();
   }
 
@@ -84,6 +101,7 @@ private:
     F f;
   };
 
+  mutable std::mutex mutex_;
   std::deque<std::unique_ptr<item_base>> ready_;
   std::uint64_t seed_;
   std::mt19937_64 rng_;
@@ -214,7 +232,8 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts) {
   main.get();
 }
 
-std::vector<std::uint64_t> schedule_seeds() {
+std::vector<std::uint64_t> schedule_seeds(const options& opts) {
+  if (!opts.randomize) return {0};
   if (const char* one = std::getenv("CORIO_TEST_SEED"); one && *one) return {seed_from_env("CORIO_TEST_SEED", one)};
   std::uint64_t n = 1;
   if (const char* many = std::getenv("CORIO_TEST_SEEDS"); many && *many) n = seed_from_env("CORIO_TEST_SEEDS", many);

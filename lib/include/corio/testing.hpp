@@ -21,9 +21,10 @@
 // executor of its own that queues every handler posted through it (tasks' steps, wake-ups of every
 // Corio primitive, completions of Asio operations started from the test's coroutines); each turn
 // of the io_context runs one queued handler: the oldest (posting order, as Asio's io_context) with
-// options.schedule_seed 0, else one picked by a random generator seeded with it. A handler dispatched (not posted) from inside the context
-// still runs inline, as Asio's own executors do. The same seed gives the same order, so a
-// failure under one seed reproduces exactly (for tests that use virtual time and no real I/O).
+// options.schedule_seed 0, else one picked by a random generator seeded with it. A handler
+// dispatched (not posted) from inside the context still runs inline, as Asio's own executors do. The same seed gives the same order, so a
+// failure under one seed reproduces exactly (for tests that use virtual time, no real I/O and no
+// other threads: handlers posted from a thread pool join the queue when they arrive).
 // CORIO_TEST_CASE runs its test once per seed of schedule_seeds(): seed 0 (posting order) alone
 // by default; seeds 0..N-1 with CORIO_TEST_SEEDS=N in the environment; only seed S with
 // CORIO_TEST_SEED=S. A failure names its seed ("schedule seed S") and ends the loop.
@@ -76,10 +77,11 @@ public:
 
 void run_test(const std::function<awaitable<void>()>& fn, options opts = {});
 
-/// The schedule seeds CORIO_TEST_CASE runs each test under: {CORIO_TEST_SEED} if set, else
-/// 0..CORIO_TEST_SEEDS-1 if set, else {0}. Throws std::invalid_argument for a value that is not a
-/// number (a typo must not turn the randomized run off silently).
-[[nodiscard]] std::vector<std::uint64_t> schedule_seeds();
+/// The schedule seeds CORIO_TEST_CASE runs a test with `opts` under: {0} if !opts.randomize, else
+/// {CORIO_TEST_SEED} if set, else 0..CORIO_TEST_SEEDS-1 if set, else {0}. Throws
+/// std::invalid_argument for a value that is not a number (a typo must not turn the randomized
+/// run off silently).
+[[nodiscard]] std::vector<std::uint64_t> schedule_seeds(const options& opts = {});
 
 /// Inside run_test: returns once every other handler posted through the test's executor has run
 /// and none is ready any more — every other task is blocked (on a timer, an event, a queue, I/O)
@@ -108,8 +110,9 @@ void advance(duration d);
 #define CORIO_TEST_CASE_WITH(name, opts)                                                                   \
   static ::corio::awaitable<void> name##_coro();                                                           \
   BOOST_AUTO_TEST_CASE(name) {                                                                             \
-    for (const std::uint64_t corio_seed_ : ::corio::testing::schedule_seeds()) {                          \
-      ::corio::testing::options corio_opts_ = (opts);                                                      \
+    const ::corio::testing::options corio_base_opts_ = (opts);                                             \
+    for (const std::uint64_t corio_seed_ : ::corio::testing::schedule_seeds(corio_base_opts_)) {           \
+      ::corio::testing::options corio_opts_ = corio_base_opts_;                                            \
       corio_opts_.schedule_seed = corio_seed_;                                                             \
       BOOST_TEST_CONTEXT("schedule seed " << corio_seed_ << " (CORIO_TEST_SEED=" << corio_seed_ << ")") { \
         try {                                                                                              \
@@ -120,8 +123,7 @@ void advance(duration d);
           throw;                                                                                           \
         }                                                                                                  \
       }                                                                                                    \
-      if (!corio_opts_.randomize ||                                                                        \
-          !::boost::unit_test::results_collector.results(::boost::unit_test::framework::current_test_case().p_id).passed()) \
+      if (!::boost::unit_test::results_collector.results(::boost::unit_test::framework::current_test_case().p_id).passed()) \
         break;                                                                                             \
     }                                                                                                      \
   }                                                                                                        \

@@ -75,8 +75,8 @@ inline constexpr bool has_cancellation_state<asio::detail::awaitable_async_op_ha
 /// True while the calling thread runs an io_context's or thread_pool's handlers.
 [[nodiscard]] bool running_a_context() noexcept;
 
-/// The identity of the innermost strand (asio::strand or io_context::strand) whose handler the
-/// calling thread is running, or null.
+/// The identity of a strand whose handler the calling thread is running, or null: the innermost
+/// asio::strand if there is one, else the innermost io_context::strand.
 [[nodiscard]] const void* running_strand() noexcept;
 
 /// A value carried in place of T through asio::deferred (see the header comment).
