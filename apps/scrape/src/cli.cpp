@@ -303,7 +303,8 @@ corio::awaitable<int> session::run() {
     err << std::flush;
     co_return exit_write_error;
   }
-  if (signal_ != 0) {
+  // (A signal that arrived after the run had finished interrupted nothing.)
+  if (signal_ != 0 && sum.interrupted()) {
     err << "corio-scrape: interrupted by " << signal_name(signal_)
         << (out_file_ ? "; --resume goes on from here" : "") << "\n"
         << std::flush;

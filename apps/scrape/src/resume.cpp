@@ -103,7 +103,11 @@ previous_run load_previous_run(const std::string& out, bool crawl) {
       std::remove(tmp.c_str());
       throw setup_error(std::string(e.what()) + ": not resuming");
     } catch (const std::system_error& e) {
+      std::remove(tmp.c_str());
       throw setup_error(std::string(e.what()) + ": not resuming");
+    } catch (...) {
+      std::remove(tmp.c_str());  // e.g. FILE changed under us between the two passes
+      throw;
     }
     if (std::rename(tmp.c_str(), out.c_str()) != 0) {
       const int err = errno;

@@ -178,6 +178,7 @@ struct scraper::impl {
   void enqueue(item it, const std::string& key);
   void schedule();
   void handle(result res);
+  void discover_links(result& res);
   void write(const row& r);
   void flush_rows();
   void interrupt();
@@ -539,8 +540,14 @@ void scraper::impl::handle(result res) {
   --in_flight;
   --origins[res.origin].in_flight;
   ++done;
+  // A page's links are journaled before its row is written (write() may flush at once), so that
+  // a resumed crawl knows them whenever it finds the row; also while the run is stopping, when
+  // they are not fetched now but --resume goes on with them.
+  if (opts.crawl()) discover_links(res);
   write(res.r);
-  if (!opts.crawl() || stopping()) return;
+}
+
+void scraper::impl::discover_links(result& res) {
   // Where the page really came from counts as seen too (a redirect target is not fetched again).
   if (!res.r.final_url.empty()) {
     try {
@@ -549,6 +556,7 @@ void scraper::impl::handle(result res) {
     }
   }
   if (res.r.depth + 1 > opts.depth) return;
+  const bool fetch_now = !stopping();
   for (auto& link : res.links) {
     if (opts.max_urls && seen.size() >= opts.max_urls) break;
     if (seen.count(link)) continue;
@@ -556,7 +564,7 @@ void scraper::impl::handle(result res) {
     if (opts.same_host && !hosts.count(lower(std::string(u.encoded_host())))) continue;
     seen.insert(link);
     discovered(link, res.r.depth + 1);
-    enqueue(item{std::move(link), res.r.depth + 1}, origin_key(u));
+    if (fetch_now) enqueue(item{std::move(link), res.r.depth + 1}, origin_key(u));
   }
 }
 

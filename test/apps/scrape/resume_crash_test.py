@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """corio-scrape --resume survives kill -9: a crawl of a generated site (served by a real nginx on
 127.0.0.1, as in nginx_crawl_test.py) is killed with SIGKILL at random moments (seeded, printed),
-resumed each time, and finally run to its end. The union of the rows then holds every page of the
+resumed each time, then interrupted with SIGINT (Ctrl-C: pages that finish during the grace period
+must leave their links to the resumed run), and finally run to its end. The union of the rows then holds every page of the
 site exactly once, every line is whole JSON, the journal is gone, and pages were fetched again
 only for the batch each kill cut short.
 
-    resume_crash_test.py [--pages N] [--kills K] [--seed S] CORIO_SCRAPE NGINX MAKE_SITE_PY
+    resume_crash_test.py [--pages N] [--kills K] [--interrupts I] [--seed S] CORIO_SCRAPE NGINX MAKE_SITE_PY
 
 Exit 77 (skipped) when nginx is not installed.
 """
@@ -15,6 +16,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +40,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=5000)
     ap.add_argument("--kills", type=int, default=5)
+    ap.add_argument("--interrupts", type=int, default=2)
     ap.add_argument("--seed", type=int, default=int(os.environ.get("CORIO_RESUME_SEED", "20261202")))
     ap.add_argument("scrape")
     ap.add_argument("nginx")
@@ -96,6 +99,27 @@ def main():
                   + (f" (had already exited {p.returncode}: {err[-300:]!r})" if finished else ""))
             assert not finished or p.returncode == 0, f"run {k + 1} failed: {err}"
 
+        # Interrupts: SIGINT once the run has gone a little further; it ends with 130 after its
+        # requests in flight finish (the grace period).
+        for k in range(a.interrupts):
+            target = count_lines(out) + rnd.randint(1, max(1, total // (4 * (a.interrupts + 1))))
+            p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 120
+            while p.poll() is None and count_lines(out) < target and time.monotonic() < deadline:
+                time.sleep(0.01)
+            finished = p.poll() is not None
+            if not finished:
+                p.send_signal(signal.SIGINT)
+            try:
+                p.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                raise AssertionError(f"interrupt {k + 1}: no exit within 120 s of SIGINT")
+            err = p.stderr.read()
+            print(f"interrupt {k + 1}: at >= {target} rows: exit {p.returncode}, {count_lines(out)} rows")
+            assert p.returncode == (0 if finished else 130), f"interrupt {k + 1}: exit {p.returncode}: {err[-600:]}"
+
         run = subprocess.run(args, capture_output=True, text=True, timeout=240)
         print(run.stderr[-600:])
         assert run.returncode == 0, f"final run: exit status {run.returncode}"
@@ -123,7 +147,7 @@ def main():
         again = sum(n - 1 for n in seen.values())
         # A kill loses the requests in flight and the results not yet written: at most the
         # concurrency plus one batch (64 KiB of rows, ~300) each.
-        bound = a.kills * (CONCURRENCY + 400)
+        bound = a.kills * (CONCURRENCY + 400) + a.interrupts * CONCURRENCY
         print(f"pages fetched again after a kill: {again} (bound {bound})")
         assert again <= bound, f"{again} pages fetched again"
         print(f"OK: {len(rows)} pages, each with exactly one row, after {a.kills} kills "
