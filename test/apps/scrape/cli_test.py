@@ -55,6 +55,19 @@ def not_attempted(stderr):
     return None
 
 
+def interrupt(p):
+    """Sends SIGINT to a corio-scrape reading its stdin; returns its stderr once it has exited."""
+    p.send_signal(signal.SIGINT)
+    try:
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    err = p.stderr.read()
+    p.stdin.close()
+    return err
+
+
 def test_usage_and_setup_errors():
     r = scrape("--help")
     check(r.returncode == 0 and r.stdout.startswith("usage: corio-scrape"), "--help prints usage, exit 0")
@@ -269,13 +282,7 @@ def test_stdin_is_read_as_the_run_goes_and_sigint_works_before_it_ends(srv):
         time.sleep(0.02)
     got = whole_json_lines(out) if os.path.exists(out) else None
     check(got is not None and len(got) == 1 and got[0]["status"] == 200, "the row is written before stdin ends")
-    p.send_signal(signal.SIGINT)
-    try:
-        p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-    err = p.stderr.read()
-    p.stdin.close()
+    err = interrupt(p)
     check(p.returncode == 130, f"SIGINT with stdin open: exit 130 ({p.returncode}, {err[-300:]!r})")
     check("corio-scrape: 1 URLs in" in err and "interrupted by SIGINT" in err, f"the summary is printed ({err!r})")
 
@@ -285,13 +292,7 @@ def test_stdin_is_read_as_the_run_goes_and_sigint_works_before_it_ends(srv):
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     line = p.stderr.readline()  # signals are handled once this is printed
     check("to fetch" in line, f"corio-scrape reports that it started ({line!r})")
-    p.send_signal(signal.SIGINT)
-    try:
-        p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-    err = p.stderr.read()
-    p.stdin.close()
+    err = interrupt(p)
     check(p.returncode == 130 and "0 URLs in" in err and "interrupted" in err,
           f"SIGINT before the first URL: summary and exit 130 ({p.returncode}, {err!r})")
     check(not os.path.exists(out), "SIGINT before the first URL: --out is not created")

@@ -71,6 +71,23 @@ http {{
 """
 
 
+def start_nginx(tmp, site, nginx, tweak=lambda conf: conf):
+    """Starts nginx serving `site` on a free loopback port (config written into `tmp`, passed
+    through `tweak`); returns (process, port), or (None, None) after printing its error log."""
+    for _ in range(5):  # the free port may be taken before nginx binds it
+        port = free_port()
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(tweak(nginx_config(tmp, site, port, nginx)))
+        proc = subprocess.Popen([nginx, "-p", tmp, "-e", os.path.join(tmp, "error.log"), "-c", conf],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if wait_listening(port, proc):
+            return proc, port
+        stop(proc)
+    print("nginx did not start:", open(os.path.join(tmp, "error.log")).read())
+    return None, None
+
+
 def main():
     scrape, nginx, make_site = sys.argv[1:4]
     if not nginx or not os.access(nginx, os.X_OK):
@@ -84,19 +101,8 @@ def main():
         expected = subprocess.run([sys.executable, make_site, site, "--pages", str(PAGES)], check=True,
                                   capture_output=True, text=True).stdout.split()
         assert len(expected) >= PAGES, expected
-        for attempt in range(5):  # the free port may be taken before nginx binds it
-            port = free_port()
-            conf = os.path.join(tmp, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(nginx_config(tmp, site, port, nginx))
-            proc = subprocess.Popen([nginx, "-p", tmp, "-e", os.path.join(tmp, "error.log"), "-c", conf],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            if wait_listening(port, proc):
-                break
-            stop(proc)
-            proc = None
+        proc, port = start_nginx(tmp, site, nginx)
         if proc is None:
-            print("nginx did not start:", open(os.path.join(tmp, "error.log")).read())
             return 1
 
         out = os.path.join(tmp, "out.jsonl")

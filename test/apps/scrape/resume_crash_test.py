@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nginx_crawl_test import nginx_config, stop, wait_listening, free_port  # noqa: E402
+from nginx_crawl_test import start_nginx, stop  # noqa: E402
 
 CONCURRENCY = 16
 
@@ -59,19 +59,9 @@ def main():
         site = os.path.join(tmp, "site")
         expected = subprocess.run([sys.executable, a.make_site, site, "--pages", str(a.pages)], check=True,
                                   capture_output=True, text=True).stdout.split()
-        for _ in range(5):  # the free port may be taken before nginx binds it
-            port = free_port()
-            conf = os.path.join(tmp, "nginx.conf")
-            with open(conf, "w") as f:
-                f.write(nginx_config(tmp, site, port, a.nginx).replace("worker_connections 512", "worker_connections 1024"))
-            proc = subprocess.Popen([a.nginx, "-p", tmp, "-e", os.path.join(tmp, "error.log"), "-c", conf],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            if wait_listening(port, proc):
-                break
-            stop(proc)
-            proc = None
+        proc, port = start_nginx(tmp, site, a.nginx,
+                                 lambda conf: conf.replace("worker_connections 512", "worker_connections 1024"))
         if proc is None:
-            print("nginx did not start:", open(os.path.join(tmp, "error.log")).read())
             return 1
 
         base = f"http://127.0.0.1:{port}"
