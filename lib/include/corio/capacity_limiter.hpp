@@ -34,6 +34,7 @@
 
 #include <corio/config.hpp>
 #include <corio/detail/affinity.hpp>
+#include <corio/detail/basic_guard.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -51,39 +52,19 @@ namespace corio {
 class capacity_limiter {
 public:
   /// Holds one borrowed token; move-only; gives it back when destroyed.
-  class guard {
+  class guard : public detail::basic_guard<capacity_limiter, const void*> {
   public:
     guard() = default;
-    guard(guard&& other) noexcept
-        : limiter_(std::exchange(other.limiter_, nullptr)), borrower_(other.borrower_) {}
-    guard& operator=(guard&& other) noexcept {
-      if (this != &other) {
-        reset();
-        limiter_ = std::exchange(other.limiter_, nullptr);
-        borrower_ = other.borrower_;
-      }
-      return *this;
-    }
-    ~guard() { reset(); }
 
-    [[nodiscard]] bool owns_token() const noexcept { return limiter_ != nullptr; }
-    explicit operator bool() const noexcept { return limiter_ != nullptr; }
+    [[nodiscard]] bool owns_token() const noexcept { return owner_ != nullptr; }
     /// The borrower given to acquire_on_behalf_of(), or nullptr for acquire().
-    [[nodiscard]] const void* borrower() const noexcept { return borrower_; }
+    [[nodiscard]] const void* borrower() const noexcept { return data_; }
     /// Gives the token back now. Throws std::logic_error if this guard holds none.
-    void release() {
-      if (!limiter_) throw std::logic_error("corio::capacity_limiter::guard::release: this guard holds no token");
-      reset();
-    }
+    void release() { give_back_or_throw("corio::capacity_limiter::guard::release: this guard holds no token"); }
 
   private:
     friend class capacity_limiter;
-    guard(capacity_limiter& l, const void* b) noexcept : limiter_(&l), borrower_(b) {}
-    void reset() noexcept {
-      if (capacity_limiter* l = std::exchange(limiter_, nullptr)) l->give_back(borrower_);
-    }
-    capacity_limiter* limiter_ = nullptr;
-    const void* borrower_ = nullptr;
+    guard(capacity_limiter& l, const void* b) noexcept : basic_guard(l, b) {}
   };
 
   explicit capacity_limiter(std::size_t total_tokens);
@@ -120,17 +101,9 @@ public:
   // Implementation
 
 private:
-  struct node : detail::wait_op {
-    node(capacity_limiter* l, const void* b) noexcept : owner(l), borrower(b) {}
-    capacity_limiter* owner;
+  struct node : detail::guard_waiter<capacity_limiter, guard> {
+    node(capacity_limiter* l, const void* b) noexcept : guard_waiter(l), borrower(b) {}
     const void* borrower;
-    guard g;
-  };
-
-  struct completion {
-    static std::tuple<detail::error_code, guard> args(node& n, detail::error_code ec) {
-      return {ec, std::move(n.g)};
-    }
   };
 
   static void on_cancel(detail::wait_op& w) {
@@ -146,6 +119,7 @@ private:
     if (borrower) borrowers_.insert(borrower);
     return guard(*this, borrower);
   }
+  friend class detail::basic_guard<capacity_limiter, const void*>;
   void give_back(const void* borrower) noexcept {
     detail::affinity::use in_use(affinity_, "corio::capacity_limiter");
     if (borrower) borrowers_.erase(borrower);
@@ -221,13 +195,8 @@ auto capacity_limiter::initiate(const void* borrower, CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, guard)>(
       [this](auto handler, const void* b) {
         detail::affinity::use in_use(affinity_, "corio::capacity_limiter");
-        if (borrowed_ < total_ && waiters_.empty()) {
-          detail::post_now(std::move(handler), detail::error_code(), borrow(b));
-          return;
-        }
-        auto* op = detail::make_op<node, completion>(std::move(handler), this, b);
-        waiters_.push_back(op);
-        op->arm(&on_cancel);
+        detail::grant_or_enqueue<node>(std::move(handler), [this, b] { return try_borrow(b); }, waiters_, &on_cancel,
+                                       this, b);
       },
       token, borrower);
 }

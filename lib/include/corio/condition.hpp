@@ -83,7 +83,7 @@ private:
   struct node : lock::waiter {
     node(condition* c, lock::guard* guard) noexcept : lock::waiter(c->lock_), cv(c), g(guard) {}
     void grant() override {
-      g->owns_ = true;
+      g->owner_ = owner;
       complete(result);
     }
     condition* cv;
@@ -126,7 +126,7 @@ template <typename CompletionToken>
 auto condition::async_wait(lock::guard& g, CompletionToken&& token) {
   // Checked here, not in the initiation: with asio::deferred the initiation runs after the
   // coroutine has suspended, where an exception could not reach it.
-  if (!g.owns_ || g.lock_ != lock_) {
+  if (g.owner_ != lock_) {  // (an empty guard holds no lock: null)
     throw std::logic_error("corio::condition::wait: the guard must hold the condition's lock");
   }
   return asio::async_initiate<CompletionToken, void(detail::error_code)>(
@@ -135,7 +135,7 @@ auto condition::async_wait(lock::guard& g, CompletionToken&& token) {
         auto* op = detail::make_op<node, detail::complete_ec>(std::move(handler), this, gp);
         waiters_.push_back(op);
         op->arm(&on_cancel);
-        gp->owns_ = false;
+        gp->owner_ = nullptr;  // the lock goes back now; grant() hands it to the guard again
         lock_->release();
       },
       token);

@@ -35,6 +35,7 @@
 
 #include <corio/config.hpp>
 #include <corio/detail/affinity.hpp>
+#include <corio/detail/basic_guard.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -52,28 +53,18 @@ class condition;
 class lock {
 public:
   /// Holds the lock; move-only; releases it when destroyed.
-  class guard {
+  class guard : public detail::basic_guard<lock> {
   public:
-    /// An empty guard (holds nothing).
     guard() = default;
-    guard(guard&& other) noexcept
-        : lock_(std::exchange(other.lock_, nullptr)), owns_(std::exchange(other.owns_, false)) {}
-    guard& operator=(guard&& other) noexcept;
-    ~guard() { reset(); }
 
-    [[nodiscard]] bool owns_lock() const noexcept { return owns_; }
-    explicit operator bool() const noexcept { return owns_; }
+    [[nodiscard]] bool owns_lock() const noexcept { return owner_ != nullptr; }
     /// Releases the lock now. Throws std::logic_error if this guard does not hold it.
-    void unlock();
+    void unlock() { give_back_or_throw("corio::lock::guard::unlock: this guard does not hold the lock"); }
 
   private:
     friend class lock;
     friend class condition;
-    explicit guard(lock& l) noexcept : lock_(&l), owns_(true) {}
-    void reset() noexcept;
-
-    lock* lock_ = nullptr;
-    bool owns_ = false;
+    explicit guard(lock& l) noexcept : basic_guard(l) {}
   };
 
   lock() = default;
@@ -115,12 +106,6 @@ private:
     guard g;
   };
 
-  struct acquire_completion {
-    static std::tuple<detail::error_code, guard> args(acquire_node& n, detail::error_code ec) {
-      return {ec, std::move(n.g)};
-    }
-  };
-
   static void on_cancel(detail::wait_op& w) {
     auto& n = static_cast<acquire_node&>(w);
     n.owner->waiters_.erase(&n);
@@ -138,6 +123,9 @@ private:
     }
   }
 
+  friend class detail::basic_guard<lock>;
+  void give_back(std::tuple<>) noexcept { release(); }
+
   /// Hands the lock to the oldest waiter, or frees it.
   void release() noexcept {
     detail::affinity::use in_use(affinity_, "corio::lock");
@@ -153,27 +141,6 @@ private:
   bool locked_ = false;
   detail::affinity affinity_;  // debug mode's check of single-executor use
 };
-
-inline lock::guard& lock::guard::operator=(guard&& other) noexcept {
-  if (this != &other) {
-    reset();
-    lock_ = std::exchange(other.lock_, nullptr);
-    owns_ = std::exchange(other.owns_, false);
-  }
-  return *this;
-}
-
-inline void lock::guard::unlock() {
-  if (!owns_) throw std::logic_error("corio::lock::guard::unlock: this guard does not hold the lock");
-  reset();
-}
-
-inline void lock::guard::reset() noexcept {
-  if (owns_) {
-    owns_ = false;
-    lock_->release();
-  }
-}
 
 inline lock::~lock() {
   while (waiter* w = waiters_.pop_front()) w->complete(detail::aborted());
@@ -191,14 +158,8 @@ auto lock::async_acquire(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, guard)>(
       [this](auto handler) {
         detail::affinity::use in_use(affinity_, "corio::lock");
-        if (!locked_) {
-          locked_ = true;
-          detail::post_now(std::move(handler), detail::error_code(), guard(*this));
-          return;
-        }
-        auto* op = detail::make_op<acquire_node, acquire_completion>(std::move(handler), this);
-        waiters_.push_back(op);
-        op->arm(&on_cancel);
+        detail::grant_or_enqueue<acquire_node>(std::move(handler), [this] { return try_acquire(); }, waiters_,
+                                               &on_cancel, this);
       },
       token);
 }

@@ -32,6 +32,7 @@
 
 #include <corio/config.hpp>
 #include <corio/detail/affinity.hpp>
+#include <corio/detail/basic_guard.hpp>
 #include <corio/detail/wait_op.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -50,37 +51,17 @@ namespace corio {
 class semaphore {
 public:
   /// Holds one permit; move-only; gives it back when destroyed.
-  class guard {
+  class guard : public detail::basic_guard<semaphore> {
   public:
     guard() = default;
-    guard(guard&& other) noexcept : sem_(std::exchange(other.sem_, nullptr)) {}
-    guard& operator=(guard&& other) noexcept {
-      if (this != &other) {
-        reset();
-        sem_ = std::exchange(other.sem_, nullptr);
-      }
-      return *this;
-    }
-    ~guard() { reset(); }
 
-    [[nodiscard]] bool owns_permit() const noexcept { return sem_ != nullptr; }
-    explicit operator bool() const noexcept { return sem_ != nullptr; }
+    [[nodiscard]] bool owns_permit() const noexcept { return owner_ != nullptr; }
     /// Gives the permit back now. Throws std::logic_error if this guard holds none.
-    void release() {
-      if (!sem_) throw std::logic_error("corio::semaphore::guard::release: this guard holds no permit");
-      reset();
-    }
+    void release() { give_back_or_throw("corio::semaphore::guard::release: this guard holds no permit"); }
 
   private:
     friend class semaphore;
-    explicit guard(semaphore& s) noexcept : sem_(&s) { ++s.guarded_; }
-    void reset() noexcept {
-      if (semaphore* s = std::exchange(sem_, nullptr)) {
-        --s->guarded_;
-        s->give_back();
-      }
-    }
-    semaphore* sem_ = nullptr;
+    explicit guard(semaphore& s) noexcept : basic_guard(s) { ++s.guarded_; }
   };
 
   /// A semaphore with `value` permits (asyncio's default is 1).
@@ -115,22 +96,18 @@ protected:
   semaphore(std::size_t value, std::size_t bound) noexcept : value_(value), bound_(bound) {}
 
 private:
-  struct node : detail::wait_op {
-    explicit node(semaphore* s) noexcept : owner(s) {}
-    semaphore* owner;
-    guard g;
-  };
-
-  struct completion {
-    static std::tuple<detail::error_code, guard> args(node& n, detail::error_code ec) {
-      return {ec, std::move(n.g)};
-    }
-  };
+  using node = detail::guard_waiter<semaphore, guard>;
 
   static void on_cancel(detail::wait_op& w) {
     auto& n = static_cast<node&>(w);
     n.owner->waiters_.erase(&n);
     n.complete(detail::aborted());
+  }
+
+  friend class detail::basic_guard<semaphore>;
+  void give_back(std::tuple<>) noexcept {
+    --guarded_;
+    give_back();
   }
 
   /// One permit comes back: to the oldest waiter, else to the pool.
@@ -184,14 +161,8 @@ auto semaphore::async_acquire(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, guard)>(
       [this](auto handler) {
         detail::affinity::use in_use(affinity_, "corio::semaphore");
-        if (value_ > 0) {
-          --value_;
-          detail::post_now(std::move(handler), detail::error_code(), guard(*this));
-          return;
-        }
-        auto* op = detail::make_op<node, completion>(std::move(handler), this);
-        waiters_.push_back(op);
-        op->arm(&on_cancel);
+        detail::grant_or_enqueue<node>(std::move(handler), [this] { return try_acquire(); }, waiters_, &on_cancel,
+                                       this);
       },
       token);
 }
