@@ -70,6 +70,7 @@ deadline_queue::state deadline_queue::remove(entry& e, bool disarm_when_empty) n
   std::lock_guard lock(mutex_);
   const state was = e.st;
   if (was != state::queued) return was;
+  assert(e.index < heap_.size() && heap_[e.index].e == &e);
   erase_at(e.index);
   e.st = state::idle;
   if (heap_.empty() && disarm_when_empty && armed_ != clock::time_point::max() && !check_posted_ &&
@@ -154,6 +155,7 @@ void deadline_queue::on_wake(std::uint64_t gen) {
     const auto now = clock::now();
     while (!heap_.empty() && heap_[0].deadline <= now) {
       entry* e = heap_[0].e;
+      assert(e->st == state::queued && e->index == 0);
       erase_at(0);
       e->st = state::firing;
       e->next_fired = nullptr;

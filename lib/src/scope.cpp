@@ -5,14 +5,19 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/this_coro.hpp>
 
+#include <cassert>
+
 namespace corio::detail {
 
 awaitable<void> scope::join(on_outer_cancel policy) {
+  assert(state_ != state::closed && !joiner_ && "corio: a scope is joined once");
   // Leaving join() early would free a scope that children point at, so this wait must not
   // throw at its suspension point even when the coroutine is already cancelled.
   const bool throws = co_await asio::this_coro::throw_if_cancelled();
   co_await asio::this_coro::throw_if_cancelled(false);
   auto cs = co_await asio::this_coro::cancellation_state;
+  // A joiner cancelled before it got here: its children are cancelled now, not never (test:
+  // a_group_run_by_a_coroutine_cancelled_already_never_starts_its_body).
   if (cs.cancelled() != asio::cancellation_type::none) outer_cancelled(policy);
   if (live_ > 0) {
     note_waiting(kind_);
@@ -27,6 +32,7 @@ awaitable<void> scope::join(on_outer_cancel policy) {
         },
         asio::deferred);
   }
+  assert(live_ == 0 && head_ == nullptr && "corio: a scope closes with every child ended");
   state_ = state::closed;
   co_await asio::this_coro::throw_if_cancelled(throws);
 }

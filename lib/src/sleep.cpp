@@ -1,6 +1,14 @@
 // corio::sleep's coroutine, compiled once (corio/sleep.hpp declares it).
 #include <corio/sleep.hpp>
 
+#include <corio/detail/sleeper.hpp>
+#include <corio/detail/task_state.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
+
 namespace corio::detail {
 
 awaitable<void> sleep_until(clock::time_point tp, clock::time_point now) {

@@ -29,7 +29,7 @@ corio::awaitable<void> sleep_then_record(corio::duration d, std::vector<std::str
 }
 
 template <typename E>
-corio::awaitable<void> fail_after(corio::duration d) {
+corio::awaitable<void> throw_after(corio::duration d) {
   co_await corio::sleep(d);
   throw E();
 }
@@ -71,7 +71,7 @@ CORIO_TEST_CASE(scope_ends_only_when_every_child_has_ended_even_if_the_body_retu
 CORIO_TEST_CASE(first_failure_cancels_siblings_and_body_and_is_the_only_error) {
   bool sib_cancelled = false, sib_ended = false, body_cancelled = false, body_ended = false;
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
-    g.spawn(fail_after<first_error>(10ms));
+    g.spawn(throw_after<first_error>(10ms));
     g.spawn(sleeper(1h, sib_cancelled, sib_ended));
     co_await sleeper(1h, body_cancelled, body_ended);
   };
@@ -93,8 +93,8 @@ CORIO_TEST_CASE(first_failure_cancels_siblings_and_body_and_is_the_only_error) {
 
 CORIO_TEST_CASE(two_children_failing_at_once_are_both_in_the_group) {
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
-    g.spawn(fail_after<first_error>(10ms));
-    g.spawn(fail_after<second_error>(10ms));
+    g.spawn(throw_after<first_error>(10ms));
+    g.spawn(throw_after<second_error>(10ms));
     co_return;
   };
   try {
@@ -142,6 +142,35 @@ CORIO_TEST_CASE(cancelling_the_coroutine_running_a_group_cancels_every_child_and
   BOOST_TEST(outer.cancelled());
 }
 
+CORIO_TEST_CASE(a_group_run_by_a_coroutine_cancelled_already_never_starts_its_body) {
+  auto ex = co_await asio::this_coro::executor;
+  bool body_ran = false;
+  auto parent = [&]() -> corio::awaitable<void> {
+    try {
+      co_await corio::sleep(1h);
+    } catch (const boost::system::system_error&) {
+      // Cancelled here, and still cancelled (level-triggered) when the group starts below.
+    }
+    co_await corio::task_group::run([&](corio::task_group&) -> corio::awaitable<void> {
+      body_ran = true;
+      co_await corio::sleep(1h);
+    });
+  };
+  const auto t0 = corio::clock::now();
+  auto t = corio::spawn(ex, parent);
+  co_await corio::sleep(5ms);
+  t.cancel();
+  bool threw = false;
+  try {
+    co_await t.wait();
+  } catch (const boost::system::system_error& e) {
+    threw = e.code() == asio::error::operation_aborted;
+  }
+  BOOST_TEST(threw);
+  BOOST_TEST(!body_ran);
+  BOOST_TEST((corio::clock::now() - t0 == 5ms));
+}
+
 CORIO_TEST_CASE(a_child_that_catches_cancellation_and_keeps_running_delays_the_end) {
   std::vector<std::string> log;
   auto stubborn = [&]() -> corio::awaitable<void> {
@@ -157,7 +186,7 @@ CORIO_TEST_CASE(a_child_that_catches_cancellation_and_keeps_running_delays_the_e
   };
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
     g.spawn(stubborn());
-    g.spawn(fail_after<first_error>(10ms));
+    g.spawn(throw_after<first_error>(10ms));
     co_return;
   };
   const auto t0 = corio::clock::now();
@@ -169,9 +198,9 @@ CORIO_TEST_CASE(a_child_that_catches_cancellation_and_keeps_running_delays_the_e
 CORIO_TEST_CASE(supervisor_children_fail_independently_and_all_errors_are_reported) {
   std::vector<std::string> log;
   auto body = [&](corio::supervisor& s) -> corio::awaitable<void> {
-    s.spawn(fail_after<first_error>(10ms));
+    s.spawn(throw_after<first_error>(10ms));
     s.spawn(sleep_then_record(20ms, log, "survivor finished"));
-    s.spawn(fail_after<second_error>(30ms));
+    s.spawn(throw_after<second_error>(30ms));
     co_await corio::sleep(40ms);
     log.push_back("body finished");
   };

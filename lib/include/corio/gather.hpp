@@ -63,16 +63,6 @@ awaitable<void> gather_settled(A&&...) {
 namespace detail {
 
 template <typename T>
-value_or_monostate<T> value_of(const task<T>& t) {
-  if constexpr (std::is_void_v<T>) {
-    t.get();
-    return {};
-  } else {
-    return t.get();
-  }
-}
-
-template <typename T>
 result<T> settle(const task<T>& t) {
   try {
     return result<T>(value_of(t));

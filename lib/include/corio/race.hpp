@@ -20,7 +20,6 @@
 
 #include <corio/config.hpp>
 #include <corio/detail/scope.hpp>
-#include <corio/gather.hpp>
 #include <corio/interop.hpp>
 #include <corio/task.hpp>
 

@@ -26,36 +26,23 @@
 #pragma once
 
 #include <corio/config.hpp>
-#include <corio/detail/asio_adapter.hpp>
+#include <corio/detail/spawn.hpp>
 #include <corio/detail/task_state.hpp>
-#include <corio/detail/traced_executor.hpp>
 
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/cancellation_state.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/execution/outstanding_work.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/prefer.hpp>
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
-#include <concepts>
-#include <functional>
+#include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <type_traits>
 
 namespace corio {
-
-namespace detail {
-struct task_access;
-}
 
 template <typename T = void>
 class task {
@@ -136,29 +123,11 @@ private:
   std::shared_ptr<detail::task_state<T>> st_;
 };
 
-namespace detail {
-
-/// A callable returning a corio::awaitable (a coroutine function or lambda).
-template <typename F>
-concept coroutine_factory = std::invocable<F&> && requires {
-  typename std::invoke_result_t<F&>::value_type;
-  requires std::is_same_v<std::invoke_result_t<F&>, awaitable<typename std::invoke_result_t<F&>::value_type>>;
-};
-
-template <typename F>
-using factory_result_t = typename std::invoke_result_t<F&>::value_type;
-
-/// Owns `f` for as long as the coroutine it returns runs (as co_spawn does with a function).
-template <typename F>
-awaitable<factory_result_t<F>> call_and_await(F f) {
-  co_return co_await std::invoke(f);
-}
-
-}  // namespace detail
-
 /// Starts `aw` on `ex` and returns its handle. `name` shows in logs and dump_tasks().
 template <typename T>
-task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {});
+task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {}) {
+  return detail::spawn_in<T>(ex, std::move(aw), std::move(name), nullptr);
+}
 
 /// Starts `f()` on `ex`, keeping the callable `f` (and what it captures) alive until the task
 /// ends: `spawn(ex, [&, i]() -> corio::awaitable<void> { ... })`. (Calling the lambda at the spawn
@@ -198,136 +167,6 @@ template <detail::coroutine_factory F, typename ExecutionContext>
   requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
 task<detail::factory_result_t<F>> spawn(ExecutionContext& ctx, F f, std::string name = {}) {
   return spawn(executor(ctx.get_executor()), detail::call_and_await(std::move(f)), std::move(name));
-}
-
-// Implementation
-
-namespace detail {
-
-/// Outstanding work on an executor's context for as long as it lives, like co_spawn's work guard:
-/// for an io_context a counter increment (no type-erased tracked executor in every task's frame).
-class context_work {
-public:
-  explicit context_work(const executor& ex) {
-    const executor& plain = untraced(ex);
-    using io_executor = asio::io_context::executor_type;
-    if (const auto* io = plain.target<io_executor>()) {
-      io_ = &io->context();
-      io->on_work_started();
-    } else {
-      other_ = std::make_unique<executor>(asio::prefer(plain, asio::execution::outstanding_work.tracked));
-    }
-  }
-  ~context_work() {
-    if (io_) io_->get_executor().on_work_finished();
-  }
-  context_work(const context_work&) = delete;
-  context_work& operator=(const context_work&) = delete;
-
-private:
-  asio::io_context* io_ = nullptr;
-  std::unique_ptr<executor> other_;
-};
-
-template <typename T>
-void discard(awaitable<T> aw) noexcept {
-  (void)aw;
-}
-
-/// The bottom frame of a task's Asio coroutine thread: one frame instead of co_spawn's entry
-/// point plus a body coroutine, no cancellation proxy (the thread's cancellation state hangs
-/// directly off the task's signal, which is only emitted on the task's executor) and one work
-/// guard instead of two. (Built on Asio 1.26's awaitable_thread, which co_spawn itself uses.)
-template <typename T>
-asio::awaitable<coroutine_thread_entry, executor> task_entry(std::shared_ptr<task_state<T>> st,
-                                                                                 awaitable<T> aw) {
-  // Keeps the context running while the task waits on something that is not an Asio operation
-  // (an event, a queue, another task), as co_spawn does.
-  const context_work work(st->ex_);
-  // Like asyncio.create_task, spawning schedules the body: spawn_in() launches this frame from a
-  // posted function, never inside spawn() itself.
-  std::exception_ptr e;
-  if (st->cancel_requested_) {
-    // cancel() before the first step: the body never runs (its unstarted frame goes first).
-    discard(std::move(aw));
-    e = cancellation_error();
-  } else {
-    st->status_ = task_status::running;
-    try {
-      if constexpr (std::is_void_v<T>) {
-        co_await std::move(aw);
-      } else {
-        st->set_value(co_await std::move(aw));
-      }
-    } catch (...) {
-      e = std::current_exception();
-    }
-  }
-  st->finish(std::move(e));
-}
-
-struct task_access {
-  template <typename T>
-  static task<T> make(std::shared_ptr<task_state<T>> st) {
-    return task<T>(std::move(st));
-  }
-  template <typename T>
-  static task_state<T>& state(const task<T>& t) {
-    return *t.st_;
-  }
-};
-
-/// Spawns `aw` as a task whose end is also reported to `observer` (a scope).
-/// `out`, if given, receives the value instead of the task's state (task_state::out_).
-template <typename T>
-task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer,
-                 std::optional<value_or_monostate<T>>* out = nullptr) {
-  // A child spawned from inside a traced (debug-mode) task gets its own trace, not its parent's.
-  const executor& inner = untraced(ex);
-  auto& registry = task_registry::of(inner);
-  auto st = std::make_shared<task_state<T>>(inner);
-  st->set_name(std::move(name));
-  st->id_ = next_task_id();
-  st->created_ = coarse_now();
-  st->observer_ = observer;
-  st->out_ = out;
-  st->registry_ = &registry;
-  if (registry.debug()) [[unlikely]] {
-    st->trace_ = std::make_shared<task_trace>();
-    st->trace_->task.store(st.get(), std::memory_order_relaxed);
-    st->trace_->id = st->id_;
-    st->trace_->name = st->name();
-    st->ex_ = traced_executor(inner, st->trace_, registry.slow_step());
-  }
-  registry.add(*st);
-  coroutine_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
-                                                  asio::cancellation_state(st->signal_.slot()));
-  auto launch = [thread = std::move(thread)]() mutable { thread.launch(); };
-  // Posted straight to the io_context when that is the executor: one operation block, where the
-  // type-erased executor wraps the function in a second one. (`task_ex` lives as long as
-  // `launch` does: the entry frame that `launch` owns holds the task's state.)
-  const executor* task_ex = &st->ex_;
-  const auto* io = task_ex->template target<asio::io_context::executor_type>();
-  auto post_launch = [task_ex, io](auto&& fn) {
-    if (io) asio::post(*io, std::forward<decltype(fn)>(fn));
-    else asio::post(*task_ex, std::forward<decltype(fn)>(fn));
-  };
-  if (running_in_this_thread(inner)) {
-    post_launch(std::move(launch));
-  } else {
-    // From another thread (or before run()): two hops — posted to the task's executor, which
-    // posts the launch — so a cancel() dispatched right after spawn() arrives before the body's
-    // first step (test: cancel_before_start_never_runs_the_body).
-    post_launch([post_launch, launch = std::move(launch)]() mutable { post_launch(std::move(launch)); });
-  }
-  return task_access::make(std::move(st));
-}
-
-}  // namespace detail
-
-template <typename T>
-task<T> spawn(const executor& ex, awaitable<T> aw, std::string name) {
-  return detail::spawn_in<T>(ex, std::move(aw), std::move(name), nullptr);
 }
 
 }  // namespace corio

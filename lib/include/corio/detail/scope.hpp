@@ -11,7 +11,7 @@
 #include <corio/config.hpp>
 #include <corio/detail/post_completion.hpp>
 #include <corio/detail/task_state.hpp>
-#include <corio/task.hpp>
+#include <corio/detail/spawn.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/async_result.hpp>
@@ -77,7 +77,7 @@ public:
 
   /// Cancels every live child and refuses new ones. Idempotent.
   void cancel() noexcept {
-    if (state_ == state::open) state_ = state::cancelling;
+    if (state_ == state::open) state_ = state::cancelling;  // (closed stays closed: nothing is live)
     for (task_base* c = head_; c;) {
       task_base* next = c->scope_next_;
       c->request_cancel();
@@ -86,7 +86,10 @@ public:
   }
 
   /// Keeps join() waiting until the matching release() (a timeout's timer, say).
-  void hold() noexcept { ++live_; }
+  void hold() noexcept {
+    assert(state_ != state::closed && "corio: a closed scope takes no hold");
+    ++live_;
+  }
   void release() noexcept {
     assert(live_ > 0);
     if (--live_ == 0) wake_joiner();
@@ -108,6 +111,7 @@ public:
   awaitable<void> join(on_outer_cancel policy = on_outer_cancel::cancel_children);
 
   void child_exited(task_base& t) noexcept override {
+    assert(state_ != state::closed && live_ > 0 && "corio: a child ends before its scope closes");
     unlink(t);
     // (finish() has classified the error already: no second rethrow to recognise a cancellation.)
     if (t.error_ && !(t.cancel_requested_ && t.status_ == task_status::cancelled)) {
@@ -129,6 +133,7 @@ private:
   void wake_joiner() noexcept;
 
   void link(task_base& t) noexcept {
+    assert(state_ == state::open && "corio: children join an open scope only");
     ++live_;
     t.scope_prev_ = tail_;
     t.scope_next_ = nullptr;
@@ -159,5 +164,16 @@ private:
   bool outer_cancelled_ = false;
   const char* kind_;
 };
+
+/// The value of a child that has ended (std::monostate for void); rethrows its exception.
+template <typename T>
+value_or_monostate<T> value_of(const task<T>& t) {
+  if constexpr (std::is_void_v<T>) {
+    t.get();
+    return {};
+  } else {
+    return t.get();
+  }
+}
 
 }  // namespace corio::detail
