@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/coroutines.hpp"
+
 #include <chrono>
 #include <stdexcept>
 #include <vector>
@@ -15,15 +17,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-corio::awaitable<int> value_after(corio::duration d, int v) {
-  co_await corio::sleep(d);
-  co_return v;
-}
+using corio::test::value_after;
+using corio::test::fail_after;
 
-corio::awaitable<int> fail_after(corio::duration d) {
-  co_await corio::sleep(d);
-  throw std::runtime_error("failed");
-}
 
 }  // namespace
 

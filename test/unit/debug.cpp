@@ -12,6 +12,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support/coroutines.hpp"
+
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -36,11 +38,6 @@ std::size_t count_containing(const std::vector<std::string>& lines, const std::s
   std::size_t n = 0;
   for (const auto& l : lines) n += l.find(what) != std::string::npos;
   return n;
-}
-
-corio::awaitable<void> sleep_then_fail(corio::duration d) {
-  co_await corio::sleep(d);
-  throw std::runtime_error("failed on purpose");
 }
 
 corio::awaitable<void> return_at_once() { co_return; }
@@ -127,7 +124,7 @@ CORIO_TEST_CASE(live_tasks_counts_tasks_until_they_end) {
   BOOST_TEST(corio::live_tasks(ctx) == 1u);  // test main
   const auto everywhere = corio::live_tasks();
   auto succeeds = corio::spawn(ex, corio::sleep(1s), "ends at 1 s");
-  auto fails = corio::spawn(ex, sleep_then_fail(2s), "fails at 2 s");
+  auto fails = corio::spawn(ex, corio::test::fail_after<void>(2s, "failed on purpose"), "fails at 2 s");
   auto cancelled = corio::spawn(ex, corio::sleep(1h), "cancelled at 3 s");
   // Counted from the spawn on, before they first run.
   BOOST_TEST(corio::live_tasks(ctx) == 4u);

@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/coroutines.hpp"
+
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -17,15 +19,9 @@ namespace asio = boost::asio;
 
 namespace {
 
-corio::awaitable<int> value_after(corio::duration d, int v) {
-  co_await corio::sleep(d);
-  co_return v;
-}
+using corio::test::value_after;
+using corio::test::fail_after;
 
-corio::awaitable<int> fail_after(corio::duration d, std::string what) {
-  co_await corio::sleep(d);
-  throw std::runtime_error(what);
-}
 
 corio::awaitable<void> record_cancellation(corio::duration d, bool& cancelled, bool& ended) {
   struct on_exit {
@@ -56,10 +52,6 @@ corio::awaitable<std::unique_ptr<int>> boxed_after(corio::duration d, int v) {
 
 corio::awaitable<void> nothing_after(corio::duration d) { co_await corio::sleep(d); }
 
-corio::awaitable<void> void_fail_after(corio::duration d) {
-  co_await corio::sleep(d);
-  throw std::runtime_error("void failed");
-}
 
 }  // namespace
 
@@ -164,7 +156,7 @@ CORIO_TEST_CASE(ranged_gather_settled_without_a_limit_keeps_each_value_and_excep
   }
 
   std::vector<corio::awaitable<void>> voids;
-  voids.push_back(void_fail_after(2ms));
+  voids.push_back(fail_after<void>(2ms, "void failed"));
   voids.push_back(nothing_after(1ms));
   auto vs = co_await corio::gather_settled(std::move(voids));
   BOOST_REQUIRE(vs.size() == 2u);
@@ -187,7 +179,7 @@ CORIO_TEST_CASE(ranged_gather_rethrows_the_first_error_after_cancelling_the_rest
   bool cancelled = false, ended = false;
   std::vector<corio::awaitable<void>> aws;
   aws.push_back(record_cancellation(1h, cancelled, ended));
-  aws.push_back(void_fail_after(5ms));
+  aws.push_back(fail_after<void>(5ms, "void failed"));
   aws.push_back(nothing_after(1ms));
   const auto t0 = corio::clock::now();
   BOOST_CHECK_THROW(co_await corio::gather(std::move(aws)), std::runtime_error);

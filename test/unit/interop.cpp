@@ -20,6 +20,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support/coroutines.hpp"
+
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -30,17 +32,11 @@ namespace asio = boost::asio;
 
 namespace {
 
+using corio::test::value_after;
+using corio::test::fail_after;
+
 using io_executor = asio::io_context::executor_type;
 
-corio::awaitable<int> value_after(corio::duration d, int v) {
-  co_await corio::sleep(d);
-  co_return v;
-}
-
-corio::awaitable<int> fails_after(corio::duration d) {
-  co_await corio::sleep(d);
-  throw std::runtime_error("failed");
-}
 
 // A coroutine of another executor type, as an existing Asio codebase writes them.
 asio::awaitable<int, io_executor> typed_coroutine() {
@@ -51,7 +47,7 @@ asio::awaitable<int, io_executor> typed_coroutine() {
 
 asio::awaitable<std::string, io_executor> typed_coroutine_catching() {
   try {
-    co_await corio::as_operation(fails_after(1ms));
+    co_await corio::as_operation(fail_after(1ms));
   } catch (const std::runtime_error& e) {
     co_return e.what();
   }

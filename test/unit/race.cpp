@@ -6,6 +6,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "support/coroutines.hpp"
+
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -15,11 +17,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-template <typename T>
-corio::awaitable<T> value_after(corio::duration d, T v) {
-  co_await corio::sleep(d);
-  co_return v;
-}
+using corio::test::value_after;
+using corio::test::fail_after;
 
 corio::awaitable<int> loser(corio::duration d, bool& cleaned_up) {
   struct cleanup {
@@ -28,11 +27,6 @@ corio::awaitable<int> loser(corio::duration d, bool& cleaned_up) {
   } c{cleaned_up};
   co_await corio::sleep(d);
   co_return -1;
-}
-
-corio::awaitable<int> fail_after(corio::duration d) {
-  co_await corio::sleep(d);
-  throw std::runtime_error("lost by failing");
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support/coroutines.hpp"
+
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -19,15 +21,8 @@ namespace asio = boost::asio;
 
 namespace {
 
-corio::awaitable<int> answer_after(corio::duration d, int v) {
-  co_await corio::sleep(d);
-  co_return v;
-}
-
-corio::awaitable<int> fail_after(corio::duration d) {
-  co_await corio::sleep(d);
-  throw std::runtime_error("boom");
-}
+using corio::test::fail_after;
+using corio::test::value_after;
 
 corio::awaitable<int> await_task(corio::task<int> t) { co_return co_await t.wait(); }
 
@@ -46,7 +41,7 @@ BOOST_AUTO_TEST_SUITE(task)
 
 CORIO_TEST_CASE(awaiting_a_task_gives_its_value) {
   auto ex = co_await asio::this_coro::executor;
-  auto t = corio::spawn(ex, answer_after(10ms, 42), "answer");
+  auto t = corio::spawn(ex, value_after(10ms, 42), "answer");
   BOOST_TEST(t.name() == "answer");
   BOOST_TEST(!t.done());
   BOOST_TEST(co_await t.wait() == 42);
@@ -56,7 +51,7 @@ CORIO_TEST_CASE(awaiting_a_task_gives_its_value) {
 
 CORIO_TEST_CASE(two_awaiters_get_the_same_value) {
   auto ex = co_await asio::this_coro::executor;
-  auto t = corio::spawn(ex, answer_after(10ms, 7));
+  auto t = corio::spawn(ex, value_after(10ms, 7));
   auto a = corio::spawn(ex, await_task(t));
   auto b = corio::spawn(ex, await_task(t));
   BOOST_TEST(co_await a.wait() == 7);
@@ -65,7 +60,7 @@ CORIO_TEST_CASE(two_awaiters_get_the_same_value) {
 
 CORIO_TEST_CASE(two_awaiters_both_see_the_exception) {
   auto ex = co_await asio::this_coro::executor;
-  auto t = corio::spawn(ex, fail_after(10ms));
+  auto t = corio::spawn(ex, fail_after(10ms, "boom"));
   auto a = corio::spawn(ex, error_of(t));
   auto b = corio::spawn(ex, error_of(t));
   BOOST_TEST(co_await a.wait() == "boom");
@@ -115,7 +110,7 @@ CORIO_TEST_CASE(cancel_wakes_a_sleeping_task_with_operation_aborted) {
 
 CORIO_TEST_CASE(cancelling_an_awaiter_leaves_the_task_running) {
   auto ex = co_await asio::this_coro::executor;
-  auto t = corio::spawn(ex, answer_after(10s, 5));
+  auto t = corio::spawn(ex, value_after(10s, 5));
   auto w = corio::spawn(ex, await_task(t));
   co_await corio::sleep(1s);
   w.cancel();
@@ -158,7 +153,7 @@ BOOST_AUTO_TEST_CASE(awaiters_on_another_shard_can_be_cancelled_and_completed_wi
     const auto here = co_await asio::this_coro::executor;
     const auto there = corio::shards().at(1);
     // A task that would run for an hour on shard 1: cancelling its awaiter leaves it running.
-    auto parked = corio::spawn(there, answer_after(1h, 1));
+    auto parked = corio::spawn(there, value_after(1h, 1));
     auto w = corio::spawn(here, await_task(parked));
     co_await corio::yield();
     w.cancel();

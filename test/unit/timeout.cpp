@@ -8,6 +8,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "support/coroutines.hpp"
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -17,10 +19,7 @@ namespace asio = boost::asio;
 
 namespace {
 
-corio::awaitable<int> value_after(corio::duration d, int v) {
-  co_await corio::sleep(d);
-  co_return v;
-}
+using corio::test::value_after;
 
 corio::awaitable<int> with_cleanup(corio::duration d, std::vector<std::string>& log) {
   struct cleanup {
