@@ -423,7 +423,10 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
   bool any_bytes = false;
   for (;;) {  // 1xx interim responses are skipped
     detail::response_parser p(opts.max_header_bytes, opts.max_body_bytes, opts.decompress);
-    if (h.method == "HEAD") p.skip(true);
+    // A response to HEAD has no body; neither has a CONNECT's (a 2xx opens a tunnel, and the body
+    // of a refusal is not read: the connection is closed either way).
+    const bool connect_method = h.method == "CONNECT";
+    if (h.method == "HEAD" || connect_method) p.skip(true);
     auto& buf = c.buffer;
     error_code ec;
     for (;;) {
@@ -465,8 +468,15 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
       buf.commit(n);
       if (n == c.read_size && c.read_size < 64 * 1024) c.read_size *= 2;
     }
+    // Interim responses (100, 102, 103, any 1xx but 101) are skipped (RFC 9110 §15.2). 101 is
+    // final: the connection now speaks another protocol.
     if (p.status >= 100 && p.status < 200 && p.status != 101) continue;
-    keep_alive = p.keep_alive() && !p.need_eof();
+    // Reused only when the next response's framing is known: not after 101 (another protocol),
+    // a CONNECT (a tunnel or a refusal), Connection: close or HTTP/1.0 without keep-alive, a body
+    // delimited by the close, or bytes nobody asked for (a HEAD answered with a body, a
+    // Content-Length shorter than what came). (http_protocol_edges:
+    // no_response_with_unknown_framing_returns_its_connection_to_the_pool)
+    keep_alive = p.keep_alive() && !p.need_eof() && p.status != 101 && !connect_method && buf.size() == 0;
     response r;
     r.status = p.status;
     r.reason = std::move(p.reason);

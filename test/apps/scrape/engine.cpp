@@ -252,4 +252,22 @@ CORIO_HTTP_TEST(after_the_grace_period_requests_in_flight_are_cancelled) {
   BOOST_TEST(ms_since(t0) < 10000);
 }
 
+CORIO_HTTP_TEST(a_101_row_is_final_and_the_next_url_of_its_origin_gets_a_fresh_connection) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.concurrency = 1;
+  o.per_host = 1;
+  o.read_timeout = 5;  // a URL sent on the switched connection would wait this long, then fail
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  auto sum = co_await s.run(url_list(srv.url("/upgrade"), srv.url("/ok")));
+  auto m = by_url(out.str());
+  BOOST_TEST(num(m[srv.url("/upgrade")], "status") == 101);
+  BOOST_TEST(str(m[srv.url("/upgrade")], "error") == "null");
+  BOOST_TEST(num(m[srv.url("/ok")], "status") == 200);
+  BOOST_TEST(str(m[srv.url("/ok")], "error") == "null");
+  BOOST_TEST(srv.connections() == 2u);
+  BOOST_TEST(sum.errors() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -253,6 +253,14 @@ struct http_test_server::impl {
       all_targets.push_back(target);
     }
 
+    if (req.method() == http::verb::connect) {  // a tunnel opened, then silence
+      co_await send(s, "HTTP/1.1 200 Connection established\r\n\r\n");
+      co_await pause(24h);
+      co_return false;
+    }
+    if (req.method() == http::verb::head && path == "/head-with-body") {  // a body HEAD must not have
+      co_return co_await send(s, reply(200, "ok\n"));
+    }
     if (req.method() == http::verb::head) {  // the head of /ok, without its body
       const std::string r = reply(200, "ok\n");
       co_return co_await send(s, r.substr(0, r.find("\r\n\r\n") + 4));
@@ -346,6 +354,17 @@ struct http_test_server::impl {
     if (path == "/interim") {
       co_return co_await send(s, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + reply(200, "ok\n"));
     }
+    if (path == "/upgrade") {  // switched to another protocol, which then says nothing
+      co_await send(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+      co_await pause(24h);
+      co_return false;
+    }
+    if (path == "/http10") {  // HTTP/1.0 without keep-alive, and the server keeps the socket open
+      co_await send(s, "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
+      co_await pause(24h);
+      co_return false;
+    }
+    if (path == "/no-reason") co_return co_await send(s, "HTTP/1.1 200\r\nContent-Length: 3\r\n\r\nok\n");
     if (path == "/garbage") {
       co_await send(s, "this is not an HTTP response\r\n\r\n");
       co_return false;

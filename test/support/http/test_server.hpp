@@ -27,6 +27,11 @@
 //   /big-header [size]          a header field of `size` (70000) bytes
 //   /big-trailer [size]         a chunked body with a trailer field of `size` (70000) bytes
 //   /interim                    103 Early Hints, then 200 "ok\n"
+//   /upgrade                    101 Switching Protocols, then silence on the open connection
+//   /http10                     HTTP/1.0 200 "ok\n" without keep-alive, then silence (not closed)
+//   /no-reason                  "HTTP/1.1 200" without a reason phrase, "ok\n"
+//   HEAD /head-with-body        the head of /ok followed by its body (which HEAD must not have)
+//   CONNECT (any target)        200 Connection established, then silence (a tunnel)
 //   /garbage                    not HTTP at all
 //   /headers                    the request's header fields, "name: value\n" each
 //   /echo                       "<METHOD> <body>"

@@ -14,7 +14,11 @@
 // server has closed meanwhile, is discarded; if a reused connection fails before any byte of the
 // response arrives (the server closed it just then), an idempotent request is resent once on a
 // fresh connection. A connection goes back to the pool only after a complete response that allows
-// keep-alive: a request that fails, times out or is cancelled mid-way closes its connection.
+// keep-alive and leaves the next response's framing known: a request that fails, times out or is
+// cancelled mid-way closes its connection, and so does a 101 Switching Protocols (returned as the
+// final response), any response to CONNECT (its body is not read), Connection: close, HTTP/1.0
+// without keep-alive, a body delimited by the close, and a response followed by bytes nobody
+// asked for (a HEAD answered with a body). Other 1xx responses are interim and skipped.
 // Timeouts: `connect_timeout` covers DNS, TCP connect and TLS handshake; `read_timeout` is the
 // longest wait for any bytes while sending or receiving (a corio::watchdog per connection: each
 // I/O stores a deadline, no timer operation per read); `total_timeout` bounds one attempt including
