@@ -4,6 +4,7 @@
 #include "scrape/robots.hpp"
 
 #include <corio/cancellation.hpp>
+#include <corio/clock.hpp>
 #include <corio/http/client.hpp>
 #include <corio/http/url.hpp>
 #include <corio/queue.hpp>
@@ -98,6 +99,7 @@ struct scraper::impl {
     std::vector<std::string> prefixes{std::string()};
     std::size_t in_flight = 0;
     bool in_ready = false;
+    corio::clock::time_point next_start{};  // robots.txt's Crawl-delay: the next request's slot
 
     static constexpr std::size_t max_prefixes = 4;
 
@@ -454,14 +456,22 @@ void scraper::impl::schedule() {
 }
 
 corio::awaitable<robots_rules> scraper::impl::fetch_robots(std::string key) {
+  http::request req;
+  req.url = key + "/robots.txt";
+  req.max_body_bytes = robots_rules::max_size;  // a larger file is cut there, not refused
+  req.truncate_body = true;
   try {
-    auto r = co_await client->get(key + "/robots.txt");
+    auto r = co_await client->send(std::move(req));
     if (r.status >= 200 && r.status < 300) co_return robots_rules::parse(r.body, opts.user_agent);
-    if (r.status >= 500) co_return robots_rules::disallow_all();  // RFC 9309 §2.3.1.4
-    co_return robots_rules();                                     // 4xx (and 3xx left over): no rules
-  } catch (const http::error&) {
-    // Unreachable: let the page fetches report the network error themselves.
-    co_return robots_rules();
+    if (r.status >= 500) {  // RFC 9309 §2.3.1.4
+      co_return robots_rules::disallow_all("robots.txt answered HTTP " + std::to_string(r.status));
+    }
+    co_return robots_rules();  // 4xx (and 3xx left over): unavailable, no rules
+  } catch (const http::error& e) {
+    // Too many redirects, or one to nowhere: unavailable (§2.3.1.2). Anything else (DNS, connect,
+    // TLS, timeout, reset, garbage) is unreachable, which disallows everything (§2.3.1.4).
+    if (e.kind() == http::errc::too_many_redirects || e.kind() == http::errc::bad_url) co_return robots_rules();
+    co_return robots_rules::disallow_all("robots.txt could not be fetched (" + std::string(e.what()) + ")");
   }
 }
 
@@ -487,12 +497,24 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
       const auto u = http::parse_url(it.url);
       if (!rules.allowed(u.encoded_target().empty() ? "/" : std::string(u.encoded_target()))) {
         r.error_kind = "robots";
-        r.error = "robots: disallowed by robots.txt";
+        r.error = rules.why_disallowed().empty() ? "robots: disallowed by robots.txt"
+                                                 : "robots: " + rules.why_disallowed() + ": everything is disallowed";
+        r.robots_wait_ms = ms_since(t0);
         results.try_put(std::move(res));
         co_return;
       }
+      if (rules.crawl_delay() > 0) {
+        // Requests to the origin start crawl_delay apart (the client's --rate spacing applies
+        // as well: the larger one shows).
+        auto& q = origins[key];
+        const auto now = corio::clock::now();
+        const auto slot = std::max(now, q.next_start);
+        q.next_start = slot + seconds(rules.crawl_delay());
+        if (slot > now) co_await corio::sleep_until(slot);
+      }
     }
     const auto t1 = std::chrono::steady_clock::now();
+    if (opts.robots) r.robots_wait_ms = ms_since(t0);
     try {
       r.attempts = 1;  // until known better
       auto resp = co_await client->get(it.url);

@@ -130,23 +130,27 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
   }
   if (ec.category() == detail::parse_category()) {
     const std::string detail = p && !p->detail.empty() ? " (" + p->detail + ")" : "";
+    const std::size_t limit = p ? p->max_body() : opts.max_body_bytes;
     switch (static_cast<detail::parse_error>(ec.value())) {
       case detail::parse_error::field_too_large:
         throw error(errc::protocol, "the response has a header field value of 64 KiB or more" + detail, url);
       case detail::parse_error::body_too_large:
-        throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(opts.max_body_bytes) +
+        throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(limit) +
                                          " bytes" + detail, url);
       case detail::parse_error::decoded_too_large:
-        throw error(errc::too_large, "the decoded body exceeds the limit of " + std::to_string(opts.max_body_bytes) +
+        throw error(errc::too_large, "the decoded body exceeds the limit of " + std::to_string(limit) +
                                          " bytes", url);
       case detail::parse_error::bad_encoding:
         throw error(errc::protocol, "the body cannot be decoded" + detail, url);
       case detail::parse_error::unsupported_encoding:
         throw error(errc::protocol, "unsupported Content-Encoding" + detail, url);
+      case detail::parse_error::truncated:  // (read_response ends the body there: not an error)
+        break;
     }
   }
   if (ec == bhttp::error::body_limit) {
-    throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(opts.max_body_bytes) + " bytes", url);
+    const std::size_t limit = p ? p->max_body() : opts.max_body_bytes;
+    throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(limit) + " bytes", url);
   }
   if (ec == bhttp::error::header_limit) {
     throw error(errc::too_large, "the response header (or trailer) exceeds the limit of " +
@@ -175,6 +179,8 @@ struct hop {
   boost::urls::url url;
   fields headers;
   std::string body;
+  std::size_t max_body = 0;
+  bool truncate = false;
 };
 
 }  // namespace
@@ -317,7 +323,7 @@ awaitable<response> client::impl::attempt(const request& r, const boost::urls::u
 }
 
 awaitable<response> client::impl::follow(const request& r, const boost::urls::url& url) {
-  hop h{r.method, url, r.headers, r.body};
+  hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body};
   std::vector<std::string> chain;  // the normalised URLs so far, made at the first redirect
   for (int redirects = 0;; ++redirects) {
     const std::string url_text(h.url.buffer());
@@ -422,7 +428,8 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
   const std::size_t cap = std::max<std::size_t>(opts.max_header_bytes, 16 * 1024) + 16 * 1024;
   bool any_bytes = false;
   for (;;) {  // 1xx interim responses are skipped
-    detail::response_parser p(opts.max_header_bytes, opts.max_body_bytes, opts.decompress);
+    detail::response_parser p(opts.max_header_bytes, h.max_body, opts.decompress, h.truncate);
+    bool truncated = false;
     // A response to HEAD has no body; neither has a CONNECT's (a 2xx opens a tunnel, and the body
     // of a refusal is not read: the connection is closed either way).
     const bool connect_method = h.method == "CONNECT";
@@ -441,6 +448,10 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
         }
         buf.consume(used);
         if (p.is_done()) break;
+        if (ec == detail::parse_error::truncated) {
+          truncated = true;
+          break;
+        }
         if (ec == bhttp::error::need_more || (!ec && used == 0)) {
           ec = {};
         } else if (ec) {
@@ -476,7 +487,8 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
     // delimited by the close, or bytes nobody asked for (a HEAD answered with a body, a
     // Content-Length shorter than what came). (http_protocol_edges:
     // no_response_with_unknown_framing_returns_its_connection_to_the_pool)
-    keep_alive = p.keep_alive() && !p.need_eof() && p.status != 101 && !connect_method && buf.size() == 0;
+    keep_alive = p.keep_alive() && !p.need_eof() && p.status != 101 && !connect_method && buf.size() == 0 &&
+                 !truncated;
     response r;
     r.status = p.status;
     r.reason = std::move(p.reason);
@@ -484,6 +496,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
     r.headers = std::move(p.headers);
     r.body = std::move(p.body);
     r.wire_bytes = p.wire_bytes;
+    r.truncated = truncated;
     co_return r;
   }
 }

@@ -383,6 +383,14 @@ struct http_test_server::impl {
       co_await send(s, reply(200, "bye\n", "Connection: close\r\n"));
       co_return false;
     }
+    if (path == "/robots.txt" && opts.robots_fault == "stall") {
+      co_await pause(24h);
+      co_return false;
+    }
+    if (path == "/robots.txt" && opts.robots_fault == "reset") {
+      reset(s);
+      co_return false;
+    }
     if (path == "/robots.txt") co_return co_await send(s, reply(opts.robots_status, opts.robots_txt));
     if (path == "/site/" || path == "/site/index.html") co_return co_await send(s, reply(200, site_page(0), {}, "text/html; charset=utf-8"));  // gcc12-ok: {} is a string_view
     if (path.rfind("/site/p", 0) == 0) {

@@ -37,7 +37,7 @@
 //   /echo                       "<METHOD> <body>"
 //   /close                      200 with Connection: close
 //   /ok-close-silently          200 (keep-alive implied), then the server closes the connection
-//   /robots.txt                 robots_txt with robots_status (settable)
+//   /robots.txt                 robots_txt with robots_status (settable), or robots_fault
 //   /site/, /site/p<i>.html     a site of `site_pages` linked pages (see site_links)
 // Counters (thread-safe): connections accepted, most connections open at once, requests per
 // path, all request targets in order.
@@ -61,6 +61,8 @@ public:
     std::size_t site_pages = 40;
     std::string robots_txt = "User-agent: *\nDisallow: /site/private/\n";
     unsigned robots_status = 200;
+    /// "stall": /robots.txt never answers; "reset": its connection is reset; else served.
+    std::string robots_fault;
   };
 
   http_test_server();

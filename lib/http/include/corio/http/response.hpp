@@ -40,6 +40,8 @@ struct response {
   std::uint64_t wire_bytes = 0;
   /// True if the request went over a kept-alive connection from the pool.
   bool reused_connection = false;
+  /// True if the body was cut at the size limit (request::truncate_body).
+  bool truncated = false;
 
   /// 200–299.
   [[nodiscard]] bool ok() const noexcept { return status >= 200 && status < 300; }
