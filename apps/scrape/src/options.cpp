@@ -130,7 +130,9 @@ options parse_args(int argc, const char* const* argv) {
 std::string usage() {
   return R"(usage: corio-scrape [options] [URL...]
 Fetches URLs concurrently (or crawls from them) and writes one JSON line per URL.
-URLs come from the arguments, from --input FILE, or from stdin (one per line).
+URLs come from the arguments, from --input FILE, or from stdin (one per line). A URL without a
+scheme (example.com/path) is fetched over http:// (with a warning); a Unicode host name is
+converted to its IDNA (punycode) form.
 
   -c, --concurrency N     requests in flight overall (32)
       --per-host N        requests (connections) in flight per origin (8)

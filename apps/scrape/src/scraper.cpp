@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cassert>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -68,6 +69,23 @@ std::string lower(std::string s) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return s;
+}
+
+/// "example.com/path" or "127.0.0.1:8080/" (no scheme; what follows a ':' in the authority is a
+/// port) as "http://..."; empty for anything else ("mailto:a@b", "javascript:x").
+std::optional<std::string> with_default_scheme(std::string_view s) {
+  if (s.empty() || s.find("://") != std::string_view::npos) return std::nullopt;
+  const auto c0 = static_cast<unsigned char>(s.front());
+  if (!(std::isalnum(c0) || c0 == '[' || c0 >= 0x80)) return std::nullopt;
+  const std::string_view authority = s.substr(0, s.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) return std::nullopt;
+  if (authority.front() != '[') {
+    if (const auto colon = authority.find(':'); colon != std::string_view::npos) {
+      const auto port = authority.substr(colon + 1);
+      if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    }
+  }
+  return "http://" + std::string(s);
 }
 
 /// "scheme://host:port" — the unit of per-origin limits (as in the client's pool).
@@ -391,13 +409,31 @@ void scraper::impl::add_seed(std::string s) {
   try {
     u = http::parse_url(s);
   } catch (const http::error& e) {
-    row r;
-    r.url = s;
-    r.error_kind = std::string(http::to_string(e.kind()));
-    r.error = e.what();
-    write(r);
-    ++done;
-    return;
+    // Like curl, a URL without a scheme is fetched over http (the row shows the URL fetched).
+    std::optional<boost::urls::url> fixed_url;
+    auto fixed = with_default_scheme(s);
+    if (fixed) {
+      try {
+        fixed_url = http::parse_url(*fixed);
+      } catch (const http::error&) {
+      }
+    }
+    if (!fixed_url) {
+      row r;
+      r.url = s;
+      r.error_kind = std::string(http::to_string(e.kind()));
+      r.error = e.what();
+      write(r);
+      ++done;
+      return;
+    }
+    spdlog::warn("'{}' has no scheme: fetching {}", s, *fixed);
+    u = std::move(*fixed_url);
+    s = std::move(*fixed);
+    if (done_before.count(s)) {
+      sum.add_skipped();
+      return;
+    }
   }
   std::string url = std::move(s);  // the queue keeps the only copy of each URL
   if (opts.crawl()) {

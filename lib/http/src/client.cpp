@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <optional>
 
@@ -172,6 +173,28 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
     throw error(errc::tls, "TLS error: " + ec.message(), url);
   }
   throw error(errc::connection, ec.message(), url);
+}
+
+/// "HTTP/1.1 200\r\n" without a reason phrase: Beast requires the space before the (empty)
+/// phrase, curl and browsers accept the line without it. Inserts that space. `buf` holds the start
+/// of a response (at least 13 bytes).
+void add_missing_reason_space(boost::beast::flat_buffer& buf) {
+  const auto d = buf.data();
+  const std::string_view v(static_cast<const char*>(d.data()), d.size());
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!(v.starts_with("HTTP/") && digit(v[5]) && v[6] == '.' && digit(v[7]) && v[8] == ' ' && digit(v[9]) &&
+        digit(v[10]) && digit(v[11]) && (v[12] == '\r' || v[12] == '\n'))) {
+    return;
+  }
+  std::string fixed;
+  fixed.reserve(v.size() + 1);
+  fixed.append(v.substr(0, 12));
+  fixed += ' ';
+  fixed.append(v.substr(12));
+  buf.consume(buf.size());
+  const auto room = buf.prepare(fixed.size());
+  std::memcpy(room.data(), fixed.data(), fixed.size());
+  buf.commit(fixed.size());
 }
 
 struct hop {
@@ -430,6 +453,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
   for (;;) {  // 1xx interim responses are skipped
     detail::response_parser p(opts.max_header_bytes, h.max_body, opts.decompress, h.truncate);
     bool truncated = false;
+    bool start_line_checked = false;
     // A response to HEAD has no body; neither has a CONNECT's (a 2xx opens a tunnel, and the body
     // of a refusal is not read: the connection is closed either way).
     const bool connect_method = h.method == "CONNECT";
@@ -439,6 +463,11 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
     for (;;) {
       if (buf.size() > 0) {
         any_bytes = true;
+        // (Beast parses the start line only once the whole header is buffered: 13 bytes at least.)
+        if (!start_line_checked && buf.size() >= 13) {
+          start_line_checked = true;
+          add_missing_reason_space(buf);
+        }
         std::size_t used = 0;
         try {
           used = p.put(buf.data(), ec);

@@ -270,4 +270,17 @@ CORIO_HTTP_TEST(a_101_row_is_final_and_the_next_url_of_its_origin_gets_a_fresh_c
   BOOST_TEST(sum.errors() == 0u);
 }
 
+CORIO_HTTP_TEST(a_url_without_a_scheme_is_fetched_over_http_and_its_row_shows_the_url_fetched) {
+  http_test_server srv;
+  const std::string bare = "127.0.0.1:" + std::to_string(srv.port()) + "/ok";
+  std::ostringstream out;
+  scrape::scraper s(quick_options(), out);
+  auto sum = co_await s.run(url_list(bare, "mailto:someone@example.com", "javascript:void(0)"));
+  auto m = by_url(out.str());
+  BOOST_TEST(num(m["http://" + bare], "status") == 200);
+  BOOST_TEST(str(m["mailto:someone@example.com"], "error_kind") == "bad_url");
+  BOOST_TEST(str(m["javascript:void(0)"], "error_kind") == "bad_url");
+  BOOST_TEST(sum.rows() == 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

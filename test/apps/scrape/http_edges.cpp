@@ -8,6 +8,7 @@
 #include "support/http/test_server.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -68,7 +69,7 @@ CORIO_HTTP_TEST(a_connect_answered_2xx_returns_at_once_and_its_tunnel_is_not_poo
 CORIO_HTTP_TEST(no_response_with_unknown_framing_returns_its_connection_to_the_pool) {
   // Every member of the class: after each, the next request to the origin must open a new
   // connection and succeed (a reused one would hang, read garbage or find it closed).
-  const std::vector<std::string> paths = {"/upgrade", "/close", "/no-length", "/http10", "/ok-close-silently"};
+  const std::vector<std::string> paths = {"/upgrade", "/close", "/no-length", "/http10"};
   for (const auto& path : paths) {
     http_test_server srv;
     http::client c(edge_options());
@@ -104,6 +105,65 @@ CORIO_HTTP_TEST(a_kept_alive_response_is_still_reused) {
   BOOST_TEST(r.status == 200u);
   BOOST_TEST(r.reused_connection);
   BOOST_TEST(srv.connections() == 1u);
+}
+
+CORIO_HTTP_TEST(a_status_line_without_a_reason_phrase_is_accepted) {
+  http_test_server srv;
+  http::client c(edge_options());
+  auto r = co_await c.get(srv.url("/no-reason"));
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(r.reason.empty());
+  BOOST_TEST(r.body == "ok\n");
+  BOOST_TEST((co_await c.get(srv.url("/ok"))).reused_connection);  // framed as usual
+}
+
+CORIO_HTTP_TEST(a_location_with_spaces_and_raw_utf8_or_latin1_bytes_is_encoded_and_followed) {
+  http_test_server srv;
+  http::client c(edge_options());
+  // The server decodes `to`: its Location is "/ok?q=a b" + "é" in UTF-8 + "é" in Latin-1, raw.
+  auto r = co_await c.get(srv.url("/goto?to=/ok%3Fq%3Da%20b%C3%A9%E9"));
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(r.redirects == 1);
+  BOOST_TEST(r.url == srv.url("/ok?q=a%20b%C3%A9%E9"));
+  BOOST_TEST(srv.targets().back() == "/ok?q=a%20b%C3%A9%E9");
+}
+
+BOOST_AUTO_TEST_CASE(urls_are_repaired_as_browsers_do_and_idn_hosts_become_punycode) {
+  BOOST_TEST(http::parse_url("http://b\xC3\xBC" "cher.example/").encoded_host() == "xn--bcher-kva.example");
+  BOOST_TEST(http::parse_url("http://b%C3%BC" "cher.example:8080/").encoded_host() == "xn--bcher-kva.example");
+  BOOST_TEST(http::normalize_url("http://B\xC3\x9C" "CHER.example/a b") == "http://xn--bcher-kva.example/a%20b");
+  BOOST_TEST(http::join_url("http://h/a/", "b c/\xC3\xA9?q=\xE9 x#f#g").value_or("") ==
+             "http://h/a/b%20c/%C3%A9?q=%E9%20x");
+  BOOST_TEST(http::join_url("http://h/", "//b\xC3\xBC" "cher.example/x").value_or("") ==
+             "http://xn--bcher-kva.example/x");
+  BOOST_TEST(http::join_url("http://h/", "/50%").value_or("") == "http://h/50%25");
+  // Not valid IDNA (not even UTF-8): a bad URL with a clear message, never a crash.
+  try {
+    (void)http::parse_url("http://a\xFF.example/");
+    BOOST_FAIL("expected bad_url");
+  } catch (const http::error& e) {
+    BOOST_TEST((e.kind() == http::errc::bad_url));
+    BOOST_TEST(std::string(e.what()).find("invalid international host name") != std::string::npos, e.what());
+  }
+  BOOST_TEST(!http::join_url("http://h/", "http://a\xFF.example/").has_value());
+  BOOST_TEST(!http::repair_url("http://example.com/a%20b?c=d#e").has_value());  // nothing to repair
+}
+
+CORIO_HTTP_TEST(an_idn_host_is_resolved_and_sent_in_its_ascii_form) {
+  http_test_server srv;
+  auto o = edge_options();
+  std::vector<std::string> asked;
+  o.resolver = [&](std::string host, std::uint16_t port) -> corio::awaitable<std::vector<boost::asio::ip::tcp::endpoint>> {
+    asked.push_back(host);
+    co_return std::vector<boost::asio::ip::tcp::endpoint>{{boost::asio::ip::make_address("127.0.0.1"), port}};
+  };
+  http::client c(o);
+  const std::string port = std::to_string(srv.port());
+  auto r = co_await c.get("http://B\xC3\xBC" "cher.example:" + port + "/headers");
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(has_line(r.body, "Host: xn--bcher-kva.example:" + port), r.body);
+  BOOST_REQUIRE(asked.size() == 1u);
+  BOOST_TEST(asked[0] == "xn--bcher-kva.example");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
