@@ -132,7 +132,8 @@ std::string usage() {
 Fetches URLs concurrently (or crawls from them) and writes one JSON line per URL.
 URLs come from the arguments, from --input FILE, or from stdin (one per line). A URL without a
 scheme (example.com/path) is fetched over http:// (with a warning); a Unicode host name is
-converted to its IDNA (punycode) form.
+converted to its IDNA (punycode) form. Credentials in a URL (http://user:pass@host/) are sent
+as Basic authorization to that origin only, and rows show them as http://user:***@host/.
 
   -c, --concurrency N     requests in flight overall (32)
       --per-host N        requests (connections) in flight per origin (8)

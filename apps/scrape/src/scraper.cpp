@@ -219,6 +219,7 @@ struct scraper::impl {
   std::deque<std::string> ready;  // origins with waiting URLs, served round-robin
   std::unordered_set<std::string> seen;
   std::unordered_set<std::string> hosts;  // --same-host
+  std::unordered_map<std::string, std::string> credentials;  // crawling: origin → Authorization
   struct fetching {
     corio::task<void> task;
     std::string url;  // (a copy: listed as not attempted if cancelled before it starts)
@@ -401,7 +402,8 @@ void scraper::impl::write_failed(const write_error& e, std::size_t lost) {
 }
 
 void scraper::impl::add_seed(std::string s) {
-  if (done_before.count(s)) {  // (its row is the one given: a bad URL's too)
+  // Rows show a password in a URL as "***" (http::redact_userinfo): a resumed run matches that.
+  if (done_before.count(http::redact_userinfo(s))) {  // (its row is the one given: a bad URL's too)
     sum.add_skipped();
     return;
   }
@@ -420,7 +422,7 @@ void scraper::impl::add_seed(std::string s) {
     }
     if (!fixed_url) {
       row r;
-      r.url = s;
+      r.url = http::redact_userinfo(s);
       r.error_kind = std::string(http::to_string(e.kind()));
       r.error = e.what();
       write(r);
@@ -437,6 +439,11 @@ void scraper::impl::add_seed(std::string s) {
   }
   std::string url = std::move(s);  // the queue keeps the only copy of each URL
   if (opts.crawl()) {
+    // The normal form has no user info: a seed's credentials are kept for its origin, and sent
+    // with every request to it (the client drops them on a redirect to another origin).
+    if (u.has_password() || (u.has_userinfo() && !u.encoded_user().empty())) {
+      credentials[origin_key(u)] = http::basic_authorization(u.user(), u.password());
+    }
     url = http::normalize_url(u);
     hosts.insert(lower(std::string(u.encoded_host())));
     if (!seen.insert(url).second) {  // the same page twice: one row (or done in an earlier run)
@@ -444,7 +451,7 @@ void scraper::impl::add_seed(std::string s) {
       return;
     }
     discovered(url, 0);
-  } else if (done_before.count(url)) {
+  } else if (done_before.count(http::redact_userinfo(url))) {
     sum.add_skipped();
     return;
   }
@@ -521,7 +528,7 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
   res.id = id;
   res.origin = key;
   row& r = res.r;
-  r.url = it.url;
+  r.url = http::redact_userinfo(it.url);
   r.depth = it.depth;
   const auto t0 = std::chrono::steady_clock::now();
   try {
@@ -553,7 +560,11 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
     if (opts.robots) r.robots_wait_ms = ms_since(t0);
     try {
       r.attempts = 1;  // until known better
-      auto resp = co_await client->get(it.url);
+      http::fields headers;
+      if (!credentials.empty()) {
+        if (auto c = credentials.find(key); c != credentials.end()) headers.set("Authorization", c->second);
+      }
+      auto resp = co_await client->get(it.url, std::move(headers));
       r.elapsed_ms = ms_since(t1);
       r.final_url = resp.url;
       r.status = resp.status;
@@ -642,7 +653,7 @@ void scraper::impl::cancel_running(cancel_reason why) {
     // attempted. (A write failure right after scheduling cancels such fetches.)
     --in_flight;
     --origins[f->second.origin].in_flight;
-    sum.add_not_attempted(std::move(f->second.url));
+    sum.add_not_attempted(http::redact_userinfo(f->second.url));
     f = running.erase(f);
   }
   if (in_flight == 0) results.try_put(wake_up());  // the dispatcher may be waiting for none
@@ -721,7 +732,7 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   // Whatever is still queued was never attempted (interrupted): list it, in order.
   for (const auto& key : ready) {
     auto& q = origins[key];
-    for (auto& it : q.waiting) sum.add_not_attempted(q.url_of(it));
+    for (auto& it : q.waiting) sum.add_not_attempted(http::redact_userinfo(q.url_of(it)));
   }
   sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   client.reset();

@@ -341,7 +341,8 @@ awaitable<response> client::impl::attempt(const request& r, const boost::urls::u
   try {
     co_return co_await corio::with_timeout(total, [&]() -> awaitable<response> { return follow(r, url); });
   } catch (const corio::timeout_error&) {
-    throw error(errc::timeout, "no complete response within " + ms(total) + " (total timeout)", r.url);
+    throw error(errc::timeout, "no complete response within " + ms(total) + " (total timeout)",
+                redact_userinfo(r.url));
   }
 }
 
@@ -349,6 +350,15 @@ awaitable<response> client::impl::follow(const request& r, const boost::urls::ur
   hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body};
   std::vector<std::string> chain;  // the normalised URLs so far, made at the first redirect
   for (int redirects = 0;; ++redirects) {
+    // Credentials in the URL are sent as Basic authorization (unless the caller set one), never
+    // in a URL: not in the request line, not in response::url or an error. A redirect to another
+    // origin drops them (below), as curl does.
+    if (h.url.has_userinfo()) {
+      if (!h.headers.contains("Authorization") && (h.url.has_password() || !h.url.encoded_user().empty())) {
+        h.headers.set("Authorization", basic_authorization(h.url.user(), h.url.password()));
+      }
+      h.url.remove_userinfo();
+    }
     const std::string url_text(h.url.buffer());
     response resp = co_await exchange(h, url_text);
     resp.url = url_text;

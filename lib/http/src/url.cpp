@@ -95,7 +95,7 @@ std::string ascii_host(std::string_view host, std::string_view whole) {
   const std::unique_ptr<char, decltype(&std::free)> owned(out, &std::free);
   if (rc != IDN2_OK) {
     throw error(errc::bad_url, "invalid international host name '" + decoded + "' (" + idn2_strerror(rc) + ")",
-                std::string(whole));
+                redact_userinfo(whole));
   }
   return out;
 }
@@ -142,6 +142,37 @@ std::optional<std::string> repair_url(std::string_view s) {
   return out;
 }
 
+std::string basic_authorization(std::string_view user, std::string_view password) {
+  static constexpr char table[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string in(user);
+  in += ':';
+  in += password;
+  std::string out = "Basic ";
+  out.reserve(out.size() + (in.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < in.size(); i += 3) {
+    const std::size_t n = std::min<std::size_t>(3, in.size() - i);
+    std::uint32_t v = 0;
+    for (std::size_t k = 0; k < 3; ++k) v = v << 8 | (k < n ? static_cast<unsigned char>(in[i + k]) : 0u);
+    for (std::size_t k = 0; k < 4; ++k) out += k <= n ? table[(v >> (18 - 6 * k)) & 0x3F] : '=';
+  }
+  return out;
+}
+
+std::string redact_userinfo(std::string_view url) {
+  const auto start = url.find("://");
+  if (start == std::string_view::npos) return std::string(url);
+  const auto auth = start + 3;
+  const auto end = std::min(url.find_first_of("/?#", auth), url.size());
+  const auto at = url.substr(auth, end - auth).rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  const auto colon = url.substr(auth, at).find(':');
+  if (colon == std::string_view::npos) return std::string(url);  // a user name only
+  std::string out(url.substr(0, auth + colon + 1));
+  out += "***";
+  out.append(url.substr(auth + at));
+  return out;
+}
+
 std::uint16_t effective_port(const boost::urls::url_view_base& u) noexcept {
   if (u.has_port() && !u.port().empty()) return u.port_number();
   return u.scheme_id() == boost::urls::scheme::https ? 443 : 80;
@@ -158,10 +189,10 @@ boost::urls::url parse_url(std::string_view s) {
       if (again) r = again;
     }
   }
-  if (!r) throw error(errc::bad_url, "not a valid absolute URL (" + r.error().message() + ")", std::string(s));
-  if (!is_http(*r)) throw error(errc::bad_url, "only http and https URLs are supported", std::string(s));
-  if (!r->has_authority() || r->encoded_host().empty()) throw error(errc::bad_url, "the URL has no host", std::string(s));
-  if (!valid_authority(*r)) throw error(errc::bad_url, "invalid port (1 to 65535) or authority", std::string(s));
+  if (!r) throw error(errc::bad_url, "not a valid absolute URL (" + r.error().message() + ")", redact_userinfo(s));
+  if (!is_http(*r)) throw error(errc::bad_url, "only http and https URLs are supported", redact_userinfo(s));
+  if (!r->has_authority() || r->encoded_host().empty()) throw error(errc::bad_url, "the URL has no host", redact_userinfo(s));
+  if (!valid_authority(*r)) throw error(errc::bad_url, "invalid port (1 to 65535) or authority", redact_userinfo(s));
   return boost::urls::url(*r);
 }
 

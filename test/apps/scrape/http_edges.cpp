@@ -166,4 +166,37 @@ CORIO_HTTP_TEST(an_idn_host_is_resolved_and_sent_in_its_ascii_form) {
   BOOST_TEST(asked[0] == "xn--bcher-kva.example");
 }
 
+CORIO_HTTP_TEST(credentials_in_the_url_become_basic_authorization_and_stay_out_of_urls) {
+  http_test_server srv;
+  http::client c(edge_options());
+  const std::string port = std::to_string(srv.port());
+  // Percent-encoded in the URL, decoded in the header: "us@er:p:ss".
+  auto r = co_await c.get("http://us%40er:p%3Ass@127.0.0.1:" + port + "/headers");
+  BOOST_TEST(r.status == 200u);
+  BOOST_TEST(has_line(r.body, "Authorization: " + http::basic_authorization("us@er", "p:ss")), r.body);
+  BOOST_TEST(http::basic_authorization("us@er", "p:ss") == "Basic dXNAZXI6cDpzcw==");
+  BOOST_TEST(has_line(r.body, "Host: 127.0.0.1:" + port), r.body);
+  BOOST_TEST(r.url == srv.url("/headers"));  // no user info in the response's URL
+  BOOST_TEST(srv.targets().back() == "/headers");
+}
+
+CORIO_HTTP_TEST(credentials_follow_a_redirect_within_the_origin_but_not_to_another) {
+  http_test_server srv;
+  http::client c(edge_options());
+  const std::string auth = "http://user:pass@127.0.0.1:" + std::to_string(srv.port());
+  auto same = co_await c.get(auth + "/goto?to=/headers");
+  BOOST_TEST(has_line(same.body, "Authorization: Basic dXNlcjpwYXNz"), same.body);
+  // localhost is another origin than 127.0.0.1 (the same server): the credentials stay behind.
+  auto other = co_await c.get(auth + "/goto?to=http://localhost:" + std::to_string(srv.port()) + "/headers");
+  BOOST_TEST(other.status == 200u);
+  BOOST_TEST(other.body.find("Authorization") == std::string::npos, other.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_password_in_a_url_is_shown_as_stars) {
+  BOOST_TEST(http::redact_userinfo("http://user:secret@h.test:8080/p?q=a@b") == "http://user:***@h.test:8080/p?q=a@b");
+  BOOST_TEST(http::redact_userinfo("http://user@h.test/") == "http://user@h.test/");
+  BOOST_TEST(http::redact_userinfo("http://h.test/a:b@c") == "http://h.test/a:b@c");
+  BOOST_TEST(http::redact_userinfo("not a url") == "not a url");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -251,6 +251,7 @@ struct http_test_server::impl {
       std::lock_guard lk(mu);
       ++hit_count[path];
       all_targets.push_back(target);
+      if (req.find(http::field::authorization) != req.end()) ++authorized;
     }
 
     if (req.method() == http::verb::connect) {  // a tunnel opened, then silence
@@ -405,7 +406,7 @@ struct http_test_server::impl {
   std::uint16_t port = 0;
   std::optional<asio::ssl::context> tls_ctx;
   mutable std::mutex mu;
-  std::size_t accepted = 0, open = 0, max_open = 0;
+  std::size_t accepted = 0, open = 0, max_open = 0, authorized = 0;
   std::map<std::string, std::size_t> hit_count;
   std::map<std::string, std::size_t> per_key;
   std::vector<std::string> all_targets;
@@ -448,6 +449,11 @@ std::size_t http_test_server::hits(std::string_view path) const {
 std::size_t http_test_server::requests() const {
   std::lock_guard lk(impl_->mu);
   return impl_->all_targets.size();
+}
+
+std::size_t http_test_server::requests_with_authorization() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->authorized;
 }
 
 std::vector<std::string> http_test_server::targets() const {

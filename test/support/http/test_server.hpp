@@ -79,6 +79,8 @@ public:
   [[nodiscard]] std::size_t max_open_connections() const;
   [[nodiscard]] std::size_t hits(std::string_view path) const;
   [[nodiscard]] std::size_t requests() const;
+  /// Requests that carried an Authorization header field.
+  [[nodiscard]] std::size_t requests_with_authorization() const;
   [[nodiscard]] std::vector<std::string> targets() const;
 
   /// The text /gzip and friends serve (after decoding).

@@ -28,6 +28,11 @@
 // Redirects: 301, 302, 303 (→ GET without body; 301/302 after POST too), 307, 308 (method and
 // body kept), relative Locations resolved; more than `max_redirects`, or a URL seen before in the
 // chain, is errc::too_many_redirects. Authorization and Cookie are dropped when the origin changes.
+// Credentials in a URL ("http://user:pass@host/", percent-decoded) are sent as Authorization:
+// Basic (unless the request sets Authorization) and kept out of the request line, response::url
+// and error::url (http::redact_userinfo); like any Authorization, not to another origin.
+// The Host field is the URL's host in its ASCII (IDNA) form, with the port only when not the
+// scheme's default.
 // Body: chunked or Content-Length or until close; gzip/deflate decoded with zlib when
 // `decompress` (Accept-Encoding is then sent); `max_body_bytes` limits the body on the wire and
 // after decoding (a gzip bomb stops at the limit). Header fields of 64 KiB or more, or headers

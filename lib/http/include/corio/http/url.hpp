@@ -43,6 +43,14 @@ namespace corio::http {
 /// repairing. Throws error(errc::bad_url) for a host name that is not valid IDNA.
 [[nodiscard]] std::optional<std::string> repair_url(std::string_view s);
 
+/// "Basic <base64 of user:password>", the Authorization value for credentials in a URL.
+[[nodiscard]] std::string basic_authorization(std::string_view user, std::string_view password);
+
+/// `url` with the password of its user info (if any) shown as "***":
+/// "http://user:***@host/" (curl's and browsers' way of showing such a URL). Never throws but
+/// std::bad_alloc; works on any string (nothing to redact: returned as is).
+[[nodiscard]] std::string redact_userinfo(std::string_view url);
+
 /// The port of an http(s) URL, defaulting to 80/443.
 [[nodiscard]] std::uint16_t effective_port(const boost::urls::url_view_base& u) noexcept;
 
