@@ -165,7 +165,8 @@ as Basic authorization to that origin only, and rows show them as http://user:**
 
 Each row: url, final_url, status, content_type, bytes, elapsed_ms, attempts, error_kind,
 error; with --robots robots_wait_ms (time spent waiting for robots.txt and its Crawl-delay
-before the request, not included in elapsed_ms); crawling, depth, title, links.
+before the request, not included in elapsed_ms); crawling, depth, title (UTF-8, converted from
+the page's charset), links.
 
 Input is read as the run goes: a list on a pipe is fetched while it is still being written.
 Every write is checked: when one fails (disk full, a closed pipe), the run stops, says what

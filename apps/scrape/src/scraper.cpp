@@ -577,7 +577,7 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
       }
       if (opts.crawl()) {
         if (resp.ok() && is_html(r.content_type)) {
-          auto info = extract_page(resp.body, resp.url);
+          auto info = extract_page(resp.body, resp.url, charset_of(resp.headers.get("Content-Type").value_or("")));
           r.title = std::move(info.title);
           r.links = info.links.size();
           res.links = std::move(info.links);

@@ -193,4 +193,16 @@ CORIO_HTTP_TEST(without_robots_rows_have_no_robots_wait) {
   BOOST_TEST(!lines(out.str()).at(0).contains("robots_wait_ms"));
 }
 
+CORIO_HTTP_TEST(a_title_in_the_charset_of_the_content_type_is_written_in_utf8) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.depth = 1;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  co_await s.run(url_list(srv.url("/latin1")));
+  auto m = by_url(out.str());
+  BOOST_TEST(str(m[srv.url("/latin1")], "title") == "Caf\xC3\xA9");
+  BOOST_TEST(num(m[srv.url("/latin1")], "links") == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

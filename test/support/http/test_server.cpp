@@ -398,6 +398,9 @@ struct http_test_server::impl {
       const std::size_t i = std::stoul(path.substr(7));
       if (i > 0 && i < opts.site_pages) co_return co_await send(s, reply(200, site_page(i), {}, "text/html"));  // gcc12-ok: {} is a string_view
     }
+    if (path == "/latin1") {  // a title in ISO-8859-1, declared in the header only
+      co_return co_await send(s, reply(200, "<title>Caf\xE9</title><a href=\"/ok\">ok</a>", {}, "text/html; charset=ISO-8859-1"));  // gcc12-ok: {} is a string_view
+    }
     if (path == "/site/private/secret.html") co_return co_await send(s, reply(200, "<title>secret</title>", {}, "text/html"));  // gcc12-ok: {} is a string_view
     co_return co_await send(s, reply(404, "not found\n"));
   }

@@ -39,6 +39,7 @@
 //   /ok-close-silently          200 (keep-alive implied), then the server closes the connection
 //   /robots.txt                 robots_txt with robots_status (settable), or robots_fault
 //   /site/, /site/p<i>.html     a site of `site_pages` linked pages (see site_links)
+//   /latin1                     an HTML page titled "Café" in ISO-8859-1 (charset in Content-Type)
 // Counters (thread-safe): connections accepted, most connections open at once, requests per
 // path, all request targets in order.
 #pragma once
