@@ -112,7 +112,7 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
   }
   if (!user.contains("User-Agent") && !opts.user_agent.empty()) add("User-Agent", opts.user_agent);
   if (!user.contains("Accept")) add("Accept", "*/*");
-  if (opts.decompress && !user.contains("Accept-Encoding")) add("Accept-Encoding", "gzip, deflate");
+  if (opts.decompress && !user.contains("Accept-Encoding")) add("Accept-Encoding", "gzip, deflate, br, zstd");
   if (!user.contains("Content-Length") && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
     add("Content-Length", std::to_string(body.size()));
   }

@@ -74,25 +74,39 @@ void response_parser::on_field_impl(boost::beast::http::field, boost::beast::str
 }
 
 void response_parser::on_header_impl(boost::beast::error_code& ec) {
-  decoder::coding c = decoder::coding::identity;
+  // The codings in the order the server applied them, over every Content-Encoding field
+  // ("gzip, br" or two fields): undone last to first. identity is no coding.
+  std::vector<decoder::coding> applied;
   if (decompress_) {
-    const auto all = headers.get_all("Content-Encoding");
-    std::string enc;
-    for (auto v : all) {
-      if (!enc.empty()) enc += ',';
-      enc += lower_trimmed(v);  // (not `a + b`: GCC 12 -O3 warns -Wrestrict falsely)
+    for (auto field : headers.get_all("Content-Encoding")) {
+      while (!field.empty()) {
+        const auto comma = field.find(',');
+        const std::string name = lower_trimmed(field.substr(0, comma));
+        field = comma == std::string_view::npos ? std::string_view{} : field.substr(comma + 1);
+        if (name.empty() || name == "identity") continue;
+        if (name == "gzip" || name == "x-gzip") {
+          applied.push_back(decoder::coding::gzip);
+        } else if (name == "deflate") {
+          applied.push_back(decoder::coding::deflate);
+        } else if (name == "br") {
+          applied.push_back(decoder::coding::br);
+        } else if (name == "zstd") {
+          applied.push_back(decoder::coding::zstd);
+        } else {
+          ec = parse_error::unsupported_encoding;
+          detail = "'" + name + "' (gzip, deflate, br and zstd are accepted)";
+          return;
+        }
+      }
     }
-    if (enc == "gzip" || enc == "x-gzip") {
-      c = decoder::coding::gzip;
-    } else if (enc == "deflate") {
-      c = decoder::coding::deflate;
-    } else if (!enc.empty() && enc != "identity") {
+    if (applied.size() > max_stacked_codings) {
       ec = parse_error::unsupported_encoding;
-      detail = "'" + enc + "' (only gzip and deflate are accepted)";
+      detail = std::to_string(applied.size()) + " codings stacked (at most " + std::to_string(max_stacked_codings) +
+               " are decoded)";
       return;
     }
   }
-  decoder_ = std::make_unique<decoder>(c, max_body_);
+  decoder_ = std::make_unique<decoder>(applied, max_body_);
 }
 
 void response_parser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,

@@ -30,6 +30,8 @@ enum class parse_error {
 
 /// Field values of this size or more are refused (Beast's own field storage cannot hold them).
 inline constexpr std::size_t max_field_value = 65535 - 2;
+/// More content codings stacked on one body than this are refused (each is a decoder's state).
+inline constexpr std::size_t max_stacked_codings = 3;
 
 class response_parser final : public boost::beast::http::basic_parser<false> {
 public:

@@ -199,4 +199,51 @@ BOOST_AUTO_TEST_CASE(a_password_in_a_url_is_shown_as_stars) {
   BOOST_TEST(http::redact_userinfo("not a url") == "not a url");
 }
 
+CORIO_HTTP_TEST(br_and_zstd_bodies_are_decoded_and_advertised) {
+  http_test_server srv;
+  http::client c(edge_options());
+  for (const char* p : {"/br", "/zstd"}) {
+    auto r = co_await c.get(srv.url(p));
+    BOOST_TEST(r.body == http_test_server::gzip_text(), p);
+    BOOST_TEST(r.wire_bytes < r.body.size() / 4, p);
+  }
+  auto h = co_await c.get(srv.url("/headers"));
+  BOOST_TEST(has_line(h.body, "Accept-Encoding: gzip, deflate, br, zstd"), h.body);
+}
+
+CORIO_HTTP_TEST(stacked_codings_are_undone_last_to_first_in_one_field_or_several) {
+  http_test_server srv;
+  http::client c(edge_options());
+  for (const char* p : {"/gzip-br", "/stacked-fields"}) {
+    auto r = co_await c.get(srv.url(p));
+    BOOST_TEST(r.status == 200u, p);
+    BOOST_TEST(r.body == http_test_server::gzip_text(), p);
+  }
+  auto e = co_await expect_http_error(c.get(srv.url("/four-codings")));
+  BOOST_TEST((e.kind() == http::errc::protocol));
+  BOOST_TEST(e.message() == "unsupported Content-Encoding (4 codings stacked (at most 3 are decoded))");
+  auto u = co_await expect_http_error(c.get(srv.url("/unsupported-encoding")));
+  BOOST_TEST(u.message() == "unsupported Content-Encoding ('compress' (gzip, deflate, br and zstd are accepted))");
+}
+
+CORIO_HTTP_TEST(a_br_or_zstd_bomb_stops_at_the_decoded_size_limit_also_inside_a_stack) {
+  http_test_server srv;
+  auto o = edge_options();
+  o.max_body_bytes = 1 << 20;  // a few KiB on the wire would expand to 16 MiB
+  http::client c(o);
+  for (const char* p : {"/br-bomb", "/zstd-bomb", "/gzip-in-br-bomb"}) {
+    auto e = co_await expect_http_error(c.get(srv.url(p)));
+    BOOST_TEST((e.kind() == http::errc::too_large), p);
+    BOOST_TEST(e.message() == "the decoded body exceeds the limit of 1048576 bytes", p);
+  }
+}
+
+CORIO_HTTP_TEST(corrupt_br_is_a_protocol_error_naming_the_coding) {
+  http_test_server srv;
+  http::client c(edge_options());
+  auto e = co_await expect_http_error(c.get(srv.url("/bad-br")));
+  BOOST_TEST((e.kind() == http::errc::protocol));
+  BOOST_TEST(e.message().find("the body cannot be decoded (invalid br data") == 0u, e.message());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,7 +16,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/parse.hpp>
 
+#include <brotli/encode.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <chrono>
 #include <map>
@@ -84,6 +86,25 @@ std::string gzip_of_zeros(std::size_t mib) {
   for (int i = 0; i < 4; ++i) gz += static_cast<char>((crc >> (8 * i)) & 0xff);
   for (int i = 0; i < 4; ++i) gz += static_cast<char>((size >> (8 * i)) & 0xff);
   return gz;
+}
+
+std::string brotli(const std::string& in) {
+  std::string out(BrotliEncoderMaxCompressedSize(in.size()) + 64, '\0');
+  std::size_t n = out.size();
+  if (!BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, in.size(),
+                             reinterpret_cast<const std::uint8_t*>(in.data()), &n, reinterpret_cast<std::uint8_t*>(out.data()))) {
+    throw std::runtime_error("BrotliEncoderCompress");
+  }
+  out.resize(n);
+  return out;
+}
+
+std::string zstd(const std::string& in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  const std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
+  if (ZSTD_isError(n)) throw std::runtime_error("ZSTD_compress");
+  out.resize(n);
+  return out;
 }
 
 std::string reason_of(unsigned code) {
@@ -230,6 +251,20 @@ struct http_test_server::impl {
            "</ul></body></html>\n";
   }
 
+  struct bomb_set {
+    std::string br, zstd, gzip_in_br;
+  };
+  /// 16 MiB of zeros brotli'd and zstd'd (a few KiB each), and the gzip bomb inside br.
+  const bomb_set& bombs() {
+    std::call_once(bombs_once, [this] {
+      const std::string zeros(std::size_t{16} << 20, '\0');
+      bomb_bodies.br = brotli(zeros);
+      bomb_bodies.zstd = zstd(zeros);
+      bomb_bodies.gzip_in_br = brotli(bomb());
+    });
+    return bomb_bodies;
+  }
+
   const std::string& bomb() {
     std::call_once(bomb_once, [this] { bomb_body = gzip_of_zeros(16); });  // ~2 ms
     return bomb_body;
@@ -334,7 +369,22 @@ struct http_test_server::impl {
     if (path == "/deflate") co_return co_await send(s, reply(200, compress(gzip_text(), MAX_WBITS), "Content-Encoding: deflate\r\n"));
     if (path == "/deflate-raw") co_return co_await send(s, reply(200, compress(gzip_text(), -MAX_WBITS), "Content-Encoding: deflate\r\n"));
     if (path == "/bad-gzip") co_return co_await send(s, reply(200, "this is not gzip at all", "Content-Encoding: gzip\r\n"));
-    if (path == "/unsupported-encoding") co_return co_await send(s, reply(200, "xxxx", "Content-Encoding: br\r\n"));
+    if (path == "/unsupported-encoding") co_return co_await send(s, reply(200, "xxxx", "Content-Encoding: compress\r\n"));
+    if (path == "/br") co_return co_await send(s, reply(200, brotli(gzip_text()), "Content-Encoding: br\r\n"));
+    if (path == "/zstd") co_return co_await send(s, reply(200, zstd(gzip_text()), "Content-Encoding: zstd\r\n"));
+    if (path == "/gzip-br") {  // gzip applied first, then br
+      co_return co_await send(s, reply(200, brotli(compress(gzip_text(), 16 + MAX_WBITS)), "Content-Encoding: gzip, br\r\n"));
+    }
+    if (path == "/stacked-fields") {  // the same as two fields
+      co_return co_await send(s, reply(200, zstd(compress(gzip_text(), MAX_WBITS)), "Content-Encoding: deflate\r\nContent-Encoding: zstd\r\n"));
+    }
+    if (path == "/four-codings") {
+      co_return co_await send(s, reply(200, "xxxx", "Content-Encoding: gzip, gzip, gzip, gzip\r\n"));
+    }
+    if (path == "/bad-br") co_return co_await send(s, reply(200, "this is not brotli", "Content-Encoding: br\r\n"));
+    if (path == "/br-bomb") co_return co_await send(s, reply(200, bombs().br, "Content-Encoding: br\r\n"));
+    if (path == "/zstd-bomb") co_return co_await send(s, reply(200, bombs().zstd, "Content-Encoding: zstd\r\n"));
+    if (path == "/gzip-in-br-bomb") co_return co_await send(s, reply(200, bombs().gzip_in_br, "Content-Encoding: gzip, br\r\n"));
     if (path == "/gzip-bomb") co_return co_await send(s, reply(200, bomb(), "Content-Encoding: gzip\r\n"));
     if (path == "/huge") {
       const std::uint64_t total = std::uint64_t{1} << 30;
@@ -415,6 +465,8 @@ struct http_test_server::impl {
   std::vector<std::string> all_targets;
   std::once_flag bomb_once;
   std::string bomb_body;
+  std::once_flag bombs_once;
+  bomb_set bomb_bodies;
   std::thread thread;
   // Last: destroyed first (after the thread has been joined), while the state above still exists
   // for the coroutine frames it destroys.

@@ -21,7 +21,14 @@
 //   /no-length                  HTTP/1.1 200, no Content-Length, body until close
 //   /gzip, /deflate, /deflate-raw   gzip_text() compressed
 //   /bad-gzip                   Content-Encoding: gzip with a body that is not gzip
-//   /unsupported-encoding       Content-Encoding: br
+//   /unsupported-encoding       Content-Encoding: compress
+//   /br, /zstd                  gzip_text() compressed with brotli, zstd
+//   /gzip-br                    gzip_text() gzipped then brotli'd (Content-Encoding: gzip, br)
+//   /stacked-fields             deflate then zstd, as two Content-Encoding fields
+//   /four-codings               Content-Encoding: gzip, gzip, gzip, gzip
+//   /bad-br                     Content-Encoding: br with a body that is not brotli
+//   /br-bomb, /zstd-bomb        16 MiB of zeros compressed (a few KiB on the wire)
+//   /gzip-in-br-bomb            /gzip-bomb's body brotli'd (Content-Encoding: gzip, br)
 //   /gzip-bomb                  16 MiB of zeros gzipped (~16 KiB on the wire)
 //   /huge                       Content-Length 1 GiB of zeros, streamed
 //   /big-header [size]          a header field of `size` (70000) bytes

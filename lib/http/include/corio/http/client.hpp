@@ -33,9 +33,11 @@
 // and error::url (http::redact_userinfo); like any Authorization, not to another origin.
 // The Host field is the URL's host in its ASCII (IDNA) form, with the port only when not the
 // scheme's default.
-// Body: chunked or Content-Length or until close; gzip/deflate decoded with zlib when
-// `decompress` (Accept-Encoding is then sent); `max_body_bytes` limits the body on the wire and
-// after decoding (a gzip bomb stops at the limit). Header fields of 64 KiB or more, or headers
+// Body: chunked or Content-Length or until close; gzip/deflate (zlib), br (brotli) and zstd
+// decoded when `decompress` (Accept-Encoding: gzip, deflate, br, zstd is then sent), also stacked
+// ("Content-Encoding: gzip, br", up to three, undone last to first; another coding is a protocol
+// error naming it); `max_body_bytes` limits the body on the wire, after decoding and at every
+// layer of a stack (a decompression bomb stops at the limit). Header fields of 64 KiB or more, or headers
 // and trailers over `max_header_bytes`, end the request with a clear error (Beast 1.81's own
 // field storage would throw; the client never uses it).
 // Retries (corio::retry): network errors (connect, connection, timeout) for idempotent methods,

@@ -5,7 +5,7 @@
 //   if (r.ok()) use(r.body);                   // any status is a response, not an error
 //   r.raise_for_status();                      // ... unless you ask for one (aiohttp's word)
 //
-// `body` is decoded (gzip/deflate) when the client decompresses; `wire_bytes` counts the body
+// `body` is decoded (gzip, deflate, br, zstd) when the client decompresses; `wire_bytes` counts the body
 // as it crossed the network (after de-chunking, before decoding). `headers` holds trailer fields
 // of a chunked body too, after the header fields.
 //
