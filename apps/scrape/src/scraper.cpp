@@ -195,6 +195,7 @@ struct scraper::impl {
   corio::awaitable<void> ticker();
   corio::awaitable<void> grace_then_cancel();
   void add_seed(std::string s);
+  [[nodiscard]] bool done_earlier(const std::string& url) const;
   void enqueue(item it, const std::string& key);
   void schedule();
   void handle(result res);
@@ -401,9 +402,15 @@ void scraper::impl::write_failed(const write_error& e, std::size_t lost) {
   }
 }
 
-void scraper::impl::add_seed(std::string s) {
+bool scraper::impl::done_earlier(const std::string& url) const {
+  if (done_before.empty()) return false;
   // Rows show a password in a URL as "***" (http::redact_userinfo): a resumed run matches that.
-  if (done_before.count(http::redact_userinfo(s))) {  // (its row is the one given: a bad URL's too)
+  if (url.find('@') == std::string::npos) return done_before.count(url) != 0;
+  return done_before.count(http::redact_userinfo(url)) != 0;
+}
+
+void scraper::impl::add_seed(std::string s) {
+  if (done_earlier(s)) {  // (its row is the one given: a bad URL's too)
     sum.add_skipped();
     return;
   }
@@ -432,7 +439,7 @@ void scraper::impl::add_seed(std::string s) {
     spdlog::warn("'{}' has no scheme: fetching {}", s, *fixed);
     u = std::move(*fixed_url);
     s = std::move(*fixed);
-    if (done_before.count(s)) {
+    if (done_earlier(s)) {
       sum.add_skipped();
       return;
     }
@@ -451,7 +458,7 @@ void scraper::impl::add_seed(std::string s) {
       return;
     }
     discovered(url, 0);
-  } else if (done_before.count(http::redact_userinfo(url))) {
+  } else if (done_earlier(url)) {
     sum.add_skipped();
     return;
   }

@@ -88,7 +88,14 @@ std::string ascii_host(std::string_view host, std::string_view whole) {
     }
   }
   bool ascii = true;
-  for (const char c : decoded) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
+  for (const char c : decoded) {
+    const auto u = static_cast<unsigned char>(c);
+    ascii = ascii && u < 0x80;
+    // Decoded, "a%2Fb" would read as host "a" and a path: such a host is refused, not repaired.
+    if (u <= 0x20 || u == 0x7F || std::string_view("/?#@:[]\\%<>\"^`{|}").find(c) != std::string_view::npos) {
+      throw error(errc::bad_url, "invalid character in the host name", redact_userinfo(whole));
+    }
+  }
   if (ascii) return decoded;
   char* out = nullptr;
   const int rc = idn2_to_ascii_8z(decoded.c_str(), &out, IDN2_NONTRANSITIONAL);

@@ -315,4 +315,17 @@ CORIO_HTTP_TEST(crawling_from_a_url_with_credentials_sends_them_to_its_origin_on
   BOOST_TEST(srv.requests_with_authorization() == srv.requests());
 }
 
+CORIO_HTTP_TEST(resuming_skips_a_url_with_a_password_whose_row_shows_it_redacted) {
+  http_test_server srv;
+  const std::string port = std::to_string(srv.port());
+  scrape::previous_run prev;
+  prev.done.insert("http://user:***@127.0.0.1:" + port + "/ok");
+  std::ostringstream out;
+  scrape::scraper s(quick_options(), out);
+  s.resume(std::move(prev));
+  auto sum = co_await s.run(url_list("http://user:pw@127.0.0.1:" + port + "/ok"));
+  BOOST_TEST(sum.skipped() == 1u);
+  BOOST_TEST(srv.requests() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -146,6 +146,9 @@ BOOST_AUTO_TEST_CASE(urls_are_repaired_as_browsers_do_and_idn_hosts_become_punyc
     BOOST_TEST(std::string(e.what()).find("invalid international host name") != std::string::npos, e.what());
   }
   BOOST_TEST(!http::join_url("http://h/", "http://a\xFF.example/").has_value());
+  // A percent-encoded '/' in a host must not turn into another host and a path.
+  BOOST_TEST(!http::join_url("http://h/", "http://evil.test%2Fgood.test/").has_value());
+  BOOST_CHECK_THROW((void)http::parse_url("http://a%2Fb.test/"), http::error);
   BOOST_TEST(!http::repair_url("http://example.com/a%20b?c=d#e").has_value());  // nothing to repair
 }
 
