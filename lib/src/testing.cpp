@@ -182,55 +182,64 @@ bool step(asio::io_context& ctx, detail::virtual_clock* vc, std::chrono::millise
 
 }  // namespace
 
-void run_test(const std::function<awaitable<void>()>& fn, options opts) {
-  // Declared before the context: timers inside coroutine frames unregister from it when the
-  // context destroys those frames.
-  detail::virtual_clock vc;
-  std::optional<detail::virtual_clock_guard> guard;
-  if (opts.virtual_time) guard.emplace(vc);
-  detail::virtual_clock* vcp = opts.virtual_time ? &vc : nullptr;
+struct test_loop::impl {
+  explicit impl(options o) : opts(o), shuffle(o.schedule_seed) {
+    if (opts.debug) enable_debug(ctx);
+  }
+  ~impl() {
+    // As the context goes, timers inside coroutine frames unregister from the clock, and a queued
+    // handler's turn must not run: the queue is closed (its handlers destroyed) first.
+    std::optional<detail::virtual_clock_guard> guard;
+    if (opts.virtual_time) guard.emplace(vc);
+    shuffle.close();
+  }
 
-  // A randomized schedule's queue is closed (its handlers destroyed) just before the context goes,
-  // however run_test ends; handlers posted while the context is destroyed are dropped.
-  std::optional<shuffler> shuffle;
-  asio::io_context ctx(1);
-  struct closer {
-    std::optional<shuffler>& s;
-    ~closer() {
-      if (s) s->close();
-    }
-  } close_shuffle{shuffle};
-  if (opts.debug) enable_debug(ctx);
-  auto& reg = detail::task_registry::of(ctx.get_executor());
-  shuffler* const previous_shuffler = current_shuffler;
-  current_shuffler = &shuffle.emplace(opts.schedule_seed);
+  options opts;
+  detail::virtual_clock vc;  // declared before the context: outlives it
+  shuffler shuffle;
+  asio::io_context ctx{1};
+};
+
+test_loop::test_loop(options opts) : impl_(std::make_unique<impl>(opts)) {}
+
+test_loop::~test_loop() = default;
+
+void test_loop::run(const std::function<awaitable<void>()>& fn) {
+  impl& s = *impl_;
+  std::optional<detail::virtual_clock_guard> guard;
+  if (s.opts.virtual_time) guard.emplace(s.vc);
+  detail::virtual_clock* vcp = s.opts.virtual_time ? &s.vc : nullptr;
+  auto& reg = detail::task_registry::of(s.ctx.get_executor());
   struct restore {
     shuffler* previous;
     ~restore() { current_shuffler = previous; }
-  } restore_shuffler{previous_shuffler};
-  auto main = spawn(executor(shuffling_executor(ctx.get_executor(), &*shuffle)), fn(), "test main");
+  } restore_shuffler{current_shuffler};
+  current_shuffler = &s.shuffle;
+  auto main = spawn(executor(shuffling_executor(s.ctx.get_executor(), &s.shuffle)), fn(), "test main");
   auto& main_state = detail::task_access::state(main);
   while (!main_state.done()) {
-    if (!step(ctx, vcp, opts.deadlock_grace)) {
+    if (!step(s.ctx, vcp, s.opts.deadlock_grace)) {
       throw deadlock_error("corio::testing: deadlock: nothing can run, no timer is pending and no "
                            "event arrived; live tasks:" + live_tasks(reg));
     }
   }
   // Let work that is already ready finish, without advancing time.
-  for (ctx.restart(); ctx.poll() > 0; ctx.restart()) {
+  for (s.ctx.restart(); s.ctx.poll() > 0; s.ctx.restart()) {
   }
   if (reg.size() > 0) {
     std::string what = "corio::testing: the test left tasks running:" + live_tasks(reg);
     std::vector<detail::task_base*> left;
     reg.for_each([&](detail::task_base& t) { left.push_back(&t); });
     for (auto* t : left) t->request_cancel();
-    for (int i = 0; i < 1000 && reg.size() > 0 && step(ctx, vcp, opts.deadlock_grace); ++i) {
+    for (int i = 0; i < 1000 && reg.size() > 0 && step(s.ctx, vcp, s.opts.deadlock_grace); ++i) {
     }
     main.get();  // main's own failure is the more useful report
     throw leftover_tasks_error(what);
   }
   main.get();
 }
+
+void run_test(const std::function<awaitable<void>()>& fn, options opts) { test_loop(opts).run(fn); }
 
 std::vector<std::uint64_t> schedule_seeds(const options& opts) {
   if (!opts.randomize) return {0};

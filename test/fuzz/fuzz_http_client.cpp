@@ -2,7 +2,9 @@
 // header fields, Content-Length / chunked / until-close bodies, trailers, gzip and deflate,
 // redirects, keep-alive). A fake server on 127.0.0.1 answers every connection with the input,
 // then closes; the client GETs a URL whose host every lookup resolves to that server (so
-// redirects anywhere come back to it). Runs in virtual time: timeouts cost no real time.
+// redirects anywhere come back to it). Runs in virtual time: timeouts cost no real time. One
+// corio::testing::test_loop and one listening socket serve every input; the client is made per
+// input (nothing pooled is carried from one input to the next).
 //
 // Checked, besides "no crash, no sanitizer report, no hang": the client either returns a response
 // or throws corio::http::error — any other exception escapes and is reported as a crash — and a
@@ -14,7 +16,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
@@ -24,11 +25,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <unistd.h>
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -88,31 +88,36 @@ corio::awaitable<void> fetch(const tcp::endpoint& ep) {
   }
 }
 
-/// One listening socket for the whole run, each input's acceptor a duplicate of it. (A listener per
+/// What every input reuses, built once and never destroyed (the listener holds the loop's
+/// executor). The listener is made inside the first run, on the loop's executor. (A listener per
 /// input used a new port each time; the connections it closed first keep their port in TIME_WAIT
 /// for a minute, and at ~800 inputs/s binding port 0 ran out of ports: "Address already in use".)
-int listening_socket() {
-  static const int fd = [] {
-    asio::io_context ctx;
-    tcp::acceptor acc(ctx, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
-    return acc.release();  // stays open and listening
-  }();
-  return fd;
+struct world {
+  static corio::testing::options loop_options() {
+    corio::testing::options o;
+    o.deadlock_grace = std::chrono::milliseconds(2000);
+    o.schedule_seed = 0;  // posting order: the same input runs the same way every time
+    return o;
+  }
+  corio::testing::test_loop loop{loop_options()};
+  std::optional<tcp::acceptor> listener;
+};
+
+world& the_world() {
+  static world* const w = new world;
+  return *w;
 }
 
-corio::awaitable<void> one_input(std::string_view reply) {
-  tcp::acceptor acc(co_await asio::this_coro::executor);
-  const int fd = ::dup(listening_socket());
-  if (fd < 0) {
-    std::perror("dup");
-    std::abort();
+corio::awaitable<void> one_input(std::optional<tcp::acceptor>& listener, std::string_view reply) {
+  if (!listener) {
+    listener.emplace(co_await asio::this_coro::executor, tcp::endpoint(asio::ip::make_address_v4("127.0.0.1"), 0));
   }
-  acc.assign(tcp::v4(), fd);
+  tcp::acceptor& acc = *listener;
   const auto ep = acc.local_endpoint();
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
     g.spawn(serve(g, acc, reply), "peer");
     co_await fetch(ep);
-    g.cancel();
+    g.cancel();  // ends the accept (the listener stays open for the next input)
   };
   co_await corio::task_group::run(body);
 }
@@ -121,8 +126,7 @@ corio::awaitable<void> one_input(std::string_view reply) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view reply(reinterpret_cast<const char*>(data), size);
-  corio::testing::options opts;
-  opts.deadlock_grace = std::chrono::milliseconds(2000);
-  corio::testing::run_test([reply] { return one_input(reply); }, opts);
+  world& w = the_world();
+  w.loop.run([&w, reply] { return one_input(w.listener, reply); });
   return 0;
 }

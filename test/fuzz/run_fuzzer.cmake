@@ -1,12 +1,13 @@
-# Runs one libFuzzer target for SECONDS from a scratch copy of its seed corpus (new inputs it finds
-# stay in the build directory). A crash, leak, timeout or sanitizer report fails the test; the
-# reproducer is left in WORK/ (run the target on it to see the report again).
+# Runs one libFuzzer target for SECONDS from a scratch copy of its seed corpus, with its dictionary
+# DICT (new inputs it finds stay in the build directory). A crash, leak, timeout or sanitizer
+# report fails the test; the reproducer is left in WORK/ (run the target on it to see the report
+# again). The options are scripts/fuzz.sh's.
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK}/corpus)
 file(GLOB seeds ${SEEDS}/*)
 file(COPY ${seeds} DESTINATION ${WORK}/corpus)
 execute_process(
-  COMMAND ${FUZZER} -max_total_time=${SECONDS} -timeout=20 -rss_limit_mb=2048 -max_len=65536
+  COMMAND ${FUZZER} -max_total_time=${SECONDS} -timeout=20 -rss_limit_mb=2048 -max_len=131072 -dict=${DICT}
           -print_final_stats=1 -artifact_prefix=${WORK}/ ${WORK}/corpus
   RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)

@@ -196,4 +196,42 @@ BOOST_AUTO_TEST_CASE(main_exception_escapes_unchanged) {
                     std::domain_error);
 }
 
+BOOST_AUTO_TEST_CASE(a_test_loop_runs_one_context_many_times_and_virtual_time_goes_on) {
+  corio::testing::test_loop loop;
+  std::optional<asio::any_io_executor> first_executor;
+  corio::clock::time_point first_end{};
+  loop.run([&]() -> corio::awaitable<void> {
+    first_executor = co_await asio::this_coro::executor;
+    co_await corio::sleep(1h);
+    first_end = corio::clock::now();
+  });
+  loop.run([&]() -> corio::awaitable<void> {
+    const auto ex = co_await asio::this_coro::executor;
+    BOOST_TEST((ex == *first_executor));  // the same context and schedule queue
+    const auto start = corio::clock::now();
+    BOOST_TEST((start >= first_end));
+    co_await corio::sleep(1h);
+    BOOST_TEST((corio::clock::now() - start == 1h));
+  });
+}
+
+BOOST_AUTO_TEST_CASE(a_test_loop_run_checks_what_run_test_checks) {
+  corio::testing::test_loop loop;
+  BOOST_CHECK_THROW(loop.run([]() -> corio::awaitable<void> {
+                      co_await corio::sleep(1s);
+                      throw std::domain_error("x");
+                    }),
+                    std::domain_error);
+  corio::testing::test_loop other;
+  try {
+    other.run([]() -> corio::awaitable<void> {
+      corio::spawn(co_await asio::this_coro::executor, sleeper(1h), "forgotten");
+      co_return;
+    });
+    BOOST_FAIL("expected leftover_tasks_error");
+  } catch (const corio::testing::leftover_tasks_error& e) {
+    BOOST_TEST(std::string(e.what()).find("'forgotten'") != std::string::npos);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

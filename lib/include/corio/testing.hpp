@@ -41,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -71,6 +72,29 @@ public:
 };
 
 void run_test(const std::function<awaitable<void>()>& fn, options opts = {});
+
+/// run_test's loop kept from one run to the next: one io_context with its services, one virtual
+/// clock and one schedule queue for many runs. For callers that run thousands of short coroutines
+/// (a fuzz target runs one per input), where a fresh io_context per run — an epoll instance, an
+/// eventfd, Corio's services — costs more than the run itself. run_test(fn, opts) is
+/// test_loop(opts).run(fn).
+/// Each run() checks and throws what run_test does; after a run() that threw, destroy the loop.
+/// Virtual time goes on from run to run (it never goes back: the context's timers were set on it).
+/// With a schedule_seed other than 0 the order of one run depends on the runs before it.
+/// Objects that outlive a run and hold the loop's executor must be destroyed before the loop.
+class test_loop {
+public:
+  explicit test_loop(options opts = {});
+  ~test_loop();
+  test_loop(const test_loop&) = delete;
+  test_loop& operator=(const test_loop&) = delete;
+
+  void run(const std::function<awaitable<void>()>& fn);
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
 
 /// The schedule seeds CORIO_TEST_CASE runs a test with `opts` under: {0} if !opts.randomize, else
 /// {CORIO_TEST_SEED} if set, else 0..CORIO_TEST_SEEDS-1 if set, else {0}. Throws
