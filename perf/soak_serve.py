@@ -460,6 +460,11 @@ def report(a):
     w(f"| held at SIGTERM: 2 SSE streams ended cleanly, 2 chat members got 1001, 2 idle connections closed | "
       f"{client['ok'].get('shutdown_sse_ended', 0)}, {client['ok'].get('shutdown_chat_1001', 0)}, {client['ok'].get('shutdown_idle_closed', 0)} |")
     w(f"| client-side failures | {sum(client['errors'].values())} |")
+    last = next((s for s in reversed(samples) if "responses" in s), None)
+    if last:
+        # The server counts a status for the vanishing clients too (a 400 for a head cut short).
+        w(f"| responses by class, as the server counted them (last sample) | "
+          f"{', '.join(f'{k}: {v:,}' for k, v in last['responses'].items())} |")
     w("")
     if failures:
         w("Failed:")
