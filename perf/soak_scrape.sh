@@ -10,7 +10,11 @@
 # prints the paths a same-host crawl of / must fetch. One page is one file of about 1 KiB, so
 # 1,000,000 pages take about 1M inodes and 4 GiB of a 4 KiB-block file system, and about five
 # minutes to write on the 2-core development VM: the script checks `df` and `df -i` for the temporary directory first and stops
-# if they do not fit (set TMPDIR elsewhere). Real files keep the server honest (corio-serve
+# if they do not fit (set TMPDIR elsewhere). On the development VM's disk-backed /tmp, removing
+# the 1,000,000-file tree at exit took longer than the crawl (about 300 files/s, so the script
+# returns long after the report is written); TMPDIR=/dev/shm (tmpfs, about 4 GiB of RAM for
+# 1,000,000 pages) avoids that, and a 20,000-page run there crawled 2,800 pages/s against 1,200
+# on disk. Real files keep the server honest (corio-serve
 # --static: open, stat, ETag for every page) and the expected set exact, which a rewrite scheme
 # over a small tree would not.
 #
