@@ -18,7 +18,6 @@
 #include <boost/asio/post.hpp>
 
 #include <atomic>
-#include <cassert>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -99,9 +98,9 @@ struct task_base {
   /// Records how the coroutine ended and wakes awaiters and the observer.
   void finish(std::exception_ptr e) noexcept {
     if (done()) return;
-    // scheduled → running ⇄ suspended → done | failed | cancelled; straight from scheduled only
-    // when cancelled before the body's first step (test: cancel_before_start_never_runs_the_body).
-    assert((status_ != task_status::scheduled || cancel_requested_) && "corio: a task ended before it started");
+    // A task: scheduled → running ⇄ suspended → done | failed | cancelled, straight from
+    // scheduled when cancelled before its first step (test: cancel_before_start_never_runs_the_body).
+    // A state that task_group::start uses as its one-shot promise ends from scheduled too.
     if (e && !error_) error_ = std::move(e);
     status_ = !error_ ? task_status::done
               : is_cancellation(error_) ? task_status::cancelled
