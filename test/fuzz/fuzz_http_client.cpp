@@ -14,6 +14,8 @@
 #include <corio/task_group.hpp>
 #include <corio/testing.hpp>
 
+#include "fuzz_loop.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -93,13 +95,7 @@ corio::awaitable<void> fetch(const tcp::endpoint& ep) {
 /// input used a new port each time; the connections it closed first keep their port in TIME_WAIT
 /// for a minute, and at ~800 inputs/s binding port 0 ran out of ports: "Address already in use".)
 struct world {
-  static corio::testing::options loop_options() {
-    corio::testing::options o;
-    o.deadlock_grace = std::chrono::milliseconds(2000);
-    o.schedule_seed = 0;  // posting order: the same input runs the same way every time
-    return o;
-  }
-  corio::testing::test_loop loop{loop_options()};
+  corio::testing::test_loop loop{corio::fuzz::loop_options()};
   std::optional<tcp::acceptor> listener;
 };
 

@@ -6,6 +6,8 @@
 
 #include <corio/task.hpp>
 #include <corio/testing.hpp>
+
+#include "fuzz_loop.hpp"
 #include <corio/timeout.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -36,12 +38,6 @@ constexpr auto as_tuple = asio::as_tuple(asio::deferred);
 /// loop's context at exit otherwise); only the shard, the connection and the socket pair are made
 /// per input.
 struct world {
-  static corio::testing::options loop_options() {
-    corio::testing::options o;
-    o.deadlock_grace = std::chrono::milliseconds(2000);
-    o.schedule_seed = 0;  // posting order: the same input runs the same way every time
-    return o;
-  }
   static serve::config app_config() {
     serve::config cfg;
     cfg.port = 0;
@@ -54,7 +50,7 @@ struct world {
     return log;
   }
 
-  world() : loop(loop_options()), app(app_config(), quiet()) { serve::register_endpoints(app); }
+  world() : loop(corio::fuzz::loop_options()), app(app_config(), quiet()) { serve::register_endpoints(app); }
 
   corio::testing::test_loop loop;
   serve::app app;

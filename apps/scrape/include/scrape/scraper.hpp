@@ -9,7 +9,7 @@
 // every slot; at most `concurrency` requests run at once, at most `per_host` per origin (which is
 // also the client's connection limit). Crawl mode (depth > 0): HTML pages are parsed for links;
 // each normalised URL is fetched at most once; with same_host only the hosts of the starting URLs
-// (the seeds given on the command line or as input) are followed.
+// (those given on the command line or as input) are followed.
 // Interrupting (interrupt(), SIGINT via run_cli): the first call stops scheduling and
 // gives requests in flight `grace` seconds, then cancels them (each gets a row with error_kind
 // "interrupted" saying why: the grace period or a second interrupt); a second call cancels them at
