@@ -82,6 +82,8 @@ void run_test(const std::function<awaitable<void>()>& fn, options opts = {});
 /// Virtual time goes on from run to run (it never goes back: the context's timers were set on it).
 /// With a schedule_seed other than 0 the order of one run depends on the runs before it.
 /// Objects that outlive a run and hold the loop's executor must be destroyed before the loop.
+/// Thread safety: one thread at a time runs a loop (as with run_test, the virtual clock is that
+/// thread's while run() runs).
 class test_loop {
 public:
   explicit test_loop(options opts = {});
