@@ -11,6 +11,8 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-test1.81-dev
   libspdlog-dev libssl-dev zlib1g-dev libgumbo-dev
+  # corio::http: IDNA host names, brotli and zstd content codings
+  libidn2-dev libbrotli-dev libzstd-dev
   # tests and demo helpers
   python3 curl procps
   # corio-scrape: nginx for the crawl integration test; aiohttp and GNU time for perf/scrape_compare.sh

@@ -2,6 +2,7 @@
 
 #include <corio/cancellation.hpp>
 #include <corio/exception_group.hpp>
+#include <corio/http/url.hpp>
 #include <corio/run.hpp>
 #include <corio/sleep.hpp>
 #include <corio/task_group.hpp>
@@ -293,7 +294,7 @@ corio::awaitable<int> session::run() {
   if (!started && reader_) {  // interrupted before the first URL: what is there was not attempted
     for (auto& u : reader_->drain()) late_.push_back(std::move(u));
   }
-  for (auto& u : late_) sum.add_not_attempted(std::move(u));
+  for (auto& u : late_) sum.add_not_attempted(corio::http::redact_userinfo(u));
   if (!started) {
     sum.set_interrupted();
     sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

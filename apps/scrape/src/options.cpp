@@ -130,7 +130,10 @@ options parse_args(int argc, const char* const* argv) {
 std::string usage() {
   return R"(usage: corio-scrape [options] [URL...]
 Fetches URLs concurrently (or crawls from them) and writes one JSON line per URL.
-URLs come from the arguments, from --input FILE, or from stdin (one per line).
+URLs come from the arguments, from --input FILE, or from stdin (one per line). A URL without a
+scheme (example.com/path) is fetched over http:// (with a warning); a Unicode host name is
+converted to its IDNA (punycode) form. Credentials in a URL (http://user:pass@host/) are sent
+as Basic authorization to that origin only, and rows show them as http://user:***@host/.
 
   -c, --concurrency N     requests in flight overall (32)
       --per-host N        requests (connections) in flight per origin (8)
@@ -146,7 +149,9 @@ URLs come from the arguments, from --input FILE, or from stdin (one per line).
   -d, --depth N           crawl: follow links N levels deep (0: no crawling)
       --same-host         crawl: follow links only to the hosts of the given URLs
       --max-urls N        crawl: stop discovering new URLs after N
-      --robots            honour robots.txt
+      --robots            honour robots.txt (RFC 9309): its first 500 KiB; a 5xx or an
+                          unreachable robots.txt disallows the origin, a 4xx allows it;
+                          its Crawl-delay (at most 60 s) spaces the origin's requests
   -i, --input FILE        read URLs from FILE ("-": stdin)
   -o, --out FILE          write JSON Lines to FILE (stdout)
       --resume            go on from an earlier run into --out FILE: URLs that already
@@ -157,6 +162,11 @@ URLs come from the arguments, from --input FILE, or from stdin (one per line).
       --grace S           after Ctrl-C, seconds to let requests in flight finish (5)
       --log-level L       trace, debug, info, warn, error, off (warn)
   -h, --help              this text
+
+Each row: url, final_url, status, content_type, bytes, elapsed_ms, attempts, error_kind,
+error; with --robots robots_wait_ms (time spent waiting for robots.txt and its Crawl-delay
+before the request, not included in elapsed_ms); crawling, depth, title (UTF-8, converted from
+the page's charset), links.
 
 Input is read as the run goes: a list on a pipe is fetched while it is still being written.
 Every write is checked: when one fails (disk full, a closed pipe), the run stops, says what

@@ -69,6 +69,11 @@ std::string to_json_line(const row& r, bool crawl) {
   o += std::to_string(r.attempts);
   str("error_kind", r.error_kind, true);
   str("error", r.error, true);
+  if (r.robots_wait_ms) {
+    key("robots_wait_ms");
+    std::snprintf(buf, sizeof buf, "%.1f", *r.robots_wait_ms);
+    o += buf;
+  }
   if (crawl) {
     key("depth");
     o += std::to_string(r.depth);

@@ -3,6 +3,8 @@
 #include <corio/http/fields.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <system_error>
 
 namespace scrape {
 
@@ -49,10 +51,17 @@ std::string_view product_token(std::string_view ua) {
 }  // namespace
 
 robots_rules robots_rules::parse(std::string_view txt, std::string_view user_agent) {
+  if (txt.size() > max_size) {
+    // A rule cut in the middle could say more than the file does ("Disallow: /" of "/private").
+    txt = txt.substr(0, max_size);
+    if (const auto nl = txt.rfind('\n'); nl != std::string_view::npos) txt = txt.substr(0, nl + 1);
+  }
+  if (txt.starts_with("\xEF\xBB\xBF")) txt.remove_prefix(3);
   const std::string_view me = product_token(user_agent);
   struct group {
     std::vector<std::string> agents;
     std::vector<rule> rules;
+    double crawl_delay = 0;
   };
   std::vector<group> groups;
   bool in_agents = false;  // consecutive user-agent lines share one group
@@ -74,8 +83,15 @@ robots_rules robots_rules::parse(std::string_view txt, std::string_view user_age
       if (groups.empty()) continue;  // rules before any user-agent line apply to nobody
       if (value.empty()) continue;   // "Disallow:" (empty) allows everything
       groups.back().rules.push_back({std::string(value), corio::http::iequals(key, "allow")});
+    } else if (corio::http::iequals(key, "crawl-delay")) {
+      in_agents = false;
+      double d = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), d);
+      if (!groups.empty() && ec == std::errc() && end == value.data() + value.size() && d > 0) {
+        groups.back().crawl_delay = std::min(d, max_crawl_delay);
+      }
     } else {
-      in_agents = false;  // other records (sitemap, crawl-delay) end the agent list
+      in_agents = false;  // other records (sitemap) end the agent list
     }
   }
   robots_rules out;
@@ -87,7 +103,10 @@ robots_rules robots_rules::parse(std::string_view txt, std::string_view user_age
       else if (!me.empty() && corio::http::iequals(a, me)) mine = mine ? mine : &g;
     }
   }
-  if (const group* g = mine ? mine : star) out.rules_ = g->rules;
+  if (const group* g = mine ? mine : star) {
+    out.rules_ = g->rules;
+    out.crawl_delay_ = g->crawl_delay;
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include "scrape/robots.hpp"
 
 #include <corio/cancellation.hpp>
+#include <corio/clock.hpp>
 #include <corio/http/client.hpp>
 #include <corio/http/url.hpp>
 #include <corio/queue.hpp>
@@ -13,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cassert>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -69,6 +71,23 @@ std::string lower(std::string s) {
   return s;
 }
 
+/// "example.com/path" or "127.0.0.1:8080/" (no scheme; what follows a ':' in the authority is a
+/// port) as "http://..."; empty for anything else ("mailto:a@b", "javascript:x").
+std::optional<std::string> with_default_scheme(std::string_view s) {
+  if (s.empty() || s.find("://") != std::string_view::npos) return std::nullopt;
+  const auto c0 = static_cast<unsigned char>(s.front());
+  if (!(std::isalnum(c0) || c0 == '[' || c0 >= 0x80)) return std::nullopt;
+  const std::string_view authority = s.substr(0, s.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) return std::nullopt;
+  if (authority.front() != '[') {
+    if (const auto colon = authority.find(':'); colon != std::string_view::npos) {
+      const auto port = authority.substr(colon + 1);
+      if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    }
+  }
+  return "http://" + std::string(s);
+}
+
 /// "scheme://host:port" — the unit of per-origin limits (as in the client's pool).
 std::string origin_key(const boost::urls::url& u) {
   return lower(std::string(u.scheme()) + "://" + std::string(u.encoded_host())) + ":" +
@@ -98,6 +117,7 @@ struct scraper::impl {
     std::vector<std::string> prefixes{std::string()};
     std::size_t in_flight = 0;
     bool in_ready = false;
+    corio::clock::time_point next_start{};  // robots.txt's Crawl-delay: the next request's slot
 
     static constexpr std::size_t max_prefixes = 4;
 
@@ -175,6 +195,7 @@ struct scraper::impl {
   corio::awaitable<void> ticker();
   corio::awaitable<void> grace_then_cancel();
   void add_seed(std::string s);
+  [[nodiscard]] bool done_earlier(const std::string& url) const;
   void enqueue(item it, const std::string& key);
   void schedule();
   void handle(result res);
@@ -199,6 +220,7 @@ struct scraper::impl {
   std::deque<std::string> ready;  // origins with waiting URLs, served round-robin
   std::unordered_set<std::string> seen;
   std::unordered_set<std::string> hosts;  // --same-host
+  std::unordered_map<std::string, std::string> credentials;  // crawling: origin → Authorization
   struct fetching {
     corio::task<void> task;
     std::string url;  // (a copy: listed as not attempted if cancelled before it starts)
@@ -380,8 +402,15 @@ void scraper::impl::write_failed(const write_error& e, std::size_t lost) {
   }
 }
 
+bool scraper::impl::done_earlier(const std::string& url) const {
+  if (done_before.empty()) return false;
+  // Rows show a password in a URL as "***" (http::redact_userinfo): a resumed run matches that.
+  if (url.find('@') == std::string::npos) return done_before.count(url) != 0;
+  return done_before.count(http::redact_userinfo(url)) != 0;
+}
+
 void scraper::impl::add_seed(std::string s) {
-  if (done_before.count(s)) {  // (its row is the one given: a bad URL's too)
+  if (done_earlier(s)) {  // (its row is the one given: a bad URL's too)
     sum.add_skipped();
     return;
   }
@@ -389,16 +418,39 @@ void scraper::impl::add_seed(std::string s) {
   try {
     u = http::parse_url(s);
   } catch (const http::error& e) {
-    row r;
-    r.url = s;
-    r.error_kind = std::string(http::to_string(e.kind()));
-    r.error = e.what();
-    write(r);
-    ++done;
-    return;
+    // Like curl, a URL without a scheme is fetched over http (the row shows the URL fetched).
+    std::optional<boost::urls::url> fixed_url;
+    auto fixed = with_default_scheme(s);
+    if (fixed) {
+      try {
+        fixed_url = http::parse_url(*fixed);
+      } catch (const http::error&) {
+      }
+    }
+    if (!fixed_url) {
+      row r;
+      r.url = http::redact_userinfo(s);
+      r.error_kind = std::string(http::to_string(e.kind()));
+      r.error = e.what();
+      write(r);
+      ++done;
+      return;
+    }
+    spdlog::warn("'{}' has no scheme: fetching {}", s, *fixed);
+    u = std::move(*fixed_url);
+    s = std::move(*fixed);
+    if (done_earlier(s)) {
+      sum.add_skipped();
+      return;
+    }
   }
   std::string url = std::move(s);  // the queue keeps the only copy of each URL
   if (opts.crawl()) {
+    // The normal form has no user info: a seed's credentials are kept for its origin, and sent
+    // with every request to it (the client drops them on a redirect to another origin).
+    if (u.has_password() || (u.has_userinfo() && !u.encoded_user().empty())) {
+      credentials[origin_key(u)] = http::basic_authorization(u.user(), u.password());
+    }
     url = http::normalize_url(u);
     hosts.insert(lower(std::string(u.encoded_host())));
     if (!seen.insert(url).second) {  // the same page twice: one row (or done in an earlier run)
@@ -406,7 +458,7 @@ void scraper::impl::add_seed(std::string s) {
       return;
     }
     discovered(url, 0);
-  } else if (done_before.count(url)) {
+  } else if (done_earlier(url)) {
     sum.add_skipped();
     return;
   }
@@ -454,14 +506,22 @@ void scraper::impl::schedule() {
 }
 
 corio::awaitable<robots_rules> scraper::impl::fetch_robots(std::string key) {
+  http::request req;
+  req.url = key + "/robots.txt";
+  req.max_body_bytes = robots_rules::max_size;  // a larger file is cut there, not refused
+  req.truncate_body = true;
   try {
-    auto r = co_await client->get(key + "/robots.txt");
+    auto r = co_await client->send(std::move(req));
     if (r.status >= 200 && r.status < 300) co_return robots_rules::parse(r.body, opts.user_agent);
-    if (r.status >= 500) co_return robots_rules::disallow_all();  // RFC 9309 §2.3.1.4
-    co_return robots_rules();                                     // 4xx (and 3xx left over): no rules
-  } catch (const http::error&) {
-    // Unreachable: let the page fetches report the network error themselves.
-    co_return robots_rules();
+    if (r.status >= 500) {  // RFC 9309 §2.3.1.4
+      co_return robots_rules::disallow_all("robots.txt answered HTTP " + std::to_string(r.status));
+    }
+    co_return robots_rules();  // 4xx (and 3xx left over): unavailable, no rules
+  } catch (const http::error& e) {
+    // Too many redirects, or one to nowhere: unavailable (§2.3.1.2). Anything else (DNS, connect,
+    // TLS, timeout, reset, garbage) is unreachable, which disallows everything (§2.3.1.4).
+    if (e.kind() == http::errc::too_many_redirects || e.kind() == http::errc::bad_url) co_return robots_rules();
+    co_return robots_rules::disallow_all("robots.txt could not be fetched (" + std::string(e.what()) + ")");
   }
 }
 
@@ -475,7 +535,7 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
   res.id = id;
   res.origin = key;
   row& r = res.r;
-  r.url = it.url;
+  r.url = http::redact_userinfo(it.url);
   r.depth = it.depth;
   const auto t0 = std::chrono::steady_clock::now();
   try {
@@ -487,15 +547,31 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
       const auto u = http::parse_url(it.url);
       if (!rules.allowed(u.encoded_target().empty() ? "/" : std::string(u.encoded_target()))) {
         r.error_kind = "robots";
-        r.error = "robots: disallowed by robots.txt";
+        r.error = rules.why_disallowed().empty() ? "robots: disallowed by robots.txt"
+                                                 : "robots: " + rules.why_disallowed() + ": everything is disallowed";
+        r.robots_wait_ms = ms_since(t0);
         results.try_put(std::move(res));
         co_return;
       }
+      if (rules.crawl_delay() > 0) {
+        // Requests to the origin start crawl_delay apart (the client's --rate spacing applies
+        // as well: the larger one shows).
+        auto& q = origins[key];
+        const auto now = corio::clock::now();
+        const auto slot = std::max(now, q.next_start);
+        q.next_start = slot + seconds(rules.crawl_delay());
+        if (slot > now) co_await corio::sleep_until(slot);
+      }
     }
     const auto t1 = std::chrono::steady_clock::now();
+    if (opts.robots) r.robots_wait_ms = ms_since(t0);
     try {
       r.attempts = 1;  // until known better
-      auto resp = co_await client->get(it.url);
+      http::fields headers;
+      if (!credentials.empty()) {
+        if (auto c = credentials.find(key); c != credentials.end()) headers.set("Authorization", c->second);
+      }
+      auto resp = co_await client->get(it.url, std::move(headers));
       r.elapsed_ms = ms_since(t1);
       r.final_url = resp.url;
       r.status = resp.status;
@@ -508,7 +584,7 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
       }
       if (opts.crawl()) {
         if (resp.ok() && is_html(r.content_type)) {
-          auto info = extract_page(resp.body, resp.url);
+          auto info = extract_page(resp.body, resp.url, charset_of(resp.headers.get("Content-Type").value_or("")));
           r.title = std::move(info.title);
           r.links = info.links.size();
           res.links = std::move(info.links);
@@ -584,7 +660,7 @@ void scraper::impl::cancel_running(cancel_reason why) {
     // attempted. (A write failure right after scheduling cancels such fetches.)
     --in_flight;
     --origins[f->second.origin].in_flight;
-    sum.add_not_attempted(std::move(f->second.url));
+    sum.add_not_attempted(http::redact_userinfo(f->second.url));
     f = running.erase(f);
   }
   if (in_flight == 0) results.try_put(wake_up());  // the dispatcher may be waiting for none
@@ -663,7 +739,7 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   // Whatever is still queued was never attempted (interrupted): list it, in order.
   for (const auto& key : ready) {
     auto& q = origins[key];
-    for (auto& it : q.waiting) sum.add_not_attempted(q.url_of(it));
+    for (auto& it : q.waiting) sum.add_not_attempted(http::redact_userinfo(q.url_of(it)));
   }
   sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   client.reset();

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <ctime>
 #include <optional>
 
@@ -111,7 +112,7 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
   }
   if (!user.contains("User-Agent") && !opts.user_agent.empty()) add("User-Agent", opts.user_agent);
   if (!user.contains("Accept")) add("Accept", "*/*");
-  if (opts.decompress && !user.contains("Accept-Encoding")) add("Accept-Encoding", "gzip, deflate");
+  if (opts.decompress && !user.contains("Accept-Encoding")) add("Accept-Encoding", "gzip, deflate, br, zstd");
   if (!user.contains("Content-Length") && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
     add("Content-Length", std::to_string(body.size()));
   }
@@ -130,23 +131,27 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
   }
   if (ec.category() == detail::parse_category()) {
     const std::string detail = p && !p->detail.empty() ? " (" + p->detail + ")" : "";
+    const std::size_t limit = p ? p->max_body() : opts.max_body_bytes;
     switch (static_cast<detail::parse_error>(ec.value())) {
       case detail::parse_error::field_too_large:
         throw error(errc::protocol, "the response has a header field value of 64 KiB or more" + detail, url);
       case detail::parse_error::body_too_large:
-        throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(opts.max_body_bytes) +
+        throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(limit) +
                                          " bytes" + detail, url);
       case detail::parse_error::decoded_too_large:
-        throw error(errc::too_large, "the decoded body exceeds the limit of " + std::to_string(opts.max_body_bytes) +
+        throw error(errc::too_large, "the decoded body exceeds the limit of " + std::to_string(limit) +
                                          " bytes", url);
       case detail::parse_error::bad_encoding:
         throw error(errc::protocol, "the body cannot be decoded" + detail, url);
       case detail::parse_error::unsupported_encoding:
         throw error(errc::protocol, "unsupported Content-Encoding" + detail, url);
+      case detail::parse_error::truncated:  // (read_response ends the body there: not an error)
+        break;
     }
   }
   if (ec == bhttp::error::body_limit) {
-    throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(opts.max_body_bytes) + " bytes", url);
+    const std::size_t limit = p ? p->max_body() : opts.max_body_bytes;
+    throw error(errc::too_large, "the body exceeds the limit of " + std::to_string(limit) + " bytes", url);
   }
   if (ec == bhttp::error::header_limit) {
     throw error(errc::too_large, "the response header (or trailer) exceeds the limit of " +
@@ -170,11 +175,35 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
   throw error(errc::connection, ec.message(), url);
 }
 
+/// "HTTP/1.1 200\r\n" without a reason phrase: Beast requires the space before the (empty)
+/// phrase, curl and browsers accept the line without it. Inserts that space. `buf` holds the start
+/// of a response (at least 13 bytes).
+void add_missing_reason_space(boost::beast::flat_buffer& buf) {
+  const auto d = buf.data();
+  const std::string_view v(static_cast<const char*>(d.data()), d.size());
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!(v.starts_with("HTTP/") && digit(v[5]) && v[6] == '.' && digit(v[7]) && v[8] == ' ' && digit(v[9]) &&
+        digit(v[10]) && digit(v[11]) && (v[12] == '\r' || v[12] == '\n'))) {
+    return;
+  }
+  std::string fixed;
+  fixed.reserve(v.size() + 1);
+  fixed.append(v.substr(0, 12));
+  fixed += ' ';
+  fixed.append(v.substr(12));
+  buf.consume(buf.size());
+  const auto room = buf.prepare(fixed.size());
+  std::memcpy(room.data(), fixed.data(), fixed.size());
+  buf.commit(fixed.size());
+}
+
 struct hop {
   std::string method;
   boost::urls::url url;
   fields headers;
   std::string body;
+  std::size_t max_body = 0;
+  bool truncate = false;
 };
 
 }  // namespace
@@ -312,14 +341,24 @@ awaitable<response> client::impl::attempt(const request& r, const boost::urls::u
   try {
     co_return co_await corio::with_timeout(total, [&]() -> awaitable<response> { return follow(r, url); });
   } catch (const corio::timeout_error&) {
-    throw error(errc::timeout, "no complete response within " + ms(total) + " (total timeout)", r.url);
+    throw error(errc::timeout, "no complete response within " + ms(total) + " (total timeout)",
+                redact_userinfo(r.url));
   }
 }
 
 awaitable<response> client::impl::follow(const request& r, const boost::urls::url& url) {
-  hop h{r.method, url, r.headers, r.body};
+  hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body};
   std::vector<std::string> chain;  // the normalised URLs so far, made at the first redirect
   for (int redirects = 0;; ++redirects) {
+    // Credentials in the URL are sent as Basic authorization (unless the caller set one), never
+    // in a URL: not in the request line, not in response::url or an error. A redirect to another
+    // origin drops them (below), as curl does.
+    if (h.url.has_userinfo()) {
+      if (!h.headers.contains("Authorization") && (h.url.has_password() || !h.url.encoded_user().empty())) {
+        h.headers.set("Authorization", basic_authorization(h.url.user(), h.url.password()));
+      }
+      h.url.remove_userinfo();
+    }
     const std::string url_text(h.url.buffer());
     response resp = co_await exchange(h, url_text);
     resp.url = url_text;
@@ -422,13 +461,23 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
   const std::size_t cap = std::max<std::size_t>(opts.max_header_bytes, 16 * 1024) + 16 * 1024;
   bool any_bytes = false;
   for (;;) {  // 1xx interim responses are skipped
-    detail::response_parser p(opts.max_header_bytes, opts.max_body_bytes, opts.decompress);
-    if (h.method == "HEAD") p.skip(true);
+    detail::response_parser p(opts.max_header_bytes, h.max_body, opts.decompress, h.truncate);
+    bool truncated = false;
+    bool start_line_checked = false;
+    // A response to HEAD has no body; neither has a CONNECT's (a 2xx opens a tunnel, and the body
+    // of a refusal is not read: the connection is closed either way).
+    const bool connect_method = h.method == "CONNECT";
+    if (h.method == "HEAD" || connect_method) p.skip(true);
     auto& buf = c.buffer;
     error_code ec;
     for (;;) {
       if (buf.size() > 0) {
         any_bytes = true;
+        // (Beast parses the start line only once the whole header is buffered: 13 bytes at least.)
+        if (!start_line_checked && buf.size() >= 13) {
+          start_line_checked = true;
+          add_missing_reason_space(buf);
+        }
         std::size_t used = 0;
         try {
           used = p.put(buf.data(), ec);
@@ -438,6 +487,10 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
         }
         buf.consume(used);
         if (p.is_done()) break;
+        if (ec == detail::parse_error::truncated) {
+          truncated = true;
+          break;
+        }
         if (ec == bhttp::error::need_more || (!ec && used == 0)) {
           ec = {};
         } else if (ec) {
@@ -465,8 +518,16 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
       buf.commit(n);
       if (n == c.read_size && c.read_size < 64 * 1024) c.read_size *= 2;
     }
+    // Interim responses (100, 102, 103, any 1xx but 101) are skipped (RFC 9110 §15.2). 101 is
+    // final: the connection now speaks another protocol.
     if (p.status >= 100 && p.status < 200 && p.status != 101) continue;
-    keep_alive = p.keep_alive() && !p.need_eof();
+    // Reused only when the next response's framing is known: not after 101 (another protocol),
+    // a CONNECT (a tunnel or a refusal), Connection: close or HTTP/1.0 without keep-alive, a body
+    // delimited by the close, or bytes nobody asked for (a HEAD answered with a body, a
+    // Content-Length shorter than what came). (http_protocol_edges:
+    // no_response_with_unknown_framing_returns_its_connection_to_the_pool)
+    keep_alive = p.keep_alive() && !p.need_eof() && p.status != 101 && !connect_method && buf.size() == 0 &&
+                 !truncated;
     response r;
     r.status = p.status;
     r.reason = std::move(p.reason);
@@ -474,6 +535,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
     r.headers = std::move(p.headers);
     r.body = std::move(p.body);
     r.wire_bytes = p.wire_bytes;
+    r.truncated = truncated;
     co_return r;
   }
 }

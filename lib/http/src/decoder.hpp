@@ -1,20 +1,25 @@
-// Internal: streaming gzip/deflate decoding (zlib) with an output limit.
+// Internal: streaming content decoding — gzip/deflate (zlib), br (brotli), zstd — with an output
+// limit, for one coding or a stack of them ("Content-Encoding: gzip, br" is decoded br first).
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace corio::http::detail {
 
 class decoder {
 public:
-  enum class coding { identity, gzip, deflate };
+  enum class coding { identity, gzip, deflate, br, zstd };
   enum class status { ok, too_large, bad_data };
 
-  /// `limit`: the most bytes `out` may hold after decoding.
-  decoder(coding c, std::size_t limit);
+  /// `applied`: the codings in the order the server applied them (Content-Encoding's order);
+  /// empty or identity only: the body as it is. `limit`: the most bytes `out` may hold after
+  /// decoding — and each intermediate layer of a stack, so that a bomb inside stops there too.
+  decoder(const std::vector<coding>& applied, std::size_t limit);
+  decoder(coding c, std::size_t limit) : decoder(std::vector<coding>{c}, limit) {}
   ~decoder();
   decoder(const decoder&) = delete;
   decoder& operator=(const decoder&) = delete;
@@ -25,13 +30,18 @@ public:
   [[nodiscard]] status finish() const;
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
 
+  /// One layer: decodes its input, appending at most `limit` bytes in total to its output.
+  struct stage {
+    virtual ~stage() = default;
+    virtual status feed(std::string_view in, std::string& out, std::size_t limit) = 0;
+    [[nodiscard]] virtual bool complete() const = 0;
+    std::string message;
+  };
+
 private:
-  struct zstate;
-  coding coding_;
+  std::vector<std::unique_ptr<stage>> stages_;  // in decoding order
+  std::vector<std::string> between_;            // stages_[i]'s output, stages_[i + 1]'s input
   std::size_t limit_;
-  std::unique_ptr<zstate> z_;
-  bool ended_ = false;
-  bool raw_retry_possible_ = true;
   std::string message_;
 };
 

@@ -18,6 +18,7 @@ public:
       case parse_error::decoded_too_large: return "the decoded body exceeds the size limit";
       case parse_error::bad_encoding: return "the body cannot be decoded";
       case parse_error::unsupported_encoding: return "unsupported Content-Encoding";
+      case parse_error::truncated: return "the body was cut at the size limit";
     }
     return "unknown parse error";
   }
@@ -45,10 +46,14 @@ boost::system::error_code make_error_code(parse_error e) noexcept {
   return {static_cast<int>(e), parse_category()};
 }
 
-response_parser::response_parser(std::size_t max_header, std::size_t max_body, bool decompress)
-    : max_body_(max_body), decompress_(decompress) {
+response_parser::response_parser(std::size_t max_header, std::size_t max_body, bool decompress, bool truncate)
+    : max_body_(max_body), decompress_(decompress), truncate_(truncate) {
   header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(max_header, UINT32_MAX)));
-  body_limit(max_body);
+  if (truncate) {
+    body_limit(boost::none);  // the callbacks cut the body
+  } else {
+    body_limit(max_body);
+  }
   eager(true);
 }
 
@@ -69,30 +74,44 @@ void response_parser::on_field_impl(boost::beast::http::field, boost::beast::str
 }
 
 void response_parser::on_header_impl(boost::beast::error_code& ec) {
-  decoder::coding c = decoder::coding::identity;
+  // The codings in the order the server applied them, over every Content-Encoding field
+  // ("gzip, br" or two fields): undone last to first. identity is no coding.
+  std::vector<decoder::coding> applied;
   if (decompress_) {
-    const auto all = headers.get_all("Content-Encoding");
-    std::string enc;
-    for (auto v : all) {
-      if (!enc.empty()) enc += ',';
-      enc += lower_trimmed(v);  // (not `a + b`: GCC 12 -O3 warns -Wrestrict falsely)
+    for (auto field : headers.get_all("Content-Encoding")) {
+      while (!field.empty()) {
+        const auto comma = field.find(',');
+        const std::string name = lower_trimmed(field.substr(0, comma));
+        field = comma == std::string_view::npos ? std::string_view{} : field.substr(comma + 1);
+        if (name.empty() || name == "identity") continue;
+        if (name == "gzip" || name == "x-gzip") {
+          applied.push_back(decoder::coding::gzip);
+        } else if (name == "deflate") {
+          applied.push_back(decoder::coding::deflate);
+        } else if (name == "br") {
+          applied.push_back(decoder::coding::br);
+        } else if (name == "zstd") {
+          applied.push_back(decoder::coding::zstd);
+        } else {
+          ec = parse_error::unsupported_encoding;
+          detail = "'" + name + "' (gzip, deflate, br and zstd are accepted)";
+          return;
+        }
+      }
     }
-    if (enc == "gzip" || enc == "x-gzip") {
-      c = decoder::coding::gzip;
-    } else if (enc == "deflate") {
-      c = decoder::coding::deflate;
-    } else if (!enc.empty() && enc != "identity") {
+    if (applied.size() > max_stacked_codings) {
       ec = parse_error::unsupported_encoding;
-      detail = "'" + enc + "' (only gzip and deflate are accepted)";
+      detail = std::to_string(applied.size()) + " codings stacked (at most " + std::to_string(max_stacked_codings) +
+               " are decoded)";
       return;
     }
   }
-  decoder_ = std::make_unique<decoder>(c, max_body_);
+  decoder_ = std::make_unique<decoder>(applied, max_body_);
 }
 
 void response_parser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
                                         boost::beast::error_code& ec) {
-  if (content_length && *content_length > max_body_) {
+  if (content_length && *content_length > max_body_ && !truncate_) {
     ec = parse_error::body_too_large;
     detail = "Content-Length " + std::to_string(*content_length);
     return;
@@ -101,14 +120,23 @@ void response_parser::on_body_init_impl(const boost::optional<std::uint64_t>& co
 }
 
 std::size_t response_parser::on_body_impl(boost::beast::string_view b, boost::beast::error_code& ec) {
-  wire_bytes += b.size();
-  if (wire_bytes > max_body_) {
-    ec = parse_error::body_too_large;
-    return 0;
+  std::string_view in(b.data(), b.size());
+  bool cut = false;
+  if (wire_bytes + in.size() > max_body_) {
+    if (!truncate_) {
+      wire_bytes += in.size();
+      ec = parse_error::body_too_large;
+      return 0;
+    }
+    in = in.substr(0, max_body_ - wire_bytes);
+    cut = true;
   }
-  switch (decoder_->feed({b.data(), b.size()}, body)) {
-    case decoder::status::ok: break;
-    case decoder::status::too_large: ec = parse_error::decoded_too_large; break;
+  wire_bytes += in.size();
+  switch (decoder_->feed(in, body)) {
+    case decoder::status::ok:
+      if (cut) ec = parse_error::truncated;
+      break;
+    case decoder::status::too_large: ec = truncate_ ? parse_error::truncated : parse_error::decoded_too_large; break;
     case decoder::status::bad_data:
       ec = parse_error::bad_encoding;
       detail = decoder_->message();

@@ -23,16 +23,21 @@ enum class parse_error {
   decoded_too_large,
   bad_encoding,
   unsupported_encoding,
+  truncated,  ///< not a failure: the body reached the limit of a request that truncates
 };
 [[nodiscard]] boost::system::error_code make_error_code(parse_error e) noexcept;
 [[nodiscard]] const boost::system::error_category& parse_category() noexcept;
 
 /// Field values of this size or more are refused (Beast's own field storage cannot hold them).
 inline constexpr std::size_t max_field_value = 65535 - 2;
+/// More content codings stacked on one body than this are refused (each is a decoder's state).
+inline constexpr std::size_t max_stacked_codings = 3;
 
 class response_parser final : public boost::beast::http::basic_parser<false> {
 public:
-  response_parser(std::size_t max_header, std::size_t max_body, bool decompress);
+  /// `truncate`: a body over `max_body` is cut there (the parse then ends with
+  /// parse_error::truncated) instead of being an error.
+  response_parser(std::size_t max_header, std::size_t max_body, bool decompress, bool truncate = false);
 
   unsigned status = 0;
   unsigned version = 11;
@@ -42,6 +47,7 @@ public:
   std::uint64_t wire_bytes = 0;
   /// Details for parse_error::bad_encoding / unsupported_encoding.
   std::string detail;
+  [[nodiscard]] std::size_t max_body() const noexcept { return max_body_; }
 
 private:
   void on_request_impl(boost::beast::http::verb, boost::beast::string_view, boost::beast::string_view, int,
@@ -59,6 +65,7 @@ private:
 
   std::size_t max_body_;
   bool decompress_;
+  bool truncate_;
   std::unique_ptr<decoder> decoder_;
 };
 

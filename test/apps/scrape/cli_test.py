@@ -113,6 +113,15 @@ def test_urls_from_stdin_and_file_with_failures_still_exit_zero(srv):
     check(r.returncode == 0 and len(r.stdout.splitlines()) == 1, "URLs from --input, JSON to stdout")
 
 
+def test_a_url_without_a_scheme_is_fetched_over_http_with_a_warning(srv):
+    bare = f"127.0.0.1:{srv.port}/ok"
+    r = scrape("--retries", "0", bare)
+    got = [json.loads(line) for line in r.stdout.splitlines()]
+    check(r.returncode == 0 and len(got) == 1 and got[0]["url"] == "http://" + bare and got[0]["status"] == 200,
+          f"scheme-less URL fetched over http ({r.returncode}: {r.stdout!r})")
+    check(f"'{bare}' has no scheme: fetching http://{bare}" in r.stderr, f"warning on stderr ({r.stderr!r})")
+
+
 def test_tls_verification_and_insecure(tmp):
     cert = os.path.join(tmp, "cert.pem")
     srv = Server("--tls", cert)
@@ -333,6 +342,7 @@ def main():
     try:
         test_usage_and_setup_errors()
         test_urls_from_stdin_and_file_with_failures_still_exit_zero(srv)
+        test_a_url_without_a_scheme_is_fetched_over_http_with_a_warning(srv)
         test_tls_verification_and_insecure(TMP)
         test_sigint_finishes_requests_in_flight_and_lists_the_rest(srv)
         test_second_sigint_cancels_requests_in_flight(srv)

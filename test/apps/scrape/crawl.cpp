@@ -4,7 +4,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <set>
+#include <vector>
 
 using corio::test::http_test_server;
 using namespace scrape_test;
@@ -118,6 +120,89 @@ CORIO_HTTP_TEST(without_same_host_links_to_other_hosts_are_followed_too) {
   BOOST_REQUIRE(m.count("http://example.invalid/external"));
   const auto kind = str(m["http://example.invalid/external"], "error_kind");
   BOOST_TEST((kind == "dns" || kind == "timeout"), kind);  // .invalid never resolves (RFC 6761)
+}
+
+CORIO_HTTP_TEST(an_unreachable_robots_txt_disallows_the_origin_like_a_5xx) {
+  http_test_server::options so;
+  so.robots_fault = "stall";
+  http_test_server stalled(so);
+  so.robots_fault = "reset";
+  http_test_server reset(so);
+  auto o = quick_options();
+  o.robots = true;
+  o.read_timeout = 1;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  co_await s.run(url_list(stalled.url("/ok"), reset.url("/ok")));
+  auto m = by_url(out.str());
+  for (const auto* srv : {&stalled, &reset}) {
+    const auto& row = m[srv->url("/ok")];
+    BOOST_TEST(str(row, "error_kind") == "robots");
+    BOOST_TEST(str(row, "error").find("robots: robots.txt could not be fetched (") == 0u, str(row, "error"));
+    BOOST_TEST(str(row, "error").find("everything is disallowed") != std::string::npos, str(row, "error"));
+    BOOST_TEST(srv->hits("/ok") == 0u);
+  }
+  BOOST_TEST(str(m[stalled.url("/ok")], "error").find("(timeout: ") != std::string::npos);
+  BOOST_TEST(str(m[reset.url("/ok")], "error").find("(connection: ") != std::string::npos);
+}
+
+CORIO_HTTP_TEST(a_robots_txt_over_500_kib_is_cut_there_not_refused_whatever_max_bytes_says) {
+  http_test_server::options so;
+  so.robots_txt = "User-agent: *\nDisallow: /site/private/\n";
+  while (so.robots_txt.size() < 600 * 1024) so.robots_txt += "# a long comment line to pad the file out\n";
+  so.robots_txt += "Disallow: /ok\n";  // beyond 500 KiB: not read
+  http_test_server srv(so);
+  auto o = quick_options();
+  o.robots = true;
+  o.max_bytes = 1000;  // the pages' limit, not robots.txt's
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  co_await s.run(url_list(srv.url("/ok"), srv.url("/site/private/secret.html")));
+  auto m = by_url(out.str());
+  BOOST_TEST(num(m[srv.url("/ok")], "status") == 200);
+  BOOST_TEST(str(m[srv.url("/site/private/secret.html")], "error") == "robots: disallowed by robots.txt");
+  BOOST_TEST(srv.hits("/site/private/secret.html") == 0u);
+}
+
+CORIO_HTTP_TEST(crawl_delay_spaces_the_requests_to_an_origin_and_rows_show_the_wait) {
+  http_test_server::options so;
+  so.robots_txt = "User-agent: *\nCrawl-delay: 0.3\n";
+  http_test_server srv(so);
+  auto o = quick_options();
+  o.robots = true;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  co_await s.run(url_list(srv.url("/ok?a"), srv.url("/ok?b"), srv.url("/ok?c")));
+  std::vector<double> waits;
+  for (const auto& row : lines(out.str())) {
+    BOOST_TEST(num(row, "status") == 200);
+    waits.push_back(row.at("robots_wait_ms").to_number<double>());
+  }
+  BOOST_REQUIRE(waits.size() == 3u);
+  std::sort(waits.begin(), waits.end());
+  // Each request starts 300 ms after the one before; all three waited from before the first.
+  BOOST_TEST(waits[1] >= 299.0);
+  BOOST_TEST(waits[2] >= 599.0);
+}
+
+CORIO_HTTP_TEST(without_robots_rows_have_no_robots_wait) {
+  http_test_server srv;
+  std::ostringstream out;
+  scrape::scraper s(quick_options(), out);
+  co_await s.run(url_list(srv.url("/ok")));
+  BOOST_TEST(!lines(out.str()).at(0).contains("robots_wait_ms"));
+}
+
+CORIO_HTTP_TEST(a_title_in_the_charset_of_the_content_type_is_written_in_utf8) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.depth = 1;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  co_await s.run(url_list(srv.url("/latin1")));
+  auto m = by_url(out.str());
+  BOOST_TEST(str(m[srv.url("/latin1")], "title") == "Caf\xC3\xA9");
+  BOOST_TEST(num(m[srv.url("/latin1")], "links") == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -252,4 +252,80 @@ CORIO_HTTP_TEST(after_the_grace_period_requests_in_flight_are_cancelled) {
   BOOST_TEST(ms_since(t0) < 10000);
 }
 
+CORIO_HTTP_TEST(a_101_row_is_final_and_the_next_url_of_its_origin_gets_a_fresh_connection) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.concurrency = 1;
+  o.per_host = 1;
+  o.read_timeout = 5;  // a URL sent on the switched connection would wait this long, then fail
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  auto sum = co_await s.run(url_list(srv.url("/upgrade"), srv.url("/ok")));
+  auto m = by_url(out.str());
+  BOOST_TEST(num(m[srv.url("/upgrade")], "status") == 101);
+  BOOST_TEST(str(m[srv.url("/upgrade")], "error") == "null");
+  BOOST_TEST(num(m[srv.url("/ok")], "status") == 200);
+  BOOST_TEST(str(m[srv.url("/ok")], "error") == "null");
+  BOOST_TEST(srv.connections() == 2u);
+  BOOST_TEST(sum.errors() == 0u);
+}
+
+CORIO_HTTP_TEST(a_url_without_a_scheme_is_fetched_over_http_and_its_row_shows_the_url_fetched) {
+  http_test_server srv;
+  const std::string bare = "127.0.0.1:" + std::to_string(srv.port()) + "/ok";
+  std::ostringstream out;
+  scrape::scraper s(quick_options(), out);
+  auto sum = co_await s.run(url_list(bare, "mailto:someone@example.com", "javascript:void(0)"));
+  auto m = by_url(out.str());
+  BOOST_TEST(num(m["http://" + bare], "status") == 200);
+  BOOST_TEST(str(m["mailto:someone@example.com"], "error_kind") == "bad_url");
+  BOOST_TEST(str(m["javascript:void(0)"], "error_kind") == "bad_url");
+  BOOST_TEST(sum.rows() == 3u);
+}
+
+CORIO_HTTP_TEST(a_password_in_a_url_is_sent_but_never_written_to_a_row) {
+  http_test_server srv;
+  const std::string port = std::to_string(srv.port());
+  const std::string with_password = "http://user:s3cret@127.0.0.1:" + port + "/headers";
+  const std::string bad = "http://user:s3cret@127.0.0.1:99999/";
+  std::ostringstream out;
+  scrape::scraper s(quick_options(), out);
+  auto sum = co_await s.run(url_list(with_password, bad));
+  BOOST_TEST(out.str().find("s3cret") == std::string::npos, out.str());
+  auto m = by_url(out.str());
+  const auto& row = m["http://user:***@127.0.0.1:" + port + "/headers"];
+  BOOST_TEST(num(row, "status") == 200);
+  BOOST_TEST(str(row, "final_url") == srv.url("/headers"));
+  BOOST_TEST(num(row, "bytes") > 0);
+  BOOST_TEST(str(m["http://user:***@127.0.0.1:99999/"], "error_kind") == "bad_url");
+  BOOST_TEST(sum.rows() == 2u);
+}
+
+CORIO_HTTP_TEST(crawling_from_a_url_with_credentials_sends_them_to_its_origin_only) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.depth = 1;
+  o.same_host = true;
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  auto sum = co_await s.run(url_list("http://user:pass@127.0.0.1:" + std::to_string(srv.port()) + "/site/"));
+  BOOST_TEST(out.str().find("pass") == std::string::npos, out.str());
+  BOOST_TEST(sum.rows() > 1u);
+  BOOST_TEST(srv.hits("/site/p1.html") == 1u);
+  BOOST_TEST(srv.requests_with_authorization() == srv.requests());
+}
+
+CORIO_HTTP_TEST(resuming_skips_a_url_with_a_password_whose_row_shows_it_redacted) {
+  http_test_server srv;
+  const std::string port = std::to_string(srv.port());
+  scrape::previous_run prev;
+  prev.done.insert("http://user:***@127.0.0.1:" + port + "/ok");
+  std::ostringstream out;
+  scrape::scraper s(quick_options(), out);
+  s.resume(std::move(prev));
+  auto sum = co_await s.run(url_list("http://user:pw@127.0.0.1:" + port + "/ok"));
+  BOOST_TEST(sum.skipped() == 1u);
+  BOOST_TEST(srv.requests() == 0u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -65,4 +65,46 @@ BOOST_AUTO_TEST_CASE(only_html_media_types_are_parsed) {
   BOOST_TEST(!scrape::is_html(""));
 }
 
+BOOST_AUTO_TEST_CASE(the_content_type_charset_decides_the_title_encoding) {
+  // "café" in Latin-1, and "€" in windows-1252 (0x80), which ISO-8859-1 labels mean in browsers.
+  const auto p = scrape::extract_page("<title>caf\xE9 \x80</title>", "http://h.test/", "ISO-8859-1");
+  BOOST_TEST(p.title == "caf\xC3\xA9 \xE2\x82\xAC");
+  BOOST_TEST(scrape::charset_of("text/html; charset=\"ISO-8859-1\"") == "ISO-8859-1");
+  BOOST_TEST(scrape::charset_of("text/html;CHARSET=koi8-r ; x=y") == "koi8-r");
+  BOOST_TEST(scrape::charset_of("text/html").empty());
+}
+
+BOOST_AUTO_TEST_CASE(without_a_header_charset_a_meta_in_the_first_bytes_decides) {
+  // "При" in windows-1251.
+  const auto a = scrape::extract_page("<html><head><meta charset=\"windows-1251\"><title>\xCF\xF0\xE8</title>",
+                                      "http://h.test/");
+  BOOST_TEST(a.title == "\xD0\x9F\xD1\x80\xD0\xB8");
+  // "ą" in ISO-8859-2, declared the HTML 4 way.
+  const auto b = scrape::extract_page(
+      "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=ISO-8859-2\"><title>\xB1</title>", "http://h.test/");
+  BOOST_TEST(b.title == "\xC4\x85");
+  // The header wins over the meta.
+  const auto c = scrape::extract_page("<meta charset=\"windows-1251\"><title>caf\xC3\xA9</title>", "http://h.test/", "utf-8");
+  BOOST_TEST(c.title == "caf\xC3\xA9");
+  // A meta after the first 1024 bytes is not looked for.
+  const auto d = scrape::extract_page(std::string(1100, ' ') + "<meta charset=\"windows-1251\"><title>ok</title>",
+                                      "http://h.test/");
+  BOOST_TEST(d.title == "ok");
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_charset_is_read_as_utf8_and_invalid_bytes_are_replaced) {
+  const auto p = scrape::extract_page("<title>caf\xC3\xA9 \xFF</title>", "http://h.test/", "x-no-such-charset");
+  BOOST_TEST(p.title.find("caf\xC3\xA9") == 0u);
+  // 0x81 starts a two-byte Shift_JIS character; '<' cannot end one: invalid.
+  const auto q = scrape::extract_page("<title>a\x81</title>", "http://h.test/", "shift_jis");
+  BOOST_TEST(q.title.find("a") == 0u);
+  for (const auto& t : {p.title, q.title}) {  // valid UTF-8 (no byte above 0x7F outside a sequence)
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      const auto c = static_cast<unsigned char>(t[i]);
+      BOOST_TEST((c < 0x80 || c >= 0xC2 || (c & 0xC0) == 0x80), t);
+    }
+  }
+  BOOST_TEST(q.title == "a\xEF\xBF\xBD");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -35,6 +35,15 @@ BOOST_AUTO_TEST_CASE(a_row_has_every_key_in_order_with_nulls_where_nothing_appli
              R"("title":"T \"quoted\"","links":3})");
 }
 
+BOOST_AUTO_TEST_CASE(robots_wait_ms_comes_after_error_and_only_when_set) {
+  scrape::row r;
+  r.url = "http://h.test/";
+  r.robots_wait_ms = 301.25;
+  BOOST_TEST(scrape::to_json_line(r, false) ==
+             R"({"url":"http://h.test/","final_url":null,"status":null,"content_type":null,"bytes":0,)"
+             R"("elapsed_ms":0.0,"attempts":0,"error_kind":null,"error":null,"robots_wait_ms":301.2})");
+}
+
 BOOST_AUTO_TEST_CASE(invalid_utf8_in_a_title_still_gives_valid_json) {
   scrape::row r;
   r.url = "http://h.test/\xff";

@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <string>
+
 BOOST_AUTO_TEST_SUITE(scrape_robots)
 
 BOOST_AUTO_TEST_CASE(the_star_group_applies_when_no_group_names_us) {
@@ -41,6 +43,36 @@ BOOST_AUTO_TEST_CASE(empty_disallow_comments_and_unknown_lines_are_harmless) {
   BOOST_TEST(scrape::robots_rules().allowed("/x"));
   BOOST_TEST(!scrape::robots_rules::disallow_all().allowed("/x"));
   BOOST_TEST(scrape::robots_rules::disallow_all().allowed("/robots.txt"));
+}
+
+BOOST_AUTO_TEST_CASE(only_the_first_500_kib_are_parsed_up_to_the_last_whole_line) {
+  std::string txt = "User-agent: *\nDisallow: /early\n";
+  while (txt.size() < scrape::robots_rules::max_size - 20) txt += "# padding to reach the limit\n";
+  // A line across the limit: cut at the limit it would read "Disallow: /" (everything).
+  txt += "Disallow: /late-and-cut-across-the-limit\n";
+  BOOST_REQUIRE(txt.size() > scrape::robots_rules::max_size);
+  txt += "Disallow: /beyond\n";
+  const auto r = scrape::robots_rules::parse(txt, "corio-scrape/0.1");
+  BOOST_TEST(!r.allowed("/early"));
+  BOOST_TEST(r.allowed("/index.html"));
+  BOOST_TEST(r.allowed("/late-and-cut-across-the-limit"));
+  BOOST_TEST(r.allowed("/beyond"));
+}
+
+BOOST_AUTO_TEST_CASE(a_utf8_byte_order_mark_is_skipped) {
+  const auto r = scrape::robots_rules::parse("\xEF\xBB\xBFUser-agent: *\nDisallow: /x\n", "corio-scrape/0.1");
+  BOOST_TEST(!r.allowed("/x"));
+}
+
+BOOST_AUTO_TEST_CASE(crawl_delay_of_our_group_is_kept_and_capped) {
+  const auto r = scrape::robots_rules::parse(
+      "User-agent: *\nCrawl-delay: 7\n\nUser-agent: corio-scrape\nCrawl-delay: 0.25\nDisallow: /x\n", "corio-scrape/0.1");
+  BOOST_TEST(r.crawl_delay() == 0.25);
+  BOOST_TEST(!r.allowed("/x"));
+  BOOST_TEST(scrape::robots_rules::parse("User-agent: *\nCrawl-delay: 86400\n", "bot").crawl_delay() ==
+             scrape::robots_rules::max_crawl_delay);
+  BOOST_TEST(scrape::robots_rules::parse("User-agent: *\nCrawl-delay: soon\n", "bot").crawl_delay() == 0.0);
+  BOOST_TEST(scrape::robots_rules::parse("User-agent: *\nCrawl-delay: -3\n", "bot").crawl_delay() == 0.0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,7 +16,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/parse.hpp>
 
+#include <brotli/encode.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <chrono>
 #include <map>
@@ -84,6 +86,25 @@ std::string gzip_of_zeros(std::size_t mib) {
   for (int i = 0; i < 4; ++i) gz += static_cast<char>((crc >> (8 * i)) & 0xff);
   for (int i = 0; i < 4; ++i) gz += static_cast<char>((size >> (8 * i)) & 0xff);
   return gz;
+}
+
+std::string brotli(const std::string& in) {
+  std::string out(BrotliEncoderMaxCompressedSize(in.size()) + 64, '\0');
+  std::size_t n = out.size();
+  if (!BrotliEncoderCompress(5, BROTLI_DEFAULT_WINDOW, BROTLI_MODE_GENERIC, in.size(),
+                             reinterpret_cast<const std::uint8_t*>(in.data()), &n, reinterpret_cast<std::uint8_t*>(out.data()))) {
+    throw std::runtime_error("BrotliEncoderCompress");
+  }
+  out.resize(n);
+  return out;
+}
+
+std::string zstd(const std::string& in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  const std::size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 3);
+  if (ZSTD_isError(n)) throw std::runtime_error("ZSTD_compress");
+  out.resize(n);
+  return out;
 }
 
 std::string reason_of(unsigned code) {
@@ -230,6 +251,20 @@ struct http_test_server::impl {
            "</ul></body></html>\n";
   }
 
+  struct bomb_set {
+    std::string br, zstd, gzip_in_br;
+  };
+  /// 16 MiB of zeros brotli'd and zstd'd (a few KiB each), and the gzip bomb inside br.
+  const bomb_set& bombs() {
+    std::call_once(bombs_once, [this] {
+      const std::string zeros(std::size_t{16} << 20, '\0');
+      bomb_bodies.br = brotli(zeros);
+      bomb_bodies.zstd = zstd(zeros);
+      bomb_bodies.gzip_in_br = brotli(bomb());
+    });
+    return bomb_bodies;
+  }
+
   const std::string& bomb() {
     std::call_once(bomb_once, [this] { bomb_body = gzip_of_zeros(16); });  // ~2 ms
     return bomb_body;
@@ -251,8 +286,17 @@ struct http_test_server::impl {
       std::lock_guard lk(mu);
       ++hit_count[path];
       all_targets.push_back(target);
+      if (req.find(http::field::authorization) != req.end()) ++authorized;
     }
 
+    if (req.method() == http::verb::connect) {  // a tunnel opened, then silence
+      co_await send(s, "HTTP/1.1 200 Connection established\r\n\r\n");
+      co_await pause(24h);
+      co_return false;
+    }
+    if (req.method() == http::verb::head && path == "/head-with-body") {  // a body HEAD must not have
+      co_return co_await send(s, reply(200, "ok\n"));
+    }
     if (req.method() == http::verb::head) {  // the head of /ok, without its body
       const std::string r = reply(200, "ok\n");
       co_return co_await send(s, r.substr(0, r.find("\r\n\r\n") + 4));
@@ -325,7 +369,22 @@ struct http_test_server::impl {
     if (path == "/deflate") co_return co_await send(s, reply(200, compress(gzip_text(), MAX_WBITS), "Content-Encoding: deflate\r\n"));
     if (path == "/deflate-raw") co_return co_await send(s, reply(200, compress(gzip_text(), -MAX_WBITS), "Content-Encoding: deflate\r\n"));
     if (path == "/bad-gzip") co_return co_await send(s, reply(200, "this is not gzip at all", "Content-Encoding: gzip\r\n"));
-    if (path == "/unsupported-encoding") co_return co_await send(s, reply(200, "xxxx", "Content-Encoding: br\r\n"));
+    if (path == "/unsupported-encoding") co_return co_await send(s, reply(200, "xxxx", "Content-Encoding: compress\r\n"));
+    if (path == "/br") co_return co_await send(s, reply(200, brotli(gzip_text()), "Content-Encoding: br\r\n"));
+    if (path == "/zstd") co_return co_await send(s, reply(200, zstd(gzip_text()), "Content-Encoding: zstd\r\n"));
+    if (path == "/gzip-br") {  // gzip applied first, then br
+      co_return co_await send(s, reply(200, brotli(compress(gzip_text(), 16 + MAX_WBITS)), "Content-Encoding: gzip, br\r\n"));
+    }
+    if (path == "/stacked-fields") {  // the same as two fields
+      co_return co_await send(s, reply(200, zstd(compress(gzip_text(), MAX_WBITS)), "Content-Encoding: deflate\r\nContent-Encoding: zstd\r\n"));
+    }
+    if (path == "/four-codings") {
+      co_return co_await send(s, reply(200, "xxxx", "Content-Encoding: gzip, gzip, gzip, gzip\r\n"));
+    }
+    if (path == "/bad-br") co_return co_await send(s, reply(200, "this is not brotli", "Content-Encoding: br\r\n"));
+    if (path == "/br-bomb") co_return co_await send(s, reply(200, bombs().br, "Content-Encoding: br\r\n"));
+    if (path == "/zstd-bomb") co_return co_await send(s, reply(200, bombs().zstd, "Content-Encoding: zstd\r\n"));
+    if (path == "/gzip-in-br-bomb") co_return co_await send(s, reply(200, bombs().gzip_in_br, "Content-Encoding: gzip, br\r\n"));
     if (path == "/gzip-bomb") co_return co_await send(s, reply(200, bomb(), "Content-Encoding: gzip\r\n"));
     if (path == "/huge") {
       const std::uint64_t total = std::uint64_t{1} << 30;
@@ -346,6 +405,17 @@ struct http_test_server::impl {
     if (path == "/interim") {
       co_return co_await send(s, "HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n" + reply(200, "ok\n"));
     }
+    if (path == "/upgrade") {  // switched to another protocol, which then says nothing
+      co_await send(s, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+      co_await pause(24h);
+      co_return false;
+    }
+    if (path == "/http10") {  // HTTP/1.0 without keep-alive, and the server keeps the socket open
+      co_await send(s, "HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
+      co_await pause(24h);
+      co_return false;
+    }
+    if (path == "/no-reason") co_return co_await send(s, "HTTP/1.1 200\r\nContent-Length: 3\r\n\r\nok\n");
     if (path == "/garbage") {
       co_await send(s, "this is not an HTTP response\r\n\r\n");
       co_return false;
@@ -364,11 +434,22 @@ struct http_test_server::impl {
       co_await send(s, reply(200, "bye\n", "Connection: close\r\n"));
       co_return false;
     }
+    if (path == "/robots.txt" && opts.robots_fault == "stall") {
+      co_await pause(24h);
+      co_return false;
+    }
+    if (path == "/robots.txt" && opts.robots_fault == "reset") {
+      reset(s);
+      co_return false;
+    }
     if (path == "/robots.txt") co_return co_await send(s, reply(opts.robots_status, opts.robots_txt));
     if (path == "/site/" || path == "/site/index.html") co_return co_await send(s, reply(200, site_page(0), {}, "text/html; charset=utf-8"));  // gcc12-ok: {} is a string_view
     if (path.rfind("/site/p", 0) == 0) {
       const std::size_t i = std::stoul(path.substr(7));
       if (i > 0 && i < opts.site_pages) co_return co_await send(s, reply(200, site_page(i), {}, "text/html"));  // gcc12-ok: {} is a string_view
+    }
+    if (path == "/latin1") {  // a title in ISO-8859-1, declared in the header only
+      co_return co_await send(s, reply(200, "<title>Caf\xE9</title><a href=\"/ok\">ok</a>", {}, "text/html; charset=ISO-8859-1"));  // gcc12-ok: {} is a string_view
     }
     if (path == "/site/private/secret.html") co_return co_await send(s, reply(200, "<title>secret</title>", {}, "text/html"));  // gcc12-ok: {} is a string_view
     co_return co_await send(s, reply(404, "not found\n"));
@@ -378,12 +459,14 @@ struct http_test_server::impl {
   std::uint16_t port = 0;
   std::optional<asio::ssl::context> tls_ctx;
   mutable std::mutex mu;
-  std::size_t accepted = 0, open = 0, max_open = 0;
+  std::size_t accepted = 0, open = 0, max_open = 0, authorized = 0;
   std::map<std::string, std::size_t> hit_count;
   std::map<std::string, std::size_t> per_key;
   std::vector<std::string> all_targets;
   std::once_flag bomb_once;
   std::string bomb_body;
+  std::once_flag bombs_once;
+  bomb_set bomb_bodies;
   std::thread thread;
   // Last: destroyed first (after the thread has been joined), while the state above still exists
   // for the coroutine frames it destroys.
@@ -421,6 +504,11 @@ std::size_t http_test_server::hits(std::string_view path) const {
 std::size_t http_test_server::requests() const {
   std::lock_guard lk(impl_->mu);
   return impl_->all_targets.size();
+}
+
+std::size_t http_test_server::requests_with_authorization() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->authorized;
 }
 
 std::vector<std::string> http_test_server::targets() const {

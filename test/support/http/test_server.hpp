@@ -21,19 +21,32 @@
 //   /no-length                  HTTP/1.1 200, no Content-Length, body until close
 //   /gzip, /deflate, /deflate-raw   gzip_text() compressed
 //   /bad-gzip                   Content-Encoding: gzip with a body that is not gzip
-//   /unsupported-encoding       Content-Encoding: br
+//   /unsupported-encoding       Content-Encoding: compress
+//   /br, /zstd                  gzip_text() compressed with brotli, zstd
+//   /gzip-br                    gzip_text() gzipped then brotli'd (Content-Encoding: gzip, br)
+//   /stacked-fields             deflate then zstd, as two Content-Encoding fields
+//   /four-codings               Content-Encoding: gzip, gzip, gzip, gzip
+//   /bad-br                     Content-Encoding: br with a body that is not brotli
+//   /br-bomb, /zstd-bomb        16 MiB of zeros compressed (a few KiB on the wire)
+//   /gzip-in-br-bomb            /gzip-bomb's body brotli'd (Content-Encoding: gzip, br)
 //   /gzip-bomb                  16 MiB of zeros gzipped (~16 KiB on the wire)
 //   /huge                       Content-Length 1 GiB of zeros, streamed
 //   /big-header [size]          a header field of `size` (70000) bytes
 //   /big-trailer [size]         a chunked body with a trailer field of `size` (70000) bytes
 //   /interim                    103 Early Hints, then 200 "ok\n"
+//   /upgrade                    101 Switching Protocols, then silence on the open connection
+//   /http10                     HTTP/1.0 200 "ok\n" without keep-alive, then silence (not closed)
+//   /no-reason                  "HTTP/1.1 200" without a reason phrase, "ok\n"
+//   HEAD /head-with-body        the head of /ok followed by its body (which HEAD must not have)
+//   CONNECT (any target)        200 Connection established, then silence (a tunnel)
 //   /garbage                    not HTTP at all
 //   /headers                    the request's header fields, "name: value\n" each
 //   /echo                       "<METHOD> <body>"
 //   /close                      200 with Connection: close
 //   /ok-close-silently          200 (keep-alive implied), then the server closes the connection
-//   /robots.txt                 robots_txt with robots_status (settable)
+//   /robots.txt                 robots_txt with robots_status (settable), or robots_fault
 //   /site/, /site/p<i>.html     a site of `site_pages` linked pages (see site_links)
+//   /latin1                     an HTML page titled "Café" in ISO-8859-1 (charset in Content-Type)
 // Counters (thread-safe): connections accepted, most connections open at once, requests per
 // path, all request targets in order.
 #pragma once
@@ -56,6 +69,8 @@ public:
     std::size_t site_pages = 40;
     std::string robots_txt = "User-agent: *\nDisallow: /site/private/\n";
     unsigned robots_status = 200;
+    /// "stall": /robots.txt never answers; "reset": its connection is reset; else served.
+    std::string robots_fault;
   };
 
   http_test_server();
@@ -72,6 +87,8 @@ public:
   [[nodiscard]] std::size_t max_open_connections() const;
   [[nodiscard]] std::size_t hits(std::string_view path) const;
   [[nodiscard]] std::size_t requests() const;
+  /// Requests that carried an Authorization header field.
+  [[nodiscard]] std::size_t requests_with_authorization() const;
   [[nodiscard]] std::vector<std::string> targets() const;
 
   /// The text /gzip and friends serve (after decoding).

@@ -1,7 +1,9 @@
 // scrape/report.hpp — corio-scrape's output: one JSON line per URL, and the summary at the end.
 //
 // A row's keys, always present and in this order: url, final_url, status, content_type, bytes,
-// elapsed_ms, attempts, error_kind, error — and in crawl mode depth, title, links. status,
+// elapsed_ms, attempts, error_kind, error — with --robots robots_wait_ms (how long the URL waited
+// for robots.txt and its Crawl-delay before its request; elapsed_ms excludes it) — and in crawl
+// mode depth, title, links. status,
 // content_type, error_kind and error are null when they do not apply (error is null exactly when
 // a response arrived with a status below 400). error_kind is a corio::http::errc name, or
 // "http_status", "robots" (disallowed by robots.txt) or "interrupted" (cancelled after SIGINT).
@@ -28,6 +30,8 @@ struct row {
   int attempts = 0;
   std::string error_kind;  ///< empty: no error
   std::string error;
+  /// With --robots: how long the URL waited for its origin's robots.txt and Crawl-delay.
+  std::optional<double> robots_wait_ms;
   // crawl mode
   int depth = 0;
   std::optional<std::string> title;

@@ -14,7 +14,11 @@
 // server has closed meanwhile, is discarded; if a reused connection fails before any byte of the
 // response arrives (the server closed it just then), an idempotent request is resent once on a
 // fresh connection. A connection goes back to the pool only after a complete response that allows
-// keep-alive: a request that fails, times out or is cancelled mid-way closes its connection.
+// keep-alive and leaves the next response's framing known: a request that fails, times out or is
+// cancelled mid-way closes its connection, and so does a 101 Switching Protocols (returned as the
+// final response), any response to CONNECT (its body is not read), Connection: close, HTTP/1.0
+// without keep-alive, a body delimited by the close, and a response followed by bytes nobody
+// asked for (a HEAD answered with a body). Other 1xx responses are interim and skipped.
 // Timeouts: `connect_timeout` covers DNS, TCP connect and TLS handshake; `read_timeout` is the
 // longest wait for any bytes while sending or receiving (a corio::watchdog per connection: each
 // I/O stores a deadline, no timer operation per read); `total_timeout` bounds one attempt including
@@ -24,9 +28,16 @@
 // Redirects: 301, 302, 303 (→ GET without body; 301/302 after POST too), 307, 308 (method and
 // body kept), relative Locations resolved; more than `max_redirects`, or a URL seen before in the
 // chain, is errc::too_many_redirects. Authorization and Cookie are dropped when the origin changes.
-// Body: chunked or Content-Length or until close; gzip/deflate decoded with zlib when
-// `decompress` (Accept-Encoding is then sent); `max_body_bytes` limits the body on the wire and
-// after decoding (a gzip bomb stops at the limit). Header fields of 64 KiB or more, or headers
+// Credentials in a URL ("http://user:pass@host/", percent-decoded) are sent as Authorization:
+// Basic (unless the request sets Authorization) and kept out of the request line, response::url
+// and error::url (http::redact_userinfo); like any Authorization, not to another origin.
+// The Host field is the URL's host in its ASCII (IDNA) form, with the port only when not the
+// scheme's default.
+// Body: chunked or Content-Length or until close; gzip/deflate (zlib), br (brotli) and zstd
+// decoded when `decompress` (Accept-Encoding: gzip, deflate, br, zstd is then sent), also stacked
+// ("Content-Encoding: gzip, br", up to three, undone last to first; another coding is a protocol
+// error naming it); `max_body_bytes` limits the body on the wire, after decoding and at every
+// layer of a stack (a decompression bomb stops at the limit). Header fields of 64 KiB or more, or headers
 // and trailers over `max_header_bytes`, end the request with a clear error (Beast 1.81's own
 // field storage would throw; the client never uses it).
 // Retries (corio::retry): network errors (connect, connection, timeout) for idempotent methods,

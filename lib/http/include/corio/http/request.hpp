@@ -20,6 +20,7 @@
 #include <corio/config.hpp>
 #include <corio/http/fields.hpp>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -32,6 +33,12 @@ struct request {
   std::string body;
   /// Overrides client_options::total_timeout for this request (each attempt).
   std::optional<duration> total_timeout;
+  /// Overrides client_options::max_body_bytes for this request (on the wire and decoded).
+  std::optional<std::size_t> max_body_bytes;
+  /// A body over the limit is cut there and returned (response::truncated), not an error; the
+  /// connection is then closed (the rest of the body is not read). For files only a prefix of
+  /// which matters (robots.txt).
+  bool truncate_body = false;
 };
 
 /// True for the methods the client may resend after a network error.

@@ -5,7 +5,7 @@
 //   if (r.ok()) use(r.body);                   // any status is a response, not an error
 //   r.raise_for_status();                      // ... unless you ask for one (aiohttp's word)
 //
-// `body` is decoded (gzip/deflate) when the client decompresses; `wire_bytes` counts the body
+// `body` is decoded (gzip, deflate, br, zstd) when the client decompresses; `wire_bytes` counts the body
 // as it crossed the network (after de-chunking, before decoding). `headers` holds trailer fields
 // of a chunked body too, after the header fields.
 //
@@ -40,6 +40,8 @@ struct response {
   std::uint64_t wire_bytes = 0;
   /// True if the request went over a kept-alive connection from the pool.
   bool reused_connection = false;
+  /// True if the body was cut at the size limit (request::truncate_body).
+  bool truncated = false;
 
   /// 200–299.
   [[nodiscard]] bool ok() const noexcept { return status >= 200 && status < 300; }
