@@ -57,4 +57,30 @@ BOOST_AUTO_TEST_CASE(parse_accepts_only_absolute_http_urls_with_a_host) {
   }
 }
 
+// The normal form has one reading: whatever join_url returns, normalize_url accepts and keeps as it
+// is, and what parse_url accepts has a host that is a plain name. The members of the class: an '@'
+// in the userinfo (only the last one ends it), a host whose decoding is not a name, a repaired
+// reference that would otherwise put half of its userinfo into the host (found by fuzzing).
+BOOST_AUTO_TEST_CASE(a_joined_url_is_a_normal_form_with_one_reading_of_its_authority) {
+  const std::string base = "http://h.test/dir/page.html";
+  BOOST_TEST(http::join_url(base, "//oT@hd><bre@f=").value_or("") == "http://f=/");
+  BOOST_TEST(http::join_url(base, "//a@b c@other.test/p").value_or("") == "http://other.test/p");
+  for (const char* ref : {"//oT@hd><bre@f=", "//a@b@c/", "//u:p@x%2Fy/", "//%FF%FE/", "//h%25t/", "//x%3E%3Cy/",
+                          "http://a b@c d/", "//\xC3\xA9" "x@h/", "//%C3%A9.test/", "//[v1.x]/p", "//h.test:8%30/",
+                          "http://%41%42/x", "//a%40b/", "//@/", "//@@/", "//:@h/"}) {
+    const auto joined = http::join_url(base, ref);
+    if (!joined) continue;
+    BOOST_TEST_CONTEXT(ref << " -> " << *joined) {
+      std::string again;
+      BOOST_CHECK_NO_THROW(again = http::normalize_url(*joined));
+      BOOST_TEST(again == *joined);
+      BOOST_TEST(http::parse_url(*joined).encoded_host().find('%') == std::string_view::npos);
+    }
+  }
+  for (const char* bad : {"http://x%2Fy/", "http://%FF/", "http://h%25t/", "http://x%3E%3Cy/"}) {
+    BOOST_CHECK_THROW((void)http::parse_url(bad), http::error);
+  }
+  BOOST_TEST(http::normalize_url("http://a@b@h.test/") == "http://h.test/");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,6 +34,12 @@ bool valid_authority(const boost::urls::url_view_base& u) noexcept {
   return v >= 1 && v <= 65535;
 }
 
+/// True if the host is a registered name with a percent-encoding in it: the normal form of a URL
+/// has its name decoded (and IDNA-encoded), so such a URL was not repaired and is refused.
+bool has_encoded_name(const boost::urls::url_view_base& u) noexcept {
+  return u.host_type() == boost::urls::host_type::name && u.encoded_host().find('%') != std::string_view::npos;
+}
+
 bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -127,7 +133,10 @@ std::optional<std::string> repair_url(std::string_view s) {
     std::string_view authority = s.substr(auth, end - auth);
     rest = s.substr(end);
     if (const auto at = authority.rfind('@'); at != std::string_view::npos) {
-      encode_lenient(authority.substr(0, at), out, true);  // userinfo
+      // The userinfo, where an '@' is data: only the last one ends it (as browsers read it).
+      const auto from = out.size();
+      encode_lenient(authority.substr(0, at), out, true);
+      for (auto i = out.find('@', from); i != std::string::npos; i = out.find('@', i)) out.replace(i, 1, "%40");
       out += '@';
       authority.remove_prefix(at + 1);
     }
@@ -189,7 +198,7 @@ boost::urls::url parse_url(std::string_view s) {
   auto r = boost::urls::parse_uri(s);
   // Only what fails (or has a percent-encoded host) is repaired: the common case costs nothing.
   std::optional<std::string> repaired;
-  if (!r || (r->host_type() == boost::urls::host_type::name && r->encoded_host().find('%') != std::string_view::npos)) {
+  if (!r || has_encoded_name(*r)) {
     repaired = repair_url(s);
     if (repaired) {
       auto again = boost::urls::parse_uri(*repaired);
@@ -198,6 +207,9 @@ boost::urls::url parse_url(std::string_view s) {
   }
   if (!r) throw error(errc::bad_url, "not a valid absolute URL (" + r.error().message() + ")", redact_userinfo(s));
   if (!is_http(*r)) throw error(errc::bad_url, "only http and https URLs are supported", redact_userinfo(s));
+  // A registered name still percent-encoded could not be decoded into one (the repair failed):
+  // sending it would ask a DNS server for a name with '%' in it.
+  if (has_encoded_name(*r)) throw error(errc::bad_url, "invalid character in the host name", redact_userinfo(s));
   if (!r->has_authority() || r->encoded_host().empty()) throw error(errc::bad_url, "the URL has no host", redact_userinfo(s));
   if (!valid_authority(*r)) throw error(errc::bad_url, "invalid port (1 to 65535) or authority", redact_userinfo(s));
   return boost::urls::url(*r);
@@ -235,7 +247,7 @@ std::optional<std::string> join_url(std::string_view base, std::string_view ref)
   boost::urls::url dest;
   if (!boost::urls::resolve(*b, *r, dest)) return std::nullopt;
   if (!is_http(dest) || !dest.has_authority() || dest.encoded_host().empty()) return std::nullopt;
-  if (!valid_authority(dest)) return std::nullopt;
+  if (!valid_authority(dest) || has_encoded_name(dest)) return std::nullopt;
   return normalize_url(std::move(dest));
 }
 
