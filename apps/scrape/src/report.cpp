@@ -69,10 +69,34 @@ std::string to_json_line(const row& r, bool crawl) {
   o += std::to_string(r.attempts);
   str("error_kind", r.error_kind, true);
   str("error", r.error, true);
-  if (r.robots_wait_ms) {
-    key("robots_wait_ms");
-    std::snprintf(buf, sizeof buf, "%.1f", *r.robots_wait_ms);
+  key("redirects");
+  o += '[';
+  for (std::size_t i = 0; i < r.redirects.size(); ++i) {
+    if (i) o += ',';
+    o += json::serialize(json::string_view(valid_utf8(r.redirects[i])));
+  }
+  o += ']';
+  str("http_version", r.http_version, true);
+  str("remote_ip", r.remote_ip, true);
+  key("wire_bytes");
+  o += std::to_string(r.wire_bytes);
+  str("content_encoding", r.content_encoding, true);
+  str("timestamp", r.timestamp, true);
+  auto ms = [&](const char* k, std::optional<double> v) {
+    key(k);
+    if (!v) {
+      o += "null";
+      return;
+    }
+    std::snprintf(buf, sizeof buf, "%.1f", *v);
     o += buf;
+  };
+  ms("queue_ms", r.queue_ms);
+  ms("ttfb_ms", r.ttfb_ms);
+  if (r.robots_wait_ms) ms("robots_wait_ms", r.robots_wait_ms);
+  if (r.body_path) {
+    str("body_path", *r.body_path, true);
+    str("sha256", r.sha256, true);
   }
   if (crawl) {
     key("depth");

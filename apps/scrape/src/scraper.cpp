@@ -16,6 +16,8 @@
 #include <cassert>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <cstdint>
 #include <stdexcept>
 #include <deque>
@@ -39,6 +41,41 @@ corio::duration seconds(double s) {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double ms(corio::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+/// Now as ISO 8601 in UTC with milliseconds: "2026-01-31T23:59:59.123Z".
+std::string utc_timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const auto secs = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];  // (room for any int, which GCC checks)
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  return buf;
+}
+
+/// A sink that keeps nothing: in list mode only the body's size matters (the client counts it),
+/// so bodies are never held whole.
+struct discard_body final : http::body_sink {
+  void begin(unsigned, const http::fields&) override {}
+  void write(std::string_view) noexcept override {}
+};
+
+/// What the trace says about the time after `t1` (the request's start): the waiting in the
+/// client's queue moves from elapsed_ms to queue_ms.
+void account_time(row& r, const http::request_trace& tr, std::chrono::steady_clock::time_point t1, bool responded) {
+  const double queued = ms(tr.queued);
+  r.queue_ms += queued;
+  r.elapsed_ms = std::max(0.0, ms_since(t1) - queued);
+  if (responded && tr.first_byte) r.ttfb_ms = std::max(0.0, ms(*tr.first_byte - t1) - queued);
+  r.redirects.clear();
+  for (const auto& u : tr.redirects) r.redirects.push_back(http::redact_userinfo(u));
+  r.remote_ip = tr.remote_address;
 }
 
 http::client_options client_options_for(const options& o) {
@@ -537,7 +574,11 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
   row& r = res.r;
   r.url = http::redact_userinfo(it.url);
   r.depth = it.depth;
+  r.timestamp = utc_timestamp();
   const auto t0 = std::chrono::steady_clock::now();
+  auto t1 = t0;
+  bool sent = false;  // (t1 is then the request's start)
+  http::request_trace trace;
   try {
     if (opts.robots) {
       auto found = robots.find(key);
@@ -550,6 +591,7 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
         r.error = rules.why_disallowed().empty() ? "robots: disallowed by robots.txt"
                                                  : "robots: " + rules.why_disallowed() + ": everything is disallowed";
         r.robots_wait_ms = ms_since(t0);
+        r.queue_ms = *r.robots_wait_ms;
         results.try_put(std::move(res));
         co_return;
       }
@@ -563,21 +605,35 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
         if (slot > now) co_await corio::sleep_until(slot);
       }
     }
-    const auto t1 = std::chrono::steady_clock::now();
-    if (opts.robots) r.robots_wait_ms = ms_since(t0);
+    t1 = std::chrono::steady_clock::now();
+    sent = true;
+    if (opts.robots) {
+      r.robots_wait_ms = ms_since(t0);
+      r.queue_ms = *r.robots_wait_ms;
+    }
     try {
       r.attempts = 1;  // until known better
-      http::fields headers;
+      http::request req;
+      req.url = it.url;
       if (!credentials.empty()) {
-        if (auto c = credentials.find(key); c != credentials.end()) headers.set("Authorization", c->second);
+        if (auto c = credentials.find(key); c != credentials.end()) req.headers.set("Authorization", c->second);
       }
-      auto resp = co_await client->get(it.url, std::move(headers));
-      r.elapsed_ms = ms_since(t1);
+      req.trace = &trace;
+      discard_body discard;
+      if (!opts.crawl()) req.sink = &discard;
+      auto resp = co_await client->send(std::move(req));
+      account_time(r, trace, t1, true);
       r.final_url = resp.url;
       r.status = resp.status;
       r.content_type = resp.content_type();
-      r.bytes = resp.body.size();
+      r.bytes = resp.body_bytes;
+      r.wire_bytes = resp.wire_bytes;
       r.attempts = resp.attempts;
+      r.http_version = resp.version == 10 ? "1.0" : "1.1";
+      for (const auto coding : resp.headers.get_all("Content-Encoding")) {
+        if (!r.content_encoding.empty()) r.content_encoding += ", ";
+        r.content_encoding += coding;
+      }
       if (resp.status >= 400) {
         r.error_kind = "http_status";
         r.error = "http_status: HTTP " + std::to_string(resp.status) + (resp.reason.empty() ? "" : " " + resp.reason);
@@ -591,7 +647,7 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
         }
       }
     } catch (const http::error& e) {
-      r.elapsed_ms = ms_since(t1);
+      account_time(r, trace, t1, false);
       r.final_url = e.url();
       r.attempts = e.attempts();
       r.error_kind = std::string(http::to_string(e.kind()));
@@ -599,7 +655,12 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
     }
   } catch (const boost::system::system_error& e) {
     if (!corio::is_cancellation(e)) throw;
-    r.elapsed_ms = ms_since(t0);
+    if (sent) {
+      account_time(r, trace, t1, false);
+    } else {  // still waiting for robots.txt or its Crawl-delay
+      r.queue_ms = ms_since(t0);
+      if (opts.robots) r.robots_wait_ms = r.queue_ms;
+    }
     r.error_kind = "interrupted";
     switch (cancelled_by) {
       case cancel_reason::grace: r.error = "interrupted: cancelled after the grace period"; break;

@@ -204,6 +204,8 @@ struct hop {
   std::string body;
   std::size_t max_body = 0;
   bool truncate = false;
+  request_trace* trace = nullptr;
+  body_sink* sink = nullptr;
 };
 
 }  // namespace
@@ -347,7 +349,9 @@ awaitable<response> client::impl::attempt(const request& r, const boost::urls::u
 }
 
 awaitable<response> client::impl::follow(const request& r, const boost::urls::url& url) {
-  hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body};
+  hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body,
+        r.trace, r.sink};
+  if (h.trace) h.trace->redirects.clear();  // (this attempt's chain)
   std::vector<std::string> chain;  // the normalised URLs so far, made at the first redirect
   for (int redirects = 0;; ++redirects) {
     // Credentials in the URL are sent as Basic authorization (unless the caller set one), never
@@ -381,6 +385,7 @@ awaitable<response> client::impl::follow(const request& r, const boost::urls::ur
                   url_text);
     }
     chain.push_back(*next);
+    if (h.trace) h.trace->redirects.push_back(url_text);
     auto next_url = parse_url(*next);
     if (resp.status == 303 || ((resp.status == 301 || resp.status == 302) && h.method == "POST")) {
       if (h.method != "HEAD") h.method = "GET";
@@ -414,7 +419,9 @@ awaitable<std::shared_ptr<connection>> client::impl::connect(origin o, std::stri
 awaitable<response> client::impl::exchange(const hop& h, const std::string& url_text) {
   const origin o = origin_of(h.url);
   const std::string wire = serialize(h.method, h.url, h.headers, h.body, opts);
+  const auto queued_at = clock::now();
   auto lease = co_await conns.acquire(o);
+  if (h.trace) h.trace->queued += clock::now() - queued_at;
   // A pooled connection may have been closed by the server just as we picked it: if it fails
   // before any response byte arrives, an idempotent request is sent once more on a new one.
   for (int round = 0;; ++round) {
@@ -429,6 +436,7 @@ awaitable<response> client::impl::exchange(const hop& h, const std::string& url_
     }
     ++stats.requests;
     if (reused) ++stats.connections_reused;
+    if (h.trace) h.trace->remote_address = lease.conn->remote_address();
     const bool may_resend = reused && round == 0 && is_idempotent(h.method);
     if (auto ec = co_await lease.conn->write(wire)) {
       if (may_resend && ec != asio::error::operation_aborted && ec != asio::error::timed_out) {
@@ -462,6 +470,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
   bool any_bytes = false;
   for (;;) {  // 1xx interim responses are skipped
     detail::response_parser p(opts.max_header_bytes, h.max_body, opts.decompress, h.truncate);
+    p.sink = h.sink;
     bool truncated = false;
     bool start_line_checked = false;
     // A response to HEAD has no body; neither has a CONNECT's (a 2xx opens a tunnel, and the body
@@ -472,6 +481,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
     error_code ec;
     for (;;) {
       if (buf.size() > 0) {
+        if (!any_bytes && h.trace) h.trace->first_byte = clock::now();
         any_bytes = true;
         // (Beast parses the start line only once the whole header is buffered: 13 bytes at least.)
         if (!start_line_checked && buf.size() >= 13) {
@@ -535,6 +545,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
     r.headers = std::move(p.headers);
     r.body = std::move(p.body);
     r.wire_bytes = p.wire_bytes;
+    r.body_bytes = p.body_bytes;
     r.truncated = truncated;
     co_return r;
   }

@@ -1,11 +1,18 @@
 // scrape/report.hpp — corio-scrape's output: one JSON line per URL, and the summary at the end.
 //
-// A row's keys, always present and in this order: url, final_url, status, content_type, bytes,
-// elapsed_ms, attempts, error_kind, error — with --robots robots_wait_ms (how long the URL waited
-// for robots.txt and its Crawl-delay before its request; elapsed_ms excludes it) — and in crawl
-// mode depth, title, links. status,
-// content_type, error_kind and error are null when they do not apply (error is null exactly when
-// a response arrived with a status below 400). error_kind is a corio::http::errc name, or
+// A row's keys, always present and in this order: url, final_url, status, content_type, bytes
+// (the body, decoded), elapsed_ms, attempts, error_kind, error, redirects (the URLs redirected
+// from, in order), http_version ("1.1", "1.0"), remote_ip, wire_bytes (the body as received, before
+// decoding), content_encoding, timestamp (when the URL's turn came: ISO 8601, UTC, milliseconds),
+// queue_ms, ttfb_ms — with --robots robots_wait_ms — with --save-bodies body_path and sha256 — and
+// in crawl mode depth, title, links.
+// Timing: queue_ms is the time the URL waited once its turn came: for robots.txt and its
+// Crawl-delay, the origin's --rate and a connection slot; elapsed_ms is the fetch itself (every
+// attempt, its backoff, redirects; no waiting in the queue), ttfb_ms the part of it until the
+// first byte of the last response. robots_wait_ms is the robots.txt share of queue_ms.
+// status, content_type, error_kind, error, http_version, remote_ip, content_encoding, ttfb_ms,
+// body_path and sha256 are null when they do not apply (error is null exactly when a response
+// arrived with a status below 400). error_kind is a corio::http::errc name, or
 // "http_status", "robots" (disallowed by robots.txt) or "interrupted" (cancelled after SIGINT).
 //
 // Cancellation: not applicable.  Exceptions: std::bad_alloc only.
@@ -30,8 +37,19 @@ struct row {
   int attempts = 0;
   std::string error_kind;  ///< empty: no error
   std::string error;
+  std::vector<std::string> redirects;
+  std::string http_version;
+  std::string remote_ip;
+  std::uint64_t wire_bytes = 0;
+  std::string content_encoding;
+  std::string timestamp;
+  double queue_ms = 0;
+  std::optional<double> ttfb_ms;
   /// With --robots: how long the URL waited for its origin's robots.txt and Crawl-delay.
   std::optional<double> robots_wait_ms;
+  /// With --save-bodies (the key is absent otherwise; "" is null): where the body is, its SHA-256.
+  std::optional<std::string> body_path;
+  std::string sha256;
   // crawl mode
   int depth = 0;
   std::optional<std::string> title;
