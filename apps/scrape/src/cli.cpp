@@ -1,5 +1,6 @@
 #include "scrape/scraper.hpp"
 
+#include <filesystem>
 #include <corio/cancellation.hpp>
 #include <corio/exception_group.hpp>
 #include <corio/http/url.hpp>
@@ -331,6 +332,14 @@ int run_cli(const options& o, int in_fd, std::ostream& err) {
       if (fd >= 0) ::close(fd);
     }
   } owned;
+  if (!o.save_bodies.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.save_bodies, ec);
+    if (ec || ::access(o.save_bodies.c_str(), W_OK) != 0) {
+      throw setup_error("cannot save bodies in " + o.save_bodies + ": " +
+                        (ec ? ec.message() : std::string(std::strerror(errno))));
+    }
+  }
   if (!o.input.empty() && o.input != "-") {
     owned.fd = list_fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
     if (list_fd < 0) throw setup_error("cannot read " + o.input + ": " + std::strerror(errno));

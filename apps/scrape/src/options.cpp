@@ -71,6 +71,10 @@ options parse_args(int argc, const char* const* argv) {
          if (v.empty()) throw usage_error("--out needs a file name");
          o.out = v;
        }},
+      {"--save-bodies", [&](auto f, auto v) {
+         if (v.empty()) throw usage_error(std::string(f) + " needs a directory");
+         o.save_bodies = v;
+       }},
       {"--grace", [&](auto f, auto v) { o.grace = parse_number(f, v, 0); }},
       {"--log-level", [&](auto f, auto v) {
          for (std::string_view l : {"trace", "debug", "info", "warn", "error", "off"}) {
@@ -158,15 +162,20 @@ as Basic authorization to that origin only, and rows show them as http://user:**
                           have a row there are skipped (interrupted rows are fetched again
                           and replaced); a crawl also requeues what it had discovered,
                           from the journal FILE.state it keeps while crawling into a file
+      --save-bodies DIR   store each final response's body as DIR/ab/<sha256> (content-
+                          addressed: the same body is stored once); rows get body_path and
+                          sha256; a body that cannot be stored stops the run (exit 3)
       --progress          live progress bar on stderr (when it is a terminal)
       --grace S           after Ctrl-C, seconds to let requests in flight finish (5)
       --log-level L       trace, debug, info, warn, error, off (warn)
   -h, --help              this text
 
-Each row: url, final_url, status, content_type, bytes, elapsed_ms, attempts, error_kind,
-error; with --robots robots_wait_ms (time spent waiting for robots.txt and its Crawl-delay
-before the request, not included in elapsed_ms); crawling, depth, title (UTF-8, converted from
-the page's charset), links.
+Each row: url, final_url, status, content_type, bytes (decoded), elapsed_ms, attempts,
+error_kind, error, redirects, http_version, remote_ip, wire_bytes (before decoding),
+content_encoding, timestamp, queue_ms, ttfb_ms; with --robots robots_wait_ms; with
+--save-bodies body_path, sha256; crawling, depth, title (UTF-8, converted from the page's
+charset), links. queue_ms is the wait once the URL's turn came (robots.txt, Crawl-delay, --rate,
+a connection slot); elapsed_ms is the fetch itself, ttfb_ms its part until the first byte.
 
 Input is read as the run goes: a list on a pipe is fetched while it is still being written.
 Every write is checked: when one fails (disk full, a closed pipe), the run stops, says what
@@ -179,7 +188,7 @@ on the spot: the rows of requests still in flight and the summary are lost; --ou
 rows only, and --resume goes on from there.
 
 Exit status: 0 when the run completed (even if some URLs failed), 1 for set-up errors (a file
-that cannot be opened), 2 for usage errors, 3 when a write to the output failed (rows lost),
+that cannot be opened), 2 for usage errors, 3 when a write to the output (or of a body) failed,
 130 when interrupted by Ctrl-C (SIGINT; 143 for SIGTERM).
 )";
 }

@@ -39,7 +39,7 @@ std::string valid_utf8(std::string_view in) {
 
 }  // namespace
 
-std::string to_json_line(const row& r, bool crawl) {
+std::string to_json_line(const row& r, bool crawl, bool bodies) {
   // Composed by hand (strings escaped by Boost.JSON) so that numbers read naturally:
   // Boost.JSON would print 12.3 as 1.23E1.
   namespace json = boost::json;
@@ -94,8 +94,8 @@ std::string to_json_line(const row& r, bool crawl) {
   ms("queue_ms", r.queue_ms);
   ms("ttfb_ms", r.ttfb_ms);
   if (r.robots_wait_ms) ms("robots_wait_ms", r.robots_wait_ms);
-  if (r.body_path) {
-    str("body_path", *r.body_path, true);
+  if (bodies || r.body_path) {
+    str("body_path", r.body_path.value_or(""), true);
     str("sha256", r.sha256, true);
   }
   if (crawl) {

@@ -1,5 +1,6 @@
 #include "scrape/scraper.hpp"
 
+#include "scrape/bodies.hpp"
 #include "scrape/links.hpp"
 #include "scrape/robots.hpp"
 
@@ -211,6 +212,7 @@ struct scraper::impl {
     std::vector<std::string> links;
     std::uint64_t id = 0;
     std::string origin;
+    std::string save_failure;  // --save-bodies could not store the body (the run stops)
     bool wake = false;  // no result: the input closed (the dispatcher re-checks whether it is done)
   };
   static result wake_up() {
@@ -375,7 +377,7 @@ void scraper::impl::write(const row& r) {
     return;
   }
   if (journal && is_final_error_kind(r.error_kind)) finished.emplace_back(batch_rows, r.url);
-  batch += to_json_line(r, opts.crawl());
+  batch += to_json_line(r, opts.crawl(), !opts.save_bodies.empty());
   batch += '\n';
   ++batch_rows;
   if (state == phase::idle || batch.size() >= 64 * 1024) flush_rows();
@@ -620,8 +622,22 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
       }
       req.trace = &trace;
       discard_body discard;
-      if (!opts.crawl()) req.sink = &discard;
+      std::optional<body_saver> saver;
+      if (!opts.save_bodies.empty()) {
+        saver.emplace(opts.save_bodies, opts.crawl());
+        req.sink = &*saver;
+      } else if (!opts.crawl()) {
+        req.sink = &discard;
+      }
       auto resp = co_await client->send(std::move(req));
+      if (saver) {
+        if (auto stored = saver->commit()) {
+          r.body_path = std::move(stored->path);
+          r.sha256 = std::move(stored->sha256);
+        }
+        res.save_failure = saver->failure();
+        resp.body = std::move(saver->kept());
+      }
       account_time(r, trace, t1, true);
       r.final_url = resp.url;
       r.status = resp.status;
@@ -682,6 +698,10 @@ void scraper::impl::handle(result res) {
   // they are not fetched now but --resume goes on with them.
   if (opts.crawl()) discover_links(res);
   write(res.r);
+  if (!res.save_failure.empty()) {  // the rows so far (this one too: it says so) are written, then stop
+    flush_rows();
+    if (failure.empty()) write_failed(write_error(res.save_failure, 0), 0);
+  }
 }
 
 void scraper::impl::discover_links(result& res) {

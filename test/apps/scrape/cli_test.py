@@ -337,6 +337,59 @@ def test_resume_skips_done_urls_refetches_interrupted_ones_and_cuts_a_torn_line(
     check(open(bad).read() == "hello\n", "resume from a file that is not ours: the file is left alone")
 
 
+def test_save_bodies_stores_each_body_once_by_content(srv):
+    import hashlib
+    d = os.path.join(TMP, "bodies")
+    urls = [srv.url("/ok"), srv.url("/ok?again=1"), srv.url("/gzip"), srv.url("/status/404"),
+            "http://127.0.0.1:1/"]
+    r = scrape("--save-bodies", d, *urls)
+    check(r.returncode == 0, f"--save-bodies run exits 0 ({r.returncode}: {r.stderr[-300:]!r})")
+    got = {x["url"]: x for x in map(json.loads, r.stdout.splitlines())}
+    check(set(got) == set(urls), "--save-bodies: one row per URL")
+    check(all("body_path" in x and "sha256" in x for x in got.values()), "--save-bodies: every row has the keys")
+    ok, again = got[srv.url("/ok")], got[srv.url("/ok?again=1")]
+    check(ok["sha256"] == hashlib.sha256(b"ok\n").hexdigest(), f"--save-bodies: sha256 of the body ({ok})")
+    check(ok["body_path"] == again["body_path"] == os.path.join(d, ok["sha256"][:2], ok["sha256"]),
+          "--save-bodies: the same body is stored once, under its hash")
+    check(open(ok["body_path"], "rb").read() == b"ok\n", "--save-bodies: the file holds the body")
+    gz = got[srv.url("/gzip")]
+    data = open(gz["body_path"], "rb").read()
+    check(len(data) == gz["bytes"] and hashlib.sha256(data).hexdigest() == gz["sha256"],
+          "--save-bodies: a gzip body is stored decoded")
+    check(got[srv.url("/status/404")]["body_path"] is not None, "--save-bodies: an error status's body is kept too")
+    check(got["http://127.0.0.1:1/"]["body_path"] is None, "--save-bodies: no response, no body (null)")
+    check(not [f for f in os.listdir(d) if f.startswith(".body-")], "--save-bodies: no temporary file is left")
+
+    # Crawling: the page is parsed and stored.
+    r = scrape("--save-bodies", d, "--depth", "1", "--max-urls", "3", srv.url("/site/"))
+    site = [x for x in map(json.loads, r.stdout.splitlines()) if x["url"] == srv.url("/site/")]
+    check(r.returncode == 0 and site and site[0]["title"] and site[0]["links"] and site[0]["body_path"],
+          f"--save-bodies while crawling: parsed and stored ({r.stdout[:300]!r})")
+
+    r = scrape("--save-bodies", "/dev/null/bodies", srv.url("/ok"))
+    check(r.returncode == 1 and "cannot save bodies in /dev/null/bodies" in r.stderr,
+          f"--save-bodies into what cannot be a directory: set-up error ({r.returncode}: {r.stderr!r})")
+
+    mnt = os.path.join(TMP, "bodies-tmpfs")
+    os.mkdir(mnt)
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt], capture_output=True, text=True)
+    if m.returncode != 0:
+        print(f"SKIP (this case only): cannot mount a small tmpfs here ({(m.stderr or 'not root').strip()})")
+        return
+    try:
+        n = 40  # distinct 100 KiB bodies: the first does not fit
+        r = scrape("--save-bodies", mnt, "-c", "1", stdin="".join(srv.url(f"/bytes/102400?seed={i}") + "\n" for i in range(n)))
+        check(r.returncode == 3 and "No space left on device" in r.stderr,
+              f"--save-bodies on a full disk: the run stops with exit 3 ({r.returncode}: {r.stderr[-300:]!r})")
+        got = list(map(json.loads, r.stdout.splitlines()))
+        check(got and got[0]["body_path"] is None, "--save-bodies on a full disk: the row says the body is not stored")
+        check(len(got) + not_attempted(r.stderr) + (rows_not_written(r.stderr) or 0) == n,
+              f"--save-bodies on a full disk: every URL is accounted for ({len(got)} rows; {r.stderr[-300:]!r})")
+        check(not [f for f in os.listdir(mnt) if f.startswith(".body-")], "--save-bodies: the partial file is removed")
+    finally:
+        subprocess.run(["umount", mnt])
+
+
 def main():
     srv = Server()
     try:
@@ -349,6 +402,7 @@ def main():
         test_write_errors_stop_the_run_with_exit_3_and_leave_whole_lines(srv)
         test_a_reader_that_closes_the_pipe_is_a_write_error(srv)
         test_stdin_is_read_as_the_run_goes_and_sigint_works_before_it_ends(srv)
+        test_save_bodies_stores_each_body_once_by_content(srv)
         test_resume_skips_done_urls_refetches_interrupted_ones_and_cuts_a_torn_line(srv)
     finally:
         srv.close()

@@ -302,6 +302,18 @@ struct http_test_server::impl {
       co_return co_await send(s, r.substr(0, r.find("\r\n\r\n") + 4));
     }
     if (path == "/ok") co_return co_await send(s, reply(200, "ok\n"));
+    if (path.rfind("/bytes/", 0) == 0) {  // N bytes, the same for the same seed, up to 16 MiB
+      const auto n = std::min<std::size_t>(std::stoul(path.substr(7)), std::size_t{16} << 20);
+      std::uint32_t x = 2463534242u ^ static_cast<std::uint32_t>(std::stoul(q.count("seed") ? q["seed"] : "0"));
+      std::string body(n, '\0');
+      for (auto& c : body) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c = static_cast<char>('a' + x % 26);
+      }
+      co_return co_await send(s, reply(200, body));
+    }
     if (path.rfind("/status/", 0) == 0) {
       const unsigned code = static_cast<unsigned>(std::stoul(path.substr(8)));
       co_return co_await send(s, reply(code, "status " + std::to_string(code) + "\n"));

@@ -15,6 +15,7 @@
 //   /retry-after [key,fails,after,code]   `code` (429) with Retry-After: after (seconds) for the
 //                               first `fails` requests with this key, then 200 "ok\n"
 //   /flaky [key,fails]          500 for the first `fails` requests with this key, then 200
+//   /bytes/N [seed]             N letters (at most 16 MiB), the same for the same seed (xorshift)
 //   /reset                      Content-Length 1000000, 1000 bytes, then a TCP reset
 //   /close-early                Content-Length 100, 10 bytes, then a clean close
 //   /truncated-chunked          one chunk, then a clean close without the last chunk

@@ -48,6 +48,7 @@ struct options {
   bool robots = false;
   std::size_t max_urls = 0;       ///< crawl: stop discovering after this many URLs (0: no limit)
   std::string out;                ///< --out FILE (JSON Lines; default stdout)
+  std::string save_bodies;        ///< --save-bodies DIR: bodies stored by SHA-256 ("": not kept)
   bool resume = false;            ///< --resume: go on from what --out (and its .state) hold
   bool progress = false;
   double grace = 5;               ///< seconds in-flight requests get after SIGINT

@@ -56,8 +56,9 @@ struct row {
   std::optional<std::size_t> links;
 };
 
-/// The row as one line of JSON (no trailing newline).
-[[nodiscard]] std::string to_json_line(const row& r, bool crawl);
+/// The row as one line of JSON (no trailing newline). `bodies` (--save-bodies): body_path and
+/// sha256 are present even when the row has none.
+[[nodiscard]] std::string to_json_line(const row& r, bool crawl, bool bodies = false);
 
 class summary {
 public:
