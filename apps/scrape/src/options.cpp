@@ -61,6 +61,7 @@ options parse_args(int argc, const char* const* argv) {
       {"--read-timeout", [&](auto f, auto v) { o.read_timeout = parse_number(f, v, 1e-3); }},
       {"--retries", [&](auto f, auto v) { o.retries = static_cast<int>(parse_count(f, v, 0)); }},
       {"--max-bytes", [&](auto f, auto v) { o.max_bytes = parse_size(f, v); }},
+      {"--max-memory", [&](auto f, auto v) { o.max_memory = parse_size(f, v); }},
       {"--user-agent", [&](auto f, auto v) {
          if (v.empty()) throw usage_error(std::string(f) + " must not be empty");
          o.user_agent = v;
@@ -125,6 +126,9 @@ options parse_args(int argc, const char* const* argv) {
     }
     if (has_value) throw usage_error(std::string(a) + " takes no value");
   }
+  if (o.crawl() && o.max_memory < o.max_bytes) {
+    throw usage_error("--max-memory must be at least --max-bytes when crawling (a page is held whole until parsed)");
+  }
   if (o.resume && (o.out.empty() || o.out == "-")) {
     throw usage_error("--resume needs --out FILE: the rows already written there are what it goes on from");
   }
@@ -148,6 +152,9 @@ as Basic authorization to that origin only, and rows show them as http://user:**
       --read-timeout S    seconds without any data before giving up (15)
       --retries N         retries after network errors, 429 and 5xx (2)
       --max-bytes N       largest body, also after decompression; k/M/G suffixes (10M)
+      --max-memory N      crawling: bodies held at once stay under N; k/M/G (512M): at
+                          most N / --max-bytes pages are fetched at once (each is held
+                          whole until parsed). Without --depth bodies are never held
       --user-agent UA     User-Agent header (corio-scrape/0.1)
       --insecure          do not verify TLS certificates
   -d, --depth N           crawl: follow links N levels deep (0: no crawling)

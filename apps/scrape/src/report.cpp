@@ -184,6 +184,10 @@ std::string summary::format() const {
   cat(s, "\n  latency: p50 ", fixed(percentile(50), 1), " ms, p95 ", fixed(percentile(95), 1), " ms, p99 ",
       fixed(percentile(99), 1), " ms, max ", fixed(percentile(100), 1), " ms\n");
   cat(s, "  retries: ", std::to_string(retries_), "\n");
+  if (frontier_) {
+    cat(s, "  frontier: ", std::to_string(*frontier_), " URLs known, at most ", std::to_string(peak_queued_),
+        " queued at once\n");
+  }
   if (resumed_) cat(s, "  resumed: ", std::to_string(skipped_), skipped_ == 1 ? " URL" : " URLs", " already done, skipped\n");
   cat(s, "  not attempted: ", std::to_string(not_attempted_.size()), "\n");
   for (const auto& u : not_attempted_) cat(s, "    ", u, "\n");

@@ -272,6 +272,8 @@ struct scraper::impl {
   std::uint64_t next_id = 0;
   std::size_t in_flight = 0;
   std::size_t queued = 0;
+  std::size_t peak_queued = 0;  // the frontier's largest size
+  std::size_t peak_in_flight = 0;
   std::size_t added = 0;  // seeds given to scraper::add()
   std::string batch;      // rows written but not yet handed to `out` (whole lines)
   std::size_t batch_rows = 0;
@@ -508,6 +510,7 @@ void scraper::impl::enqueue(item it, const std::string& key) {
   auto& q = origins[key];
   q.push(it);
   ++queued;
+  peak_queued = std::max(peak_queued, queued);
   if (!q.in_ready) {
     q.in_ready = true;
     ready.push_back(key);
@@ -515,7 +518,11 @@ void scraper::impl::enqueue(item it, const std::string& key) {
 }
 
 void scraper::impl::schedule() {
-  while (taking_urls() && in_flight < opts.concurrency && !ready.empty()) {
+  // Crawling, each page in flight may hold --max-bytes until it is parsed: --max-memory bounds
+  // them (list mode streams bodies: nothing to bound there).
+  const std::size_t most = opts.crawl() ? std::min(opts.concurrency, std::max<std::size_t>(1, opts.max_memory / opts.max_bytes))
+                                        : opts.concurrency;
+  while (taking_urls() && in_flight < most && !ready.empty()) {
     bool started_one = false;
     for (std::size_t n = ready.size(); n > 0 && !started_one; --n) {
       std::string key = std::move(ready.front());
@@ -529,6 +536,7 @@ void scraper::impl::schedule() {
       --queued;
       ++q.in_flight;
       ++in_flight;
+      peak_in_flight = std::max(peak_in_flight, in_flight);
       if (q.waiting.empty()) {
         q.in_ready = false;
       } else {
@@ -823,6 +831,8 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
     for (auto& it : q.waiting) sum.add_not_attempted(http::redact_userinfo(q.url_of(it)));
   }
   sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (opts.crawl()) sum.set_frontier(seen.size(), peak_queued);
+  sum.set_peak_in_flight(peak_in_flight);
   client.reset();
   co_return sum;
 }

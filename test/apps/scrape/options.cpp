@@ -86,4 +86,15 @@ BOOST_AUTO_TEST_CASE(url_lists_skip_blank_lines_comments_and_surrounding_space) 
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(max_memory_and_save_bodies) {
+  const auto o = parse({"--max-memory", "64M", "--save-bodies", "bodies", "-d", "1", "--max-bytes", "1M", "http://a.test/"});
+  BOOST_TEST(o.max_memory == std::size_t{64} << 20);
+  BOOST_TEST(o.save_bodies == "bodies");
+  BOOST_TEST(parse({"http://a.test/"}).max_memory == std::size_t{512} << 20);
+  // Crawling, a page is held whole until parsed: a budget smaller than one page cannot work.
+  BOOST_CHECK_THROW(parse({"-d", "1", "--max-memory", "1M", "--max-bytes", "2M", "http://a.test/"}), scrape::usage_error);
+  BOOST_CHECK_NO_THROW(parse({"--max-memory", "1M", "--max-bytes", "2M", "http://a.test/"}));  // list mode streams
+  BOOST_CHECK_THROW(parse({"--save-bodies", "", "http://a.test/"}), scrape::usage_error);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -197,7 +197,15 @@ struct http_test_server::impl {
       auto [ec, n] = co_await http::async_read(stream, buf, parser, use);
       if (ec) break;
       auto req = parser.release();
+      {
+        std::lock_guard lk(mu);
+        max_busy = std::max(max_busy, ++busy);
+      }
       const bool keep = co_await handle(stream, req);
+      {
+        std::lock_guard lk(mu);
+        --busy;
+      }
       if (!keep || !req.keep_alive()) break;
     }
     boost::system::error_code ignored;
@@ -471,7 +479,7 @@ struct http_test_server::impl {
   std::uint16_t port = 0;
   std::optional<asio::ssl::context> tls_ctx;
   mutable std::mutex mu;
-  std::size_t accepted = 0, open = 0, max_open = 0, authorized = 0;
+  std::size_t accepted = 0, open = 0, max_open = 0, authorized = 0, busy = 0, max_busy = 0;
   std::map<std::string, std::size_t> hit_count;
   std::map<std::string, std::size_t> per_key;
   std::vector<std::string> all_targets;
@@ -505,6 +513,11 @@ std::size_t http_test_server::connections() const {
 std::size_t http_test_server::max_open_connections() const {
   std::lock_guard lk(impl_->mu);
   return impl_->max_open;
+}
+
+std::size_t http_test_server::max_concurrent_requests() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->max_busy;
 }
 
 std::size_t http_test_server::hits(std::string_view path) const {

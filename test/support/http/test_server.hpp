@@ -86,6 +86,8 @@ public:
 
   [[nodiscard]] std::size_t connections() const;
   [[nodiscard]] std::size_t max_open_connections() const;
+  /// The most requests being answered at once (read, not yet fully sent).
+  [[nodiscard]] std::size_t max_concurrent_requests() const;
   [[nodiscard]] std::size_t hits(std::string_view path) const;
   [[nodiscard]] std::size_t requests() const;
   /// Requests that carried an Authorization header field.

@@ -41,6 +41,8 @@ struct options {
   double read_timeout = 15;
   int retries = 2;
   std::size_t max_bytes = std::size_t{10} << 20;
+  /// Crawling: bodies held at once stay under this (max(1, max_memory / max_bytes) pages in flight).
+  std::size_t max_memory = std::size_t{512} << 20;
   std::string user_agent = "corio-scrape/0.1";
   bool insecure = false;
   int depth = 0;                  ///< crawl: follow links this many levels (0: no crawling)

@@ -64,6 +64,17 @@ class summary {
 public:
   void add(const row& r);
   void set_elapsed(double seconds) { elapsed_s_ = seconds; }
+  /// Crawling: URLs known (fetched, queued or skipped as seen; at most --max-urls) and the most
+  /// that waited in the queue at once.
+  void set_frontier(std::size_t known, std::size_t peak_queued) {
+    frontier_ = known;
+    peak_queued_ = peak_queued;
+  }
+  [[nodiscard]] std::optional<std::size_t> frontier() const noexcept { return frontier_; }
+  [[nodiscard]] std::size_t peak_queued() const noexcept { return peak_queued_; }
+  /// The most requests in flight at once.
+  void set_peak_in_flight(std::size_t n) { peak_in_flight_ = n; }
+  [[nodiscard]] std::size_t peak_in_flight() const noexcept { return peak_in_flight_; }
   void add_not_attempted(std::string url) { not_attempted_.push_back(std::move(url)); }
   void set_interrupted() { interrupted_ = true; }
   /// The write that failed and how many rows could not be written (the run stopped there).
@@ -95,6 +106,9 @@ public:
   [[nodiscard]] std::string format() const;
 
 private:
+  std::optional<std::size_t> frontier_;
+  std::size_t peak_queued_ = 0;
+  std::size_t peak_in_flight_ = 0;
   std::size_t rows_ = 0;
   std::size_t errors_ = 0;
   std::size_t retries_ = 0;
