@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <corio/cancellation.hpp>
 #include <corio/exception_group.hpp>
+#include <corio/http/client.hpp>
 #include <corio/http/url.hpp>
 #include <corio/run.hpp>
 #include <corio/sleep.hpp>
@@ -347,6 +348,20 @@ int run_cli(const options& o, int in_fd, std::ostream& err) {
   } else if (o.input == "-" || (o.urls.empty() && !::isatty(in_fd))) {
     list_fd = in_fd;
     list_name = "stdin";
+  }
+  if (!o.cacert.empty()) {
+    // Before anything is read or written: a CA file that cannot be used is a set-up error, not a
+    // "tls" row for every https URL.
+    const int fd = ::open(o.cacert.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw setup_error("cannot read " + o.cacert + " (--cacert): " + std::strerror(errno));
+    ::close(fd);
+    try {
+      corio::http::client_options c;
+      c.ca_file = o.cacert;
+      corio::http::client probe(c);  // loads the file as the run's client will
+    } catch (const std::exception& e) {
+      throw setup_error("--cacert " + o.cacert + " holds no usable PEM certificate (" + e.what() + ")");
+    }
   }
   session s(o, list_fd, list_name, err);
   corio::run_options ro;

@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/parse.hpp>
@@ -444,6 +445,20 @@ struct http_test_server::impl {
       std::string body;
       for (const auto& f : req) body += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
       co_return co_await send(s, reply(200, body));
+    }
+    if (path == "/expect-header") {  // 200 if the request has the field(s) asked for, else 400 saying why
+      const std::size_t want = qnum("count", 1);
+      std::size_t n = 0;
+      bool value_seen = false;
+      for (const auto& f : req) {
+        if (boost::beast::iequals(f.name_string(), q["name"])) {
+          ++n;
+          value_seen = value_seen || f.value() == q["value"];
+        }
+      }
+      if (n == want && value_seen) co_return co_await send(s, reply(200, "ok\n"));
+      co_return co_await send(s, reply(400, std::to_string(n) + " field(s) called " + q["name"] +
+                                                (value_seen ? "" : ", none with the value expected") + "\n"));
     }
     if (path == "/echo") co_return co_await send(s, reply(200, std::string(req.method_string()) + " " + req.body()));
     if (path == "/ok-close-silently") {  // keep-alive implied, then closed: a stale pooled connection

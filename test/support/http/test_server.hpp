@@ -42,6 +42,8 @@
 //   CONNECT (any target)        200 Connection established, then silence (a tunnel)
 //   /garbage                    not HTTP at all
 //   /headers                    the request's header fields, "name: value\n" each
+//   /expect-header [name,value,count]   200 "ok\n" if the request has exactly `count` (1) fields
+//                               called `name` (case-insensitive) and one of them is `value`, else 400
 //   /echo                       "<METHOD> <body>"
 //   /close                      200 with Connection: close
 //   /ok-close-silently          200 (keep-alive implied), then the server closes the connection
