@@ -47,18 +47,32 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 double ms(corio::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-/// Now as ISO 8601 in UTC with milliseconds: "2026-01-31T23:59:59.123Z".
+/// Now as ISO 8601 in UTC with milliseconds: "2026-01-31T23:59:59.123Z". (The date and time
+/// of day are formatted once per second: this runs for every URL.)
 std::string utc_timestamp() {
   const auto now = std::chrono::system_clock::now();
   const auto secs = std::chrono::system_clock::to_time_t(now);
   const auto millis =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];  // (room for any int, which GCC checks)
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
-  return buf;
+  thread_local std::time_t formatted = -1;
+  thread_local std::string prefix;  // "2026-01-31T23:59:59."
+  if (secs != formatted) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[96];  // (room for any int, which GCC checks)
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+    prefix = buf;
+    formatted = secs;
+  }
+  std::string out;
+  out.reserve(prefix.size() + 4);
+  out = prefix;
+  out += static_cast<char>('0' + millis / 100);
+  out += static_cast<char>('0' + millis / 10 % 10);
+  out += static_cast<char>('0' + millis % 10);
+  out += 'Z';
+  return out;
 }
 
 /// A sink that keeps nothing: in list mode only the body's size matters (the client counts it),
@@ -173,6 +187,39 @@ std::optional<std::string> with_default_scheme(std::string_view s) {
     }
   }
   return "http://" + std::string(s);
+}
+
+/// origin_key() of the common URL "http[s]://lower-case-host[:port]/..." without parsing it
+/// (Boost.URL's parse costs several thousand instructions, and the client parses the URL again);
+/// empty for anything else, which is parsed. The rest of the URL is the client's to check.
+std::optional<std::string> simple_origin_key(std::string_view s) {
+  std::size_t i;
+  std::uint16_t port;
+  if (s.starts_with("http://")) {
+    i = 7;
+    port = 80;
+  } else if (s.starts_with("https://")) {
+    i = 8;
+    port = 443;
+  } else {
+    return std::nullopt;
+  }
+  const std::size_t host_start = i;
+  while (i < s.size() && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '-')) ++i;
+  const std::size_t host_end = i;
+  if (host_end == host_start || s[host_start] == '.' || s[host_start] == '-') return std::nullopt;
+  if (i < s.size() && s[i] == ':') {
+    std::uint32_t p = 0;
+    std::size_t digits = 0;
+    for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 6; ++i, ++digits) p = p * 10 + static_cast<std::uint32_t>(s[i] - '0');
+    if (digits == 0 || digits > 5 || p == 0 || p > 65535) return std::nullopt;
+    port = static_cast<std::uint16_t>(p);
+  }
+  if (i < s.size() && s[i] != '/' && s[i] != '?' && s[i] != '#') return std::nullopt;
+  std::string key(s.substr(0, host_end));
+  key += ':';
+  key += std::to_string(port);
+  return key;
 }
 
 /// "scheme://host:port" — the unit of per-origin limits (as in the client's pool).
@@ -507,6 +554,12 @@ void scraper::impl::add_seed(std::string s) {
     sum.add_skipped();
     return;
   }
+  if (!opts.crawl()) {  // list mode: the URL is queued as given, only its origin matters here
+    if (auto key = simple_origin_key(s)) {
+      enqueue(item{std::move(s), 0}, *key);
+      return;
+    }
+  }
   boost::urls::url u;
   try {
     u = http::parse_url(s);
@@ -761,9 +814,11 @@ corio::awaitable<void> scraper::impl::fetch_url(const item& it, const std::strin
     r.wire_bytes = resp.wire_bytes;
     r.attempts = resp.attempts;
     r.http_version = resp.version == 10 ? "1.0" : "1.1";
-    for (const auto coding : resp.headers.get_all("Content-Encoding")) {
-      if (!r.content_encoding.empty()) r.content_encoding += ", ";
-      r.content_encoding += coding;
+    if (resp.headers.contains("Content-Encoding")) {  // (rare: get_all only then)
+      for (const auto coding : resp.headers.get_all("Content-Encoding")) {
+        if (!r.content_encoding.empty()) r.content_encoding += ", ";
+        r.content_encoding += coding;
+      }
     }
     if (resp.status >= 400) {
       r.error_kind = "http_status";

@@ -70,6 +70,7 @@ void response_parser::on_field_impl(boost::beast::http::field, boost::beast::str
     detail = "field '" + std::string(name.substr(0, 64)) + "' is " + std::to_string(value.size()) + " bytes";
     return;
   }
+  if (headers.empty()) headers.reserve(16);  // (most responses have fewer: one allocation, no regrowth)
   headers.add_unchecked({name.data(), name.size()}, {value.data(), value.size()});
 }
 

@@ -20,12 +20,15 @@ pool::host& pool::host_for(const origin& o) {
 }
 
 void pool::drop_expired(host& h) {
+  // Idle connections are appended as they become idle (and taken from the back), so the oldest
+  // are first: only the expired prefix is looked at, not every idle connection.
   const auto now = clock::now();
-  std::erase_if(h.idle, [&](const std::shared_ptr<connection>& c) {
-    if (now - c->idle_since < idle_expiry_) return false;
-    c->close();
-    return true;
-  });
+  auto end = h.idle.begin();
+  while (end != h.idle.end() && now - (*end)->idle_since >= idle_expiry_) {
+    (*end)->close();
+    ++end;
+  }
+  h.idle.erase(h.idle.begin(), end);
 }
 
 awaitable<pool::lease> pool::acquire(const origin& o) {

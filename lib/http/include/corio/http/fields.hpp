@@ -47,6 +47,8 @@ public:
   [[nodiscard]] std::size_t size() const noexcept { return v_.size(); }
   [[nodiscard]] bool empty() const noexcept { return v_.empty(); }
 
+  /// Room for `n` fields without reallocating.
+  void reserve(std::size_t n) { v_.reserve(n); }
   /// Appends without validation; for the response parser, whose input the HTTP grammar checked.
   void add_unchecked(std::string_view name, std::string_view value) { v_.emplace_back(name, value); }
 
