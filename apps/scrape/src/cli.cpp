@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstring>
 #include <optional>
@@ -319,7 +320,14 @@ corio::awaitable<int> session::run() {
 
 }  // namespace
 
-int run_cli(const options& o, int in_fd, std::ostream& err) {
+int run_cli(const options& given, int in_fd, std::ostream& err) {
+  options o = given;
+  take_proxy_environment(o, [](const char* name) { return std::getenv(name); });
+  if (!o.proxy->empty()) spdlog::info("proxy: {}", corio::http::redact_userinfo(*o.proxy));
+  if (o.https_proxy && !o.https_proxy->empty()) {
+    spdlog::info("proxy for https:// URLs: {}", corio::http::redact_userinfo(*o.https_proxy));
+  }
+  if (!o.noproxy->empty()) spdlog::info("no proxy for: {}", *o.noproxy);
   // A closed pipe or a file size limit is a write error to report, not a reason to die silently.
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);

@@ -1,5 +1,8 @@
 #include "scrape/options.hpp"
 
+#include <corio/http/error.hpp>
+#include <corio/http/proxy.hpp>
+
 #include <charconv>
 #include <cmath>
 #include <functional>
@@ -44,7 +47,33 @@ std::size_t parse_size(std::string_view flag, std::string_view v) {
   return parse_count(flag, v, 1) * mult;
 }
 
+/// A proxy URL as given ("": no proxy); usage_error naming `what` if it is not valid.
+std::string checked_proxy(std::string_view what, std::string_view v) {
+  if (v.empty()) return {};
+  try {
+    (void)corio::http::parse_proxy(v);
+  } catch (const corio::http::error& e) {
+    throw usage_error(std::string(what) + ": " + e.message());
+  }
+  return std::string(v);
+}
+
 }  // namespace
+
+void take_proxy_environment(options& o, const std::function<const char*(const char*)>& getenv) {
+  auto env = [&](const char* name) -> std::optional<std::string> {
+    const char* v = getenv(name);
+    if (!v || !*v) return std::nullopt;
+    return std::string(v);
+  };
+  if (!o.proxy) {
+    o.proxy = checked_proxy("the environment's http_proxy", env("http_proxy").value_or(""));
+    const bool lower = env("https_proxy").has_value();
+    o.https_proxy = checked_proxy(lower ? "the environment's https_proxy" : "the environment's HTTPS_PROXY",
+                                  env(lower ? "https_proxy" : "HTTPS_PROXY").value_or(""));
+  }
+  if (!o.noproxy) o.noproxy = env("no_proxy") ? env("no_proxy") : env("NO_PROXY");
+}
 
 options parse_args(int argc, const char* const* argv) {
   options o;
@@ -72,6 +101,8 @@ options parse_args(int argc, const char* const* argv) {
          o.out = v;
        }},
       {"--grace", [&](auto f, auto v) { o.grace = parse_number(f, v, 0); }},
+      {"--proxy", [&](auto f, auto v) { o.proxy = checked_proxy(f, v); }},
+      {"--noproxy", [&](auto, auto v) { o.noproxy = v; }},
       {"--log-level", [&](auto f, auto v) {
          for (std::string_view l : {"trace", "debug", "info", "warn", "error", "off"}) {
            if (v == l) {
@@ -146,6 +177,13 @@ as Basic authorization to that origin only, and rows show them as http://user:**
       --max-bytes N       largest body, also after decompression; k/M/G suffixes (10M)
       --user-agent UA     User-Agent header (corio-scrape/0.1)
       --insecure          do not verify TLS certificates
+      --proxy URL         HTTP proxy for every URL, http://[user:pass@]host[:port] (port
+                          1080 if none); https:// URLs go through a CONNECT tunnel. Without
+                          it: the environment's http_proxy and https_proxy (or HTTPS_PROXY);
+                          --proxy '' ignores them. Rows show a password as ***
+      --noproxy LIST      hosts reached directly, comma-separated: a name also covers the
+                          names under it, IP addresses or ranges (10.0.0.0/8), '*' for all;
+                          ports are ignored (default: the environment's no_proxy/NO_PROXY)
   -d, --depth N           crawl: follow links N levels deep (0: no crawling)
       --same-host         crawl: follow links only to the hosts of the given URLs
       --max-urls N        crawl: stop discovering new URLs after N

@@ -61,6 +61,9 @@ http::client_options client_options_for(const options& o) {
   c.rate_per_host = o.rate;
   c.rate_burst = o.burst;
   c.verify_tls = !o.insecure;
+  c.proxy = o.proxy.value_or("");
+  c.https_proxy = o.https_proxy;
+  c.no_proxy = o.noproxy.value_or("");
   return c;
 }
 

@@ -89,11 +89,12 @@ private:
 inline constexpr int exit_write_error = 3;   ///< a write to the output or the journal failed
 inline constexpr int exit_interrupted = 130;  ///< SIGINT (128 + the signal; SIGTERM gives 143)
 
-/// main()'s body after argument parsing: reads the input as the run goes (a list on a pipe is
+/// main()'s body after argument parsing: takes the proxy settings the command line left to the
+/// environment (take_proxy_environment), reads the input as the run goes (a list on a pipe is
 /// fetched as it arrives), opens the output, runs with SIGINT/SIGTERM handled from the start (the
 /// first two signals call interrupt(), a third ends the process with the default action), prints
 /// the summary to `err`. `in_fd` is stdin. Returns the exit status. Throws setup_error (a file
-/// that cannot be opened) and usage_error (no URLs).
+/// that cannot be opened) and usage_error (no URLs, an invalid proxy URL in the environment).
 int run_cli(const options& o, int in_fd, std::ostream& err);
 
 }  // namespace scrape
