@@ -86,8 +86,9 @@ bool is_redirect(unsigned s) { return s == 301 || s == 302 || s == 303 || s == 3
 
 /// The request head and body as bytes on the wire. `forward`: the proxy that forwards this plain
 /// HTTP request (absolute-form request line, Proxy-Authorization with its credentials).
+/// `jar_cookie`: the cookie jar's Cookie value for this URL, after the caller's own Cookie if any.
 std::string serialize(const std::string& method, const boost::urls::url& u, const fields& user, const std::string& body,
-                      const client_options& opts, const proxy_address* forward) {
+                      const client_options& opts, const proxy_address* forward, std::string_view jar_cookie) {
   std::string out;
   out.reserve(256 + body.size());
   for (char c : method) {
@@ -120,7 +121,16 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
   if (!user.contains("Content-Length") && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
     add("Content-Length", std::to_string(body.size()));
   }
-  for (const auto& [n, v] : user) add(n, v);
+  bool cookie_sent = jar_cookie.empty();
+  for (const auto& [n, v] : user) {
+    if (!cookie_sent && iequals(n, "Cookie")) {
+      add(n, std::string(v) + "; " + std::string(jar_cookie));
+      cookie_sent = true;
+      continue;
+    }
+    add(n, v);
+  }
+  if (!cookie_sent) add("Cookie", jar_cookie);
   out += "\r\n";
   out += body;
   return out;
@@ -208,6 +218,7 @@ struct hop {
   std::string body;
   std::size_t max_body = 0;
   bool truncate = false;
+  std::string jar_cookie;  // what the cookie jar sends with this hop
 };
 
 }  // namespace
@@ -366,7 +377,7 @@ awaitable<response> client::impl::attempt(const request& r, const boost::urls::u
 }
 
 awaitable<response> client::impl::follow(const request& r, const boost::urls::url& url) {
-  hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body};
+  hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body, {}};
   std::vector<std::string> chain;  // the normalised URLs so far, made at the first redirect
   for (int redirects = 0;; ++redirects) {
     // Credentials in the URL are sent as Basic authorization (unless the caller set one), never
@@ -379,7 +390,9 @@ awaitable<response> client::impl::follow(const request& r, const boost::urls::ur
       h.url.remove_userinfo();
     }
     const std::string url_text(h.url.buffer());
+    if (opts.cookies) h.jar_cookie = opts.cookies->cookie_header(h.url);
     response resp = co_await exchange(h, url_text);
+    if (opts.cookies) opts.cookies->store(h.url, resp.headers);  // redirects' cookies too
     resp.url = url_text;
     resp.redirects = redirects;
     auto location = resp.headers.get("Location");
@@ -436,7 +449,8 @@ awaitable<response> client::impl::exchange(const hop& h, const std::string& url_
   origin o = origin_of(h.url);
   const proxy_address* proxy = route(o);
   if (proxy) o.via = proxy->to_string() + " " + proxy->authorization;
-  const std::string wire = serialize(h.method, h.url, h.headers, h.body, opts, proxy && !o.tls ? proxy : nullptr);
+  const std::string wire = serialize(h.method, h.url, h.headers, h.body, opts, proxy && !o.tls ? proxy : nullptr,
+                                     h.jar_cookie);
   auto lease = co_await conns.acquire(o);
   // A pooled connection may have been closed by the server just as we picked it: if it fails
   // before any response byte arrives, an idempotent request is sent once more on a new one.

@@ -49,6 +49,13 @@
 // and each redirect hop counts).
 // TLS: OpenSSL through Asio's ssl::stream; SNI; the certificate is verified against the system
 // store (plus `ca_file`) including the host name, unless `verify_tls` is false.
+// Cookies: with a `cookies` jar (cookies.hpp: RFC 6265's rules), each request, redirect hops
+// included, carries the jar's cookies for its URL (after a Cookie field the caller set, in the
+// same field), and every response's Set-Cookie fields, a redirect's too, are stored for the URL
+// that answered — so a cookie set by a redirect is sent to its target when the jar's rules
+// (domain, path, Secure) allow it, and never to another origin otherwise. The jar is consulted
+// per hop: a caller's own Cookie field is still dropped when a redirect changes the origin.
+// Without a jar, no cookie is stored or sent.
 // Proxy: with `proxy` (or `https_proxy` for https:// URLs) an HTTP proxy "http://[user:pass@]host[:port]"
 // (proxy.hpp: its syntax, and `no_proxy`, the hosts that go direct — re-evaluated at every
 // redirect hop, so a redirect to another origin may switch between proxy and direct). An http://
@@ -79,6 +86,7 @@
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/http/cookies.hpp>
 #include <corio/http/error.hpp>
 #include <corio/http/fields.hpp>
 #include <corio/http/request.hpp>
@@ -133,6 +141,9 @@ struct client_options {
   std::optional<std::string> https_proxy;
   /// Hosts reached directly, not through a proxy: curl's NO_PROXY list (see proxy.hpp).
   std::string no_proxy;
+  /// A cookie jar (cookies.hpp), shared by whoever holds it: Set-Cookie from every response
+  /// (redirects included) stored, Cookie sent with every request it matches. Null: no cookies.
+  std::shared_ptr<cookie_jar> cookies;
   /// Replaces DNS (tests, custom resolution). Must be cancellable or fast. With a proxy, it
   /// resolves the proxy's host (the proxy resolves the origin's).
   std::function<awaitable<std::vector<boost::asio::ip::tcp::endpoint>>(std::string host, std::uint16_t port)>
