@@ -103,6 +103,11 @@ options parse_args(int argc, const char* const* argv) {
       {"--grace", [&](auto f, auto v) { o.grace = parse_number(f, v, 0); }},
       {"--proxy", [&](auto f, auto v) { o.proxy = checked_proxy(f, v); }},
       {"--noproxy", [&](auto, auto v) { o.noproxy = v; }},
+      {"--cookie-jar", [&](auto f, auto v) {
+         if (v.empty()) throw usage_error(std::string(f) + " needs a file name");
+         o.cookie_jar = v;
+         o.cookies = true;
+       }},
       {"--log-level", [&](auto f, auto v) {
          for (std::string_view l : {"trace", "debug", "info", "warn", "error", "off"}) {
            if (v == l) {
@@ -140,6 +145,7 @@ options parse_args(int argc, const char* const* argv) {
     else if (a == "--robots") o.robots = true;
     else if (a == "--progress") o.progress = true;
     else if (a == "--resume") o.resume = true;
+    else if (a == "--cookies") o.cookies = true;
     else if (auto it = valued.find(a); it != valued.end()) {
       if (!has_value) {
         if (i + 1 >= argc) throw usage_error(std::string(a) + " needs a value");
@@ -184,6 +190,10 @@ as Basic authorization to that origin only, and rows show them as http://user:**
       --noproxy LIST      hosts reached directly, comma-separated: a name also covers the
                           names under it, IP addresses or ranges (10.0.0.0/8), '*' for all;
                           ports are ignored (default: the environment's no_proxy/NO_PROXY)
+      --cookies           keep the cookies servers set during the run and send them back
+                          (RFC 6265: domain, path, Secure, expiry; redirects included)
+      --cookie-jar FILE   --cookies, and write them to FILE at the end (Netscape format,
+                          as curl -c)
   -d, --depth N           crawl: follow links N levels deep (0: no crawling)
       --same-host         crawl: follow links only to the hosts of the given URLs
       --max-urls N        crawl: stop discovering new URLs after N

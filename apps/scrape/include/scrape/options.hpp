@@ -55,6 +55,8 @@ struct options {
   std::optional<std::string> proxy;        ///< --proxy URL for every scheme ("": none, nor the environment's)
   std::optional<std::string> https_proxy;  ///< for https:// in place of `proxy` (from the environment)
   std::optional<std::string> noproxy;      ///< --noproxy LIST (curl's NO_PROXY syntax)
+  bool cookies = false;                    ///< --cookies: one cookie jar for the run
+  std::string cookie_jar;                  ///< --cookie-jar FILE: the jar written there at the end
   std::string log_level = "warn";
   bool help = false;
 

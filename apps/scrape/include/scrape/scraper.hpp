@@ -20,6 +20,9 @@
 // rows are not written (summary::write_error()); the output holds whole lines only (output.hpp).
 // Input: with open_input(), seeds may be fed while run() runs (a list read from a pipe as it
 // comes); run() then ends only after close_input().
+// Cookies (options::cookies): one jar for the run, shared by every request (robots.txt ones too),
+// RFC 6265's rules (corio/http/cookies.hpp); with options::cookie_jar it is written there in the
+// Netscape format when run() ends (a failure to write it is logged, the rows are unaffected).
 // Resuming (resume()): URLs done in an earlier run are skipped, a crawl's frontier is requeued,
 // and crawling with a journal records what is discovered and finished (resume.hpp).
 //
