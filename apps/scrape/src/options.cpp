@@ -72,7 +72,7 @@ void take_proxy_environment(options& o, const std::function<const char*(const ch
     o.https_proxy = checked_proxy(lower ? "the environment's https_proxy" : "the environment's HTTPS_PROXY",
                                   env(lower ? "https_proxy" : "HTTPS_PROXY").value_or(""));
   }
-  if (!o.noproxy) o.noproxy = env("no_proxy") ? env("no_proxy") : env("NO_PROXY");
+  if (!o.noproxy) o.noproxy = env("no_proxy").value_or(env("NO_PROXY").value_or(""));
 }
 
 options parse_args(int argc, const char* const* argv) {

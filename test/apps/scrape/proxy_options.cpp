@@ -80,6 +80,16 @@ BOOST_AUTO_TEST_CASE(no_proxy_comes_from_the_flag_or_the_environment) {
   BOOST_TEST(o.noproxy->empty());
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_environment_leaves_every_setting_set_and_empty) {
+  const auto o = with_env(parse({"http://x.test/"}), {{"http_proxy", ""}});
+  BOOST_TEST_REQUIRE(o.proxy.has_value());
+  BOOST_TEST_REQUIRE(o.https_proxy.has_value());
+  BOOST_TEST_REQUIRE(o.noproxy.has_value());
+  BOOST_TEST(o.proxy->empty());
+  BOOST_TEST(o.https_proxy->empty());
+  BOOST_TEST(o.noproxy->empty());
+}
+
 BOOST_AUTO_TEST_CASE(a_malformed_proxy_in_the_environment_is_a_usage_error_naming_it) {
   for (const char* var : {"http_proxy", "https_proxy", "HTTPS_PROXY"}) {
     try {

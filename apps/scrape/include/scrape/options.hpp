@@ -70,7 +70,8 @@ struct options {
 /// (lower case only, as curl: HTTP_PROXY may come from a CGI request's Proxy header) and
 /// `https_proxy` from https_proxy or HTTPS_PROXY, unless --proxy was given (it then serves every
 /// scheme); `noproxy` from no_proxy or NO_PROXY unless --noproxy was given. `getenv` looks a
-/// variable up (nullptr or "": unset). Throws usage_error for a proxy URL that is not valid.
+/// variable up (nullptr or "": unset). Afterwards `proxy`, `https_proxy` (unless --proxy) and
+/// `noproxy` are set (empty: none). Throws usage_error for a proxy URL that is not valid.
 void take_proxy_environment(options& o, const std::function<const char*(const char*)>& getenv);
 
 /// The --help text.
