@@ -41,8 +41,13 @@ int main(int argc, char** argv) {
     std::cout << serve::usage();
     return EXIT_SUCCESS;
   }
+  if (std::holds_alternative<serve::show_version>(parsed)) {
+    std::cout << "corio-serve " CORIO_VERSION "\n";  // the CMake project's version
+    return EXIT_SUCCESS;
+  }
   if (const auto* problem = std::get_if<std::string>(&parsed)) {
-    std::cerr << "corio-serve: " << *problem << "\n\n" << serve::usage();
+    // One line, then where to look (as GNU tools do): the whole help would bury the problem.
+    std::cerr << "corio-serve: " << *problem << "\nTry 'corio-serve --help' for more information.\n";
     return 2;
   }
   const auto& cfg = std::get<serve::config>(parsed);

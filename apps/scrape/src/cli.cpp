@@ -1,7 +1,9 @@
 #include "scrape/scraper.hpp"
 
+#include <filesystem>
 #include <corio/cancellation.hpp>
 #include <corio/exception_group.hpp>
+#include <corio/http/client.hpp>
 #include <corio/http/url.hpp>
 #include <corio/run.hpp>
 #include <corio/sleep.hpp>
@@ -341,6 +343,14 @@ int run_cli(const options& given, int in_fd, std::ostream& err) {
       if (fd >= 0) ::close(fd);
     }
   } owned;
+  if (!o.save_bodies.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(o.save_bodies, ec);
+    if (ec || ::access(o.save_bodies.c_str(), W_OK) != 0) {
+      throw setup_error("cannot save bodies in " + o.save_bodies + ": " +
+                        (ec ? ec.message() : std::string(std::strerror(errno))));
+    }
+  }
   if (!o.input.empty() && o.input != "-") {
     owned.fd = list_fd = ::open(o.input.c_str(), O_RDONLY | O_CLOEXEC);
     if (list_fd < 0) throw setup_error("cannot read " + o.input + ": " + std::strerror(errno));
@@ -348,6 +358,20 @@ int run_cli(const options& given, int in_fd, std::ostream& err) {
   } else if (o.input == "-" || (o.urls.empty() && !::isatty(in_fd))) {
     list_fd = in_fd;
     list_name = "stdin";
+  }
+  if (!o.cacert.empty()) {
+    // Before anything is read or written: a CA file that cannot be used is a set-up error, not a
+    // "tls" row for every https URL.
+    const int fd = ::open(o.cacert.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw setup_error("cannot read " + o.cacert + " (--cacert): " + std::strerror(errno));
+    ::close(fd);
+    try {
+      corio::http::client_options c;
+      c.ca_file = o.cacert;
+      corio::http::client probe(c);  // loads the file as the run's client will
+    } catch (const std::exception& e) {
+      throw setup_error("--cacert " + o.cacert + " holds no usable PEM certificate (" + e.what() + ")");
+    }
   }
   session s(o, list_fd, list_name, err);
   corio::run_options ro;

@@ -1,50 +1,137 @@
 #include "scrape/options.hpp"
 
 #include <corio/http/error.hpp>
+#include <corio/http/fields.hpp>
 #include <corio/http/proxy.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string_view>
 
 namespace scrape {
 
 namespace {
 
-double parse_number(std::string_view flag, std::string_view v, double min) {
+// The accepted ranges (usage() states them too).
+constexpr double max_seconds = 1'000'000;   // ~11.6 days: far from std::chrono's limits
+constexpr double max_retry_after_s = 86'400;  // the client reads a Retry-After as at most a day
+constexpr double min_rate = 0.001, max_rate = 1'000'000;  // one per 1000 s .. one per µs
+constexpr std::uint64_t max_body = std::uint64_t{4} << 30;  // 4G: a body is held in memory
+
+/// A bound as messages show it: 0.001, 1000000.
+std::string show(double d) {
+  char buf[64];
+  const auto [p, ec] = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed);
+  return ec == std::errc() ? std::string(buf, p) : std::to_string(d);
+}
+
+/// A decimal number, whole (no trailing garbage); nullopt if it is not one (or out of double's range).
+std::optional<double> number(std::string_view v) {
   double d = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-  if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(d) || d < min) {
-    throw usage_error(std::string(flag) + " expects a number" + (min > 0 ? " greater than 0" : " of at least 0") +
-                      ", got '" + std::string(v) + "'");
-  }
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+  if (ec != std::errc() || p != v.data() + v.size() || !std::isfinite(d)) return std::nullopt;
   return d;
 }
 
-std::size_t parse_count(std::string_view flag, std::string_view v, std::size_t min) {
-  std::size_t n = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc() || p != v.data() + v.size() || n < min) {
-    throw usage_error(std::string(flag) + " expects a whole number of at least " + std::to_string(min) + ", got '" +
+double parse_seconds(std::string_view flag, std::string_view v, double lo, double hi) {
+  const auto d = number(v);
+  if (!d || *d < lo || *d > hi) {
+    throw usage_error(std::string(flag) + " expects seconds from " + show(lo) + " to " + show(hi) + ", got '" +
                       std::string(v) + "'");
   }
+  return *d;
+}
+
+double parse_rate(std::string_view flag, std::string_view v) {
+  const auto d = number(v);
+  if (!d || !(*d == 0 || (*d >= min_rate && *d <= max_rate))) {
+    throw usage_error(std::string(flag) + " expects requests per second from " + show(min_rate) + " to " +
+                      show(max_rate) + ", or 0 for no limit, got '" + std::string(v) + "'");
+  }
+  return *d;
+}
+
+std::uint64_t parse_whole(std::string_view v, bool& ok) {
+  std::uint64_t n = 0;
+  const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  ok = ec == std::errc() && p == v.data() + v.size();
   return n;
 }
 
+template <typename T>
+T parse_count(std::string_view flag, std::string_view v, T lo, T hi) {
+  bool ok = false;
+  const std::uint64_t n = parse_whole(v, ok);
+  if (!ok || n < static_cast<std::uint64_t>(lo) || n > static_cast<std::uint64_t>(hi)) {
+    throw usage_error(std::string(flag) + " expects a whole number from " + std::to_string(lo) + " to " +
+                      std::to_string(hi) + ", got '" + std::string(v) + "'");
+  }
+  return static_cast<T>(n);
+}
+
+/// Bytes, or KiB/MiB/GiB with a k/M/G suffix; from 1 byte to max_body.
 std::size_t parse_size(std::string_view flag, std::string_view v) {
-  std::size_t mult = 1;
+  const std::string_view given = v;
+  std::uint64_t mult = 1;
   if (!v.empty()) {
     switch (v.back()) {
-      case 'k': case 'K': mult = std::size_t{1} << 10; break;
-      case 'm': case 'M': mult = std::size_t{1} << 20; break;
-      case 'g': case 'G': mult = std::size_t{1} << 30; break;
+      case 'k': case 'K': mult = std::uint64_t{1} << 10; break;
+      case 'm': case 'M': mult = std::uint64_t{1} << 20; break;
+      case 'g': case 'G': mult = std::uint64_t{1} << 30; break;
       default: break;
     }
     if (mult != 1) v.remove_suffix(1);
   }
-  return parse_count(flag, v, 1) * mult;
+  bool ok = false;
+  const std::uint64_t n = parse_whole(v, ok);
+  // n > max / mult: the product would be over the limit (or wrap) — checked before multiplying.
+  if (!ok || n == 0 || n > max_body / mult) {
+    throw usage_error(std::string(flag) +
+                      " expects a size from 1 byte to 4G (bytes, or k, M, G for KiB, MiB, GiB), got '" +
+                      std::string(given) + "'");
+  }
+  return static_cast<std::size_t>(n * mult);
+}
+
+bool is_tchar(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return std::isalnum(u) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+/// -H 'Name: value' (RFC 9110 field syntax; the value trimmed of surrounding spaces and tabs).
+void add_header(options& o, std::string_view flag, std::string_view v) {
+  const auto colon = v.find(':');
+  const std::string_view name = v.substr(0, colon);
+  if (colon == std::string_view::npos || name.empty() || !std::all_of(name.begin(), name.end(), is_tchar)) {
+    throw usage_error(std::string(flag) +
+                      " expects 'Name: value' (a name of letters, digits and !#$%&'*+-.^_`|~), got '" +
+                      std::string(v) + "'");
+  }
+  std::string_view value = v.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  for (char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f) {
+      throw usage_error(std::string(flag) + " " + std::string(name) +
+                        ": a header value must not contain control characters (CR, LF, NUL...)");
+    }
+  }
+  if (corio::http::iequals(name, "Content-Length") || corio::http::iequals(name, "Transfer-Encoding")) {
+    throw usage_error(std::string(flag) + " " + std::string(name) + ": corio-scrape sends no request body");
+  }
+  if (corio::http::iequals(name, "User-Agent")) {
+    if (value.empty()) throw usage_error(std::string(flag) + " User-Agent must not be empty");
+    o.user_agent = value;  // (robots.txt rules are matched against it too)
+    return;
+  }
+  o.headers.emplace_back(name, value);
 }
 
 /// A proxy URL as given ("": no proxy); usage_error naming `what` if it is not valid.
@@ -81,26 +168,45 @@ options parse_args(int argc, const char* const* argv) {
   // Flags that take a value.
   const std::map<std::string_view, setter> valued = {
       {"--input", [&](auto, auto v) { o.input = v; }},
-      {"--concurrency", [&](auto f, auto v) { o.concurrency = parse_count(f, v, 1); }},
-      {"--per-host", [&](auto f, auto v) { o.per_host = parse_count(f, v, 1); }},
-      {"--rate", [&](auto f, auto v) { o.rate = parse_number(f, v, 0); }},
-      {"--burst", [&](auto f, auto v) { o.burst = parse_count(f, v, 1); }},
-      {"--timeout", [&](auto f, auto v) { o.timeout = parse_number(f, v, 1e-3); }},
-      {"--connect-timeout", [&](auto f, auto v) { o.connect_timeout = parse_number(f, v, 1e-3); }},
-      {"--read-timeout", [&](auto f, auto v) { o.read_timeout = parse_number(f, v, 1e-3); }},
-      {"--retries", [&](auto f, auto v) { o.retries = static_cast<int>(parse_count(f, v, 0)); }},
+      {"--concurrency", [&](auto f, auto v) { o.concurrency = parse_count<std::size_t>(f, v, 1, 100'000); }},
+      {"--per-host", [&](auto f, auto v) { o.per_host = parse_count<std::size_t>(f, v, 1, 10'000); }},
+      {"--rate", [&](auto f, auto v) { o.rate = parse_rate(f, v); }},
+      {"--burst", [&](auto f, auto v) { o.burst = parse_count<std::size_t>(f, v, 1, 1'000'000); }},
+      {"--timeout", [&](auto f, auto v) { o.timeout = parse_seconds(f, v, 0.001, max_seconds); }},
+      {"--connect-timeout", [&](auto f, auto v) { o.connect_timeout = parse_seconds(f, v, 0.001, max_seconds); }},
+      {"--read-timeout", [&](auto f, auto v) { o.read_timeout = parse_seconds(f, v, 0.001, max_seconds); }},
+      {"--max-time", [&](auto f, auto v) { o.max_time = parse_seconds(f, v, 0.001, max_seconds); }},
+      {"--retries", [&](auto f, auto v) { o.retries = parse_count<int>(f, v, 0, 100); }},
+      {"--max-retry-after", [&](auto f, auto v) { o.max_retry_after = parse_seconds(f, v, 0, max_retry_after_s); }},
+      {"--max-redirects", [&](auto f, auto v) { o.max_redirects = parse_count<int>(f, v, 0, 100); }},
       {"--max-bytes", [&](auto f, auto v) { o.max_bytes = parse_size(f, v); }},
+      {"--max-memory", [&](auto f, auto v) { o.max_memory = parse_size(f, v); }},
       {"--user-agent", [&](auto f, auto v) {
          if (v.empty()) throw usage_error(std::string(f) + " must not be empty");
          o.user_agent = v;
        }},
-      {"--depth", [&](auto f, auto v) { o.depth = static_cast<int>(parse_count(f, v, 0)); }},
-      {"--max-urls", [&](auto f, auto v) { o.max_urls = parse_count(f, v, 1); }},
+      {"--header", [&](auto f, auto v) { add_header(o, f, v); }},
+      {"--request", [&](auto f, auto v) {
+         if (v != "GET" && v != "HEAD") {
+           throw usage_error(std::string(f) + " expects GET or HEAD, got '" + std::string(v) + "'");
+         }
+         o.method = v;
+       }},
+      {"--cacert", [&](auto f, auto v) {
+         if (v.empty()) throw usage_error(std::string(f) + " needs a file name");
+         o.cacert = v;
+       }},
+      {"--depth", [&](auto f, auto v) { o.depth = parse_count<int>(f, v, 0, 1'000'000); }},
+      {"--max-urls", [&](auto f, auto v) { o.max_urls = parse_count<std::size_t>(f, v, 1, 1'000'000'000); }},
       {"--out", [&](auto, auto v) {
          if (v.empty()) throw usage_error("--out needs a file name");
          o.out = v;
        }},
-      {"--grace", [&](auto f, auto v) { o.grace = parse_number(f, v, 0); }},
+      {"--save-bodies", [&](auto f, auto v) {
+         if (v.empty()) throw usage_error(std::string(f) + " needs a directory");
+         o.save_bodies = v;
+       }},
+            {"--grace", [&](auto f, auto v) { o.grace = parse_seconds(f, v, 0, max_seconds); }},
       {"--proxy", [&](auto f, auto v) { o.proxy = checked_proxy(f, v); }},
       {"--noproxy", [&](auto, auto v) { o.noproxy = v; }},
       {"--cookie-jar", [&](auto f, auto v) {
@@ -119,7 +225,8 @@ options parse_args(int argc, const char* const* argv) {
        }},
   };
   const std::map<std::string_view, std::string_view> short_names = {
-      {"-c", "--concurrency"}, {"-i", "--input"}, {"-o", "--out"}, {"-d", "--depth"}, {"-h", "--help"}};
+      {"-c", "--concurrency"}, {"-i", "--input"}, {"-o", "--out"},     {"-d", "--depth"},
+      {"-h", "--help"},        {"-H", "--header"}, {"-X", "--request"}, {"-V", "--version"}};
   bool only_urls = false;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
@@ -138,8 +245,10 @@ options parse_args(int argc, const char* const* argv) {
       a = a.substr(0, eq);
       has_value = true;
     }
+    std::string_view shown = a;  // as given: -H, not --header
     if (auto s = short_names.find(a); s != short_names.end()) a = s->second;
     if (a == "--help") o.help = true;
+    else if (a == "--version") o.version = true;
     else if (a == "--insecure") o.insecure = true;
     else if (a == "--same-host") o.same_host = true;
     else if (a == "--robots") o.robots = true;
@@ -148,18 +257,24 @@ options parse_args(int argc, const char* const* argv) {
     else if (a == "--cookies") o.cookies = true;
     else if (auto it = valued.find(a); it != valued.end()) {
       if (!has_value) {
-        if (i + 1 >= argc) throw usage_error(std::string(a) + " needs a value");
+        if (i + 1 >= argc) throw usage_error(std::string(shown) + " needs a value");
         value = argv[++i];
       }
-      it->second(a, value);
+      it->second(shown, value);
       continue;
     } else {
       throw usage_error("unknown option '" + std::string(argv[i]) + "'");
     }
     if (has_value) throw usage_error(std::string(a) + " takes no value");
   }
+  if (o.crawl() && o.max_memory < o.max_bytes) {
+    throw usage_error("--max-memory must be at least --max-bytes when crawling (a page is held whole until parsed)");
+  }
   if (o.resume && (o.out.empty() || o.out == "-")) {
     throw usage_error("--resume needs --out FILE: the rows already written there are what it goes on from");
+  }
+  if (o.method == "HEAD" && o.crawl()) {
+    throw usage_error("-X HEAD cannot crawl: --depth needs the pages' bodies to find their links");
   }
   return o;
 }
@@ -172,16 +287,31 @@ scheme (example.com/path) is fetched over http:// (with a warning); a Unicode ho
 converted to its IDNA (punycode) form. Credentials in a URL (http://user:pass@host/) are sent
 as Basic authorization to that origin only, and rows show them as http://user:***@host/.
 
-  -c, --concurrency N     requests in flight overall (32)
-      --per-host N        requests (connections) in flight per origin (8)
-      --rate R            requests per second per origin, token bucket (unlimited)
-      --burst N           token bucket size for --rate (1)
+  -c, --concurrency N     requests in flight overall, 1 to 100000 (32)
+      --per-host N        requests (connections) in flight per origin, 1 to 10000 (8)
+      --rate R            requests per second per origin, token bucket: 0.001 to 1000000,
+                          or 0 for no limit (0)
+      --burst N           token bucket size for --rate, 1 to 1000000 (1)
       --timeout S         seconds per attempt, redirects included (30)
       --connect-timeout S seconds for DNS + connect + TLS handshake (10)
       --read-timeout S    seconds without any data before giving up (15)
-      --retries N         retries after network errors, 429 and 5xx (2)
-      --max-bytes N       largest body, also after decompression; k/M/G suffixes (10M)
+      --max-time S        seconds per URL, everything included: attempts, retry waits,
+                          Retry-After, robots.txt and its Crawl-delay; a URL cut by it gets a
+                          "timeout" row saying so (no limit)
+      --retries N         retries after network errors, 429 and 5xx, 0 to 100 (2)
+      --max-retry-after S longest Retry-After to wait for, 0 to 86400 (60): a server asking
+                          for longer is not retried, its response is the row (which says so)
+      --max-redirects N   redirects to follow, 0 to 100; 0: a redirect is the row (10)
+      --max-bytes N       largest body, also after decompression; k/M/G suffixes (KiB, MiB,
+                          GiB), 1 to 4G (10M)
+      --max-memory N      crawling: bodies held at once stay under N; k/M/G (512M): at
+                          most N / --max-bytes pages are fetched at once (each is held
+                          whole until parsed). Without --depth bodies are never held
+  -X, --request M         GET (default) or HEAD (not with --depth: no bodies, no links)
+  -H, --header 'N: V'     send this header field with every request (repeatable; replaces
+                          the default field of that name; -H 'User-Agent: X' is --user-agent X)
       --user-agent UA     User-Agent header (corio-scrape/0.1)
+      --cacert FILE       also trust the CA certificates in FILE (PEM)
       --insecure          do not verify TLS certificates
       --proxy URL         HTTP proxy for every URL, http://[user:pass@]host[:port] (port
                           1080 if none); https:// URLs go through a CONNECT tunnel. Without
@@ -194,9 +324,9 @@ as Basic authorization to that origin only, and rows show them as http://user:**
                           (RFC 6265: domain, path, Secure, expiry; redirects included)
       --cookie-jar FILE   --cookies, and write them to FILE at the end (Netscape format,
                           as curl -c)
-  -d, --depth N           crawl: follow links N levels deep (0: no crawling)
+  -d, --depth N           crawl: follow links N levels deep, 0 to 1000000 (0: no crawling)
       --same-host         crawl: follow links only to the hosts of the given URLs
-      --max-urls N        crawl: stop discovering new URLs after N
+      --max-urls N        crawl: stop discovering new URLs after N, 1 to 1000000000
       --robots            honour robots.txt (RFC 9309): its first 500 KiB; a 5xx or an
                           unreachable robots.txt disallows the origin, a 4xx allows it;
                           its Crawl-delay (at most 60 s) spaces the origin's requests
@@ -206,15 +336,23 @@ as Basic authorization to that origin only, and rows show them as http://user:**
                           have a row there are skipped (interrupted rows are fetched again
                           and replaced); a crawl also requeues what it had discovered,
                           from the journal FILE.state it keeps while crawling into a file
+      --save-bodies DIR   store each final response's body as DIR/ab/<sha256> (content-
+                          addressed: the same body is stored once); rows get body_path and
+                          sha256; a body that cannot be stored stops the run (exit 3)
       --progress          live progress bar on stderr (when it is a terminal)
       --grace S           after Ctrl-C, seconds to let requests in flight finish (5)
       --log-level L       trace, debug, info, warn, error, off (warn)
   -h, --help              this text
+  -V, --version           the version
 
-Each row: url, final_url, status, content_type, bytes, elapsed_ms, attempts, error_kind,
-error; with --robots robots_wait_ms (time spent waiting for robots.txt and its Crawl-delay
-before the request, not included in elapsed_ms); crawling, depth, title (UTF-8, converted from
-the page's charset), links.
+Seconds (S) may have a fraction: 0.001 to 1000000 (--grace from 0).
+
+Each row: url, final_url, status, content_type, bytes (decoded), elapsed_ms, attempts,
+error_kind, error, redirects, http_version, remote_ip, wire_bytes (before decoding),
+content_encoding, timestamp, queue_ms, ttfb_ms; with --robots robots_wait_ms; with
+--save-bodies body_path, sha256; crawling, depth, title (UTF-8, converted from the page's
+charset), links. queue_ms is the wait once the URL's turn came (robots.txt, Crawl-delay, --rate,
+a connection slot); elapsed_ms is the fetch itself, ttfb_ms its part until the first byte.
 
 Input is read as the run goes: a list on a pipe is fetched while it is still being written.
 Every write is checked: when one fails (disk full, a closed pipe), the run stops, says what
@@ -227,7 +365,7 @@ on the spot: the rows of requests still in flight and the summary are lost; --ou
 rows only, and --resume goes on from there.
 
 Exit status: 0 when the run completed (even if some URLs failed), 1 for set-up errors (a file
-that cannot be opened), 2 for usage errors, 3 when a write to the output failed (rows lost),
+that cannot be opened), 2 for usage errors, 3 when a write to the output (or of a body) failed,
 130 when interrupted by Ctrl-C (SIGINT; 143 for SIGTERM).
 )";
 }

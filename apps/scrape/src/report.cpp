@@ -39,7 +39,7 @@ std::string valid_utf8(std::string_view in) {
 
 }  // namespace
 
-std::string to_json_line(const row& r, bool crawl) {
+std::string to_json_line(const row& r, bool crawl, bool bodies) {
   // Composed by hand (strings escaped by Boost.JSON) so that numbers read naturally:
   // Boost.JSON would print 12.3 as 1.23E1.
   namespace json = boost::json;
@@ -69,10 +69,34 @@ std::string to_json_line(const row& r, bool crawl) {
   o += std::to_string(r.attempts);
   str("error_kind", r.error_kind, true);
   str("error", r.error, true);
-  if (r.robots_wait_ms) {
-    key("robots_wait_ms");
-    std::snprintf(buf, sizeof buf, "%.1f", *r.robots_wait_ms);
+  key("redirects");
+  o += '[';
+  for (std::size_t i = 0; i < r.redirects.size(); ++i) {
+    if (i) o += ',';
+    o += json::serialize(json::string_view(valid_utf8(r.redirects[i])));
+  }
+  o += ']';
+  str("http_version", r.http_version, true);
+  str("remote_ip", r.remote_ip, true);
+  key("wire_bytes");
+  o += std::to_string(r.wire_bytes);
+  str("content_encoding", r.content_encoding, true);
+  str("timestamp", r.timestamp, true);
+  auto ms = [&](const char* k, std::optional<double> v) {
+    key(k);
+    if (!v) {
+      o += "null";
+      return;
+    }
+    std::snprintf(buf, sizeof buf, "%.1f", *v);
     o += buf;
+  };
+  ms("queue_ms", r.queue_ms);
+  ms("ttfb_ms", r.ttfb_ms);
+  if (r.robots_wait_ms) ms("robots_wait_ms", r.robots_wait_ms);
+  if (bodies || r.body_path) {
+    str("body_path", r.body_path.value_or(""), true);
+    str("sha256", r.sha256, true);
   }
   if (crawl) {
     key("depth");
@@ -160,6 +184,10 @@ std::string summary::format() const {
   cat(s, "\n  latency: p50 ", fixed(percentile(50), 1), " ms, p95 ", fixed(percentile(95), 1), " ms, p99 ",
       fixed(percentile(99), 1), " ms, max ", fixed(percentile(100), 1), " ms\n");
   cat(s, "  retries: ", std::to_string(retries_), "\n");
+  if (frontier_) {
+    cat(s, "  frontier: ", std::to_string(*frontier_), " URLs known, at most ", std::to_string(peak_queued_),
+        " queued at once\n");
+  }
   if (resumed_) cat(s, "  resumed: ", std::to_string(skipped_), skipped_ == 1 ? " URL" : " URLs", " already done, skipped\n");
   cat(s, "  not attempted: ", std::to_string(not_attempted_.size()), "\n");
   for (const auto& u : not_attempted_) cat(s, "    ", u, "\n");

@@ -1,5 +1,6 @@
 #include "scrape/scraper.hpp"
 
+#include "scrape/bodies.hpp"
 #include "scrape/links.hpp"
 #include "scrape/robots.hpp"
 
@@ -11,6 +12,7 @@
 #include <corio/queue.hpp>
 #include <corio/sleep.hpp>
 #include <corio/task_group.hpp>
+#include <corio/timeout.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -21,6 +23,8 @@
 #include <fstream>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <cstdint>
 #include <stdexcept>
 #include <deque>
@@ -46,6 +50,59 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
+double ms(corio::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+/// Now as ISO 8601 in UTC with milliseconds: "2026-01-31T23:59:59.123Z".
+std::string utc_timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const auto secs = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];  // (room for any int, which GCC checks)
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  return buf;
+}
+
+/// A sink that keeps nothing: in list mode only the body's size matters (the client counts it),
+/// so bodies are never held whole.
+struct discard_body final : http::body_sink {
+  void begin(unsigned, const http::fields&) override {}
+  void write(std::string_view) noexcept override {}
+};
+
+/// What the trace says about the time after `t1` (the request's start): the waiting in the
+/// client's queue moves from elapsed_ms to queue_ms.
+void account_time(row& r, const http::request_trace& tr, std::chrono::steady_clock::time_point t1, bool responded) {
+  const double queued = ms(tr.queued);
+  r.queue_ms += queued;
+  r.elapsed_ms = std::max(0.0, ms_since(t1) - queued);
+  if (responded && tr.first_byte) r.ttfb_ms = std::max(0.0, ms(*tr.first_byte - t1) - queued);
+  r.redirects.clear();
+  for (const auto& u : tr.redirects) r.redirects.push_back(http::redact_userinfo(u));
+  r.remote_ip = tr.remote_address;
+}
+
+/// True when `e` is a retryable status whose Retry-After is longer than --max-retry-after.
+bool retry_after_over_cap(const http::error& e, corio::duration cap) {
+  return e.kind() == http::errc::http_status && e.retry_after() && *e.retry_after() > cap;
+}
+
+/// "3600 s" (rounded up: an HTTP date may be a fraction of a second away).
+std::string whole_seconds(corio::duration d) {
+  return std::to_string(std::chrono::ceil<std::chrono::seconds>(d).count()) + " s";
+}
+
+/// "2 s", "0.5 s": a number of seconds as given on the command line.
+std::string given_seconds(double s) {
+  std::string t = std::to_string(s);  // "2.000000"
+  t.erase(t.find_last_not_of('0') + 1);
+  if (t.back() == '.') t.pop_back();
+  return t + " s";
+}
+
 http::client_options client_options_for(const options& o, std::shared_ptr<http::cookie_jar> jar) {
   http::client_options c;
   c.cookies = std::move(jar);
@@ -54,8 +111,30 @@ http::client_options client_options_for(const options& o, std::shared_ptr<http::
   c.connect_timeout = std::min(seconds(o.connect_timeout), c.total_timeout);
   c.read_timeout = std::min(seconds(o.read_timeout), c.total_timeout);
   c.max_body_bytes = o.max_bytes;
+  c.max_redirects = o.max_redirects;
   c.connections_per_host = o.per_host;
   c.retry = http::retries(o.retries);
+  // A server's Retry-After is used as is up to --max-retry-after (corio::retry caps a hint at
+  // max_delay: that must not shorten it); over the cap the status is not retried at all, and the
+  // row says why (fetch()). The rest is the client's own default for idempotent methods, which
+  // GET and HEAD (the only ones corio-scrape sends) are.
+  const corio::duration cap = seconds(o.max_retry_after);
+  c.retry.max_delay = std::max(c.retry.max_delay, cap);
+  c.retry.retryable = [cap](const std::exception_ptr& e) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const http::error& he) {
+      switch (he.kind()) {
+        case http::errc::http_status: return !retry_after_over_cap(he, cap);
+        case http::errc::connect:
+        case http::errc::timeout:
+        case http::errc::connection: return true;
+        default: return false;
+      }
+    } catch (...) {
+      return false;
+    }
+  };
   c.retry.on_retry = [](int attempt, const std::exception_ptr& e, corio::duration d) {
     try {
       std::rethrow_exception(e);
@@ -70,6 +149,7 @@ http::client_options client_options_for(const options& o, std::shared_ptr<http::
   c.proxy = o.proxy.value_or("");
   c.https_proxy = o.https_proxy;
   c.no_proxy = o.noproxy.value_or("");
+  c.ca_file = o.cacert;
   return c;
 }
 
@@ -92,6 +172,13 @@ void write_cookie_jar(const std::string& path, const http::cookie_jar& jar) {
   }
   std::error_code ignored;
   std::filesystem::remove(tmp, ignored);
+}
+
+/// The -H fields, sent with every request (Authorization may be added per origin).
+http::fields extra_headers(const options& o) {
+  http::fields h;
+  for (const auto& [name, value] : o.headers) h.add(name, value);
+  return h;
 }
 
 std::string lower(std::string s) {
@@ -204,6 +291,7 @@ struct scraper::impl {
     std::vector<std::string> links;
     std::uint64_t id = 0;
     std::string origin;
+    std::string save_failure;  // --save-bodies could not store the body (the run stops)
     bool wake = false;  // no result: the input closed (the dispatcher re-checks whether it is done)
   };
   static result wake_up() {
@@ -221,6 +309,9 @@ struct scraper::impl {
 
   corio::awaitable<summary> run(std::vector<std::string> seeds);
   corio::awaitable<void> fetch(item it, std::string key, std::uint64_t id);
+  corio::awaitable<void> fetch_url(const item& it, const std::string& key, result& res,
+                                   std::optional<std::chrono::steady_clock::time_point>& requested,
+                                   http::request_trace& trace);
   corio::awaitable<robots_rules> fetch_robots(std::string key);
   corio::awaitable<void> ticker();
   corio::awaitable<void> grace_then_cancel();
@@ -264,6 +355,8 @@ struct scraper::impl {
   std::uint64_t next_id = 0;
   std::size_t in_flight = 0;
   std::size_t queued = 0;
+  std::size_t peak_queued = 0;  // the frontier's largest size
+  std::size_t peak_in_flight = 0;
   std::size_t added = 0;  // seeds given to scraper::add()
   std::string batch;      // rows written but not yet handed to `out` (whole lines)
   std::size_t batch_rows = 0;
@@ -369,7 +462,7 @@ void scraper::impl::write(const row& r) {
     return;
   }
   if (journal && is_final_error_kind(r.error_kind)) finished.emplace_back(batch_rows, r.url);
-  batch += to_json_line(r, opts.crawl());
+  batch += to_json_line(r, opts.crawl(), !opts.save_bodies.empty());
   batch += '\n';
   ++batch_rows;
   if (state == phase::idle || batch.size() >= 64 * 1024) flush_rows();
@@ -500,6 +593,7 @@ void scraper::impl::enqueue(item it, const std::string& key) {
   auto& q = origins[key];
   q.push(it);
   ++queued;
+  peak_queued = std::max(peak_queued, queued);
   if (!q.in_ready) {
     q.in_ready = true;
     ready.push_back(key);
@@ -507,7 +601,11 @@ void scraper::impl::enqueue(item it, const std::string& key) {
 }
 
 void scraper::impl::schedule() {
-  while (taking_urls() && in_flight < opts.concurrency && !ready.empty()) {
+  // Crawling, each page in flight may hold --max-bytes until it is parsed: --max-memory bounds
+  // them (list mode streams bodies: nothing to bound there).
+  const std::size_t most = opts.crawl() ? std::min(opts.concurrency, std::max<std::size_t>(1, opts.max_memory / opts.max_bytes))
+                                        : opts.concurrency;
+  while (taking_urls() && in_flight < most && !ready.empty()) {
     bool started_one = false;
     for (std::size_t n = ready.size(); n > 0 && !started_one; --n) {
       std::string key = std::move(ready.front());
@@ -521,6 +619,7 @@ void scraper::impl::schedule() {
       --queued;
       ++q.in_flight;
       ++in_flight;
+      peak_in_flight = std::max(peak_in_flight, in_flight);
       if (q.waiting.empty()) {
         q.in_ready = false;
       } else {
@@ -541,6 +640,7 @@ corio::awaitable<robots_rules> scraper::impl::fetch_robots(std::string key) {
   req.url = key + "/robots.txt";
   req.max_body_bytes = robots_rules::max_size;  // a larger file is cut there, not refused
   req.truncate_body = true;
+  req.headers = extra_headers(opts);
   try {
     auto r = co_await client->send(std::move(req));
     if (r.status >= 200 && r.status < 300) co_return robots_rules::parse(r.body, opts.user_agent);
@@ -568,69 +668,49 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
   row& r = res.r;
   r.url = http::redact_userinfo(it.url);
   r.depth = it.depth;
+  r.timestamp = utc_timestamp();
   const auto t0 = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> requested;  // when the request was sent
+  http::request_trace trace;
+  // Time not spent fetching: before the request, waiting for robots.txt and its Crawl-delay.
+  auto account_unfinished = [&](row& into) {
+    if (requested) {
+      into.queue_ms = into.robots_wait_ms.value_or(0);
+      account_time(into, trace, *requested, false);
+    } else {
+      into.queue_ms = ms_since(t0);
+      if (opts.robots) into.robots_wait_ms = into.queue_ms;
+    }
+  };
   try {
-    if (opts.robots) {
-      auto found = robots.find(key);
-      if (found == robots.end()) found = robots.emplace(key, group->spawn(fetch_robots(key), "robots")).first;
-      auto task = found->second;
-      const robots_rules rules = co_await task.wait();
-      const auto u = http::parse_url(it.url);
-      if (!rules.allowed(u.encoded_target().empty() ? "/" : std::string(u.encoded_target()))) {
-        r.error_kind = "robots";
-        r.error = rules.why_disallowed().empty() ? "robots: disallowed by robots.txt"
-                                                 : "robots: " + rules.why_disallowed() + ": everything is disallowed";
-        r.robots_wait_ms = ms_since(t0);
-        results.try_put(std::move(res));
-        co_return;
-      }
-      if (rules.crawl_delay() > 0) {
-        // Requests to the origin start crawl_delay apart (the client's --rate spacing applies
-        // as well: the larger one shows).
-        auto& q = origins[key];
-        const auto now = corio::clock::now();
-        const auto slot = std::max(now, q.next_start);
-        q.next_start = slot + seconds(rules.crawl_delay());
-        if (slot > now) co_await corio::sleep_until(slot);
-      }
+    if (opts.max_time > 0) {
+      co_await corio::with_timeout(seconds(opts.max_time),
+                                   [&] { return fetch_url(it, key, res, requested, trace); });
+    } else {
+      co_await fetch_url(it, key, res, requested, trace);
     }
-    const auto t1 = std::chrono::steady_clock::now();
-    if (opts.robots) r.robots_wait_ms = ms_since(t0);
-    try {
-      r.attempts = 1;  // until known better
-      http::fields headers;
-      if (!credentials.empty()) {
-        if (auto c = credentials.find(key); c != credentials.end()) headers.set("Authorization", c->second);
-      }
-      auto resp = co_await client->get(it.url, std::move(headers));
-      r.elapsed_ms = ms_since(t1);
-      r.final_url = resp.url;
-      r.status = resp.status;
-      r.content_type = resp.content_type();
-      r.bytes = resp.body.size();
-      r.attempts = resp.attempts;
-      if (resp.status >= 400) {
-        r.error_kind = "http_status";
-        r.error = "http_status: HTTP " + std::to_string(resp.status) + (resp.reason.empty() ? "" : " " + resp.reason);
-      }
-      if (opts.crawl()) {
-        if (resp.ok() && is_html(r.content_type)) {
-          auto info = extract_page(resp.body, resp.url, charset_of(resp.headers.get("Content-Type").value_or("")));
-          r.title = std::move(info.title);
-          r.links = info.links.size();
-          res.links = std::move(info.links);
-        }
-      }
-    } catch (const http::error& e) {
-      r.elapsed_ms = ms_since(t1);
-      r.final_url = e.url();
-      r.attempts = e.attempts();
-      r.error_kind = std::string(http::to_string(e.kind()));
-      r.error = e.what();
+  } catch (const corio::timeout_error&) {
+    // --max-time: whatever the URL was doing (an attempt, a retry's wait, robots.txt) is over.
+    // (How many attempts were made is not known here: the client's retries were cancelled.)
+    row cut;  // nothing of an unfinished attempt is kept
+    cut.url = std::move(r.url);
+    cut.depth = r.depth;
+    cut.timestamp = std::move(r.timestamp);
+    cut.robots_wait_ms = r.robots_wait_ms;
+    account_unfinished(cut);
+    cut.error_kind = "timeout";
+    cut.error = "timeout: the per-URL time cap (--max-time " + given_seconds(opts.max_time) + ") was reached ";
+    if (requested) {
+      cut.attempts = 1;
+      cut.error += "(attempts, retry waits and Retry-After included)";
+    } else {
+      cut.error += "before the request was sent (waiting for robots.txt or its Crawl-delay)";
     }
+    r = std::move(cut);
+    res.links.clear();
   } catch (const boost::system::system_error& e) {
     if (!corio::is_cancellation(e)) throw;
-    r.elapsed_ms = ms_since(t0);
+    account_unfinished(r);
     r.error_kind = "interrupted";
     switch (cancelled_by) {
       case cancel_reason::grace: r.error = "interrupted: cancelled after the grace period"; break;
@@ -639,6 +719,109 @@ corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint6
     }
   }
   results.try_put(std::move(res));  // unbounded: never suspends (we may be cancelled)
+}
+
+/// fetch()'s work for one URL: robots.txt and its Crawl-delay, then the request; fills res.
+corio::awaitable<void> scraper::impl::fetch_url(const item& it, const std::string& key, result& res,
+                                                std::optional<std::chrono::steady_clock::time_point>& requested,
+                                                http::request_trace& trace) {
+  row& r = res.r;
+  const auto t0 = std::chrono::steady_clock::now();
+  if (opts.robots) {
+    auto found = robots.find(key);
+    if (found == robots.end()) found = robots.emplace(key, group->spawn(fetch_robots(key), "robots")).first;
+    auto task = found->second;
+    const robots_rules rules = co_await task.wait();
+    const auto u = http::parse_url(it.url);
+    if (!rules.allowed(u.encoded_target().empty() ? "/" : std::string(u.encoded_target()))) {
+      r.error_kind = "robots";
+      r.error = rules.why_disallowed().empty() ? "robots: disallowed by robots.txt"
+                                               : "robots: " + rules.why_disallowed() + ": everything is disallowed";
+      r.robots_wait_ms = ms_since(t0);
+      r.queue_ms = *r.robots_wait_ms;
+      co_return;
+    }
+    if (rules.crawl_delay() > 0) {
+      // Requests to the origin start crawl_delay apart (the client's --rate spacing applies
+      // as well: the larger one shows).
+      auto& q = origins[key];
+      const auto now = corio::clock::now();
+      const auto slot = std::max(now, q.next_start);
+      q.next_start = slot + seconds(rules.crawl_delay());
+      if (slot > now) co_await corio::sleep_until(slot);
+    }
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  requested = t1;
+  if (opts.robots) {
+    r.robots_wait_ms = ms_since(t0);
+    r.queue_ms = *r.robots_wait_ms;
+  }
+  try {
+    r.attempts = 1;  // until known better
+    http::request req;
+    req.method = opts.method;
+    req.url = it.url;
+    req.headers = extra_headers(opts);
+    if (!credentials.empty()) {
+      if (auto c = credentials.find(key); c != credentials.end()) req.headers.set("Authorization", c->second);
+    }
+    req.trace = &trace;
+    discard_body discard;
+    std::optional<body_saver> saver;
+    if (!opts.save_bodies.empty()) {
+      saver.emplace(opts.save_bodies, opts.crawl());
+      req.sink = &*saver;
+    } else if (!opts.crawl()) {
+      req.sink = &discard;
+    }
+    auto resp = co_await client->send(std::move(req));
+    if (saver) {
+      if (auto stored = saver->commit()) {
+        r.body_path = std::move(stored->path);
+        r.sha256 = std::move(stored->sha256);
+      }
+      res.save_failure = saver->failure();
+      resp.body = std::move(saver->kept());
+    }
+    account_time(r, trace, t1, true);
+    r.final_url = resp.url;
+    r.status = resp.status;
+    r.content_type = resp.content_type();
+    r.bytes = resp.body_bytes;
+    r.wire_bytes = resp.wire_bytes;
+    r.attempts = resp.attempts;
+    r.http_version = resp.version == 10 ? "1.0" : "1.1";
+    for (const auto coding : resp.headers.get_all("Content-Encoding")) {
+      if (!r.content_encoding.empty()) r.content_encoding += ", ";
+      r.content_encoding += coding;
+    }
+    if (resp.status >= 400) {
+      r.error_kind = "http_status";
+      r.error = "http_status: HTTP " + std::to_string(resp.status) + (resp.reason.empty() ? "" : " " + resp.reason);
+    }
+    if (opts.crawl()) {
+      if (resp.ok() && is_html(r.content_type)) {
+        auto info = extract_page(resp.body, resp.url, charset_of(resp.headers.get("Content-Type").value_or("")));
+        r.title = std::move(info.title);
+        r.links = info.links.size();
+        res.links = std::move(info.links);
+      }
+    }
+  } catch (const http::error& e) {
+    account_time(r, trace, t1, false);
+    r.final_url = e.url();
+    r.attempts = e.attempts();
+    r.error_kind = std::string(http::to_string(e.kind()));
+    r.error = e.what();
+    if (const auto cap = seconds(opts.max_retry_after); retry_after_over_cap(e, cap)) {
+      // The server's answer is the row: its status, and why it was not retried.
+      r.status = e.status();
+      r.error += "; not retried: Retry-After " + whole_seconds(*e.retry_after()) + " is over --max-retry-after (" +
+                 given_seconds(opts.max_retry_after) + ")";
+      spdlog::info("{}: {}", r.url, r.error);
+    }
+  }
 }
 
 void scraper::impl::handle(result res) {
@@ -652,6 +835,10 @@ void scraper::impl::handle(result res) {
   // they are not fetched now but --resume goes on with them.
   if (opts.crawl()) discover_links(res);
   write(res.r);
+  if (!res.save_failure.empty()) {  // the rows so far (this one too: it says so) are written, then stop
+    flush_rows();
+    if (failure.empty()) write_failed(write_error(res.save_failure, 0), 0);
+  }
 }
 
 void scraper::impl::discover_links(result& res) {
@@ -775,6 +962,8 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   }
   sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (jar && !opts.cookie_jar.empty()) write_cookie_jar(opts.cookie_jar, *jar);
+  if (opts.crawl()) sum.set_frontier(seen.size(), peak_queued);
+  sum.set_peak_in_flight(peak_in_flight);
   client.reset();
   co_return sum;
 }

@@ -76,6 +76,7 @@ A demo HTTP/1.1 + WebSocket server on Corio: every connection and request is a t
   --access-log-format F     text (default) or json
   --debug                   Corio debug mode: slow-step warnings, task ages in /debug/tasks
   -h, --help                this text
+  -V, --version             the version
 
 Limits (sizes take k/m/g suffixes, times ms/s/m/h; a bare number is bytes or seconds):
   --max-header-bytes SIZE   request line + headers (431 beyond; default 8k)
@@ -158,6 +159,7 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
         has_value = true;
       }
       if (name == "-h" || name == "--help") return show_help{};
+      if (name == "-V" || name == "--version") return show_version{};
       if (name == "--debug") {
         cfg.debug = true;
         continue;

@@ -218,6 +218,8 @@ struct hop {
   std::string body;
   std::size_t max_body = 0;
   bool truncate = false;
+  request_trace* trace = nullptr;
+  body_sink* sink = nullptr;
   std::string jar_cookie;  // what the cookie jar sends with this hop
 };
 
@@ -377,7 +379,9 @@ awaitable<response> client::impl::attempt(const request& r, const boost::urls::u
 }
 
 awaitable<response> client::impl::follow(const request& r, const boost::urls::url& url) {
-  hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body, {}};
+  hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body,
+        r.trace, r.sink, {}};
+  if (h.trace) h.trace->redirects.clear();  // (this attempt's chain)
   std::vector<std::string> chain;  // the normalised URLs so far, made at the first redirect
   for (int redirects = 0;; ++redirects) {
     // Credentials in the URL are sent as Basic authorization (unless the caller set one), never
@@ -413,6 +417,7 @@ awaitable<response> client::impl::follow(const request& r, const boost::urls::ur
                   url_text);
     }
     chain.push_back(*next);
+    if (h.trace) h.trace->redirects.push_back(url_text);
     auto next_url = parse_url(*next);
     if (resp.status == 303 || ((resp.status == 301 || resp.status == 302) && h.method == "POST")) {
       if (h.method != "HEAD") h.method = "GET";
@@ -451,7 +456,9 @@ awaitable<response> client::impl::exchange(const hop& h, const std::string& url_
   if (proxy) o.via = proxy->to_string() + " " + proxy->authorization;
   const std::string wire = serialize(h.method, h.url, h.headers, h.body, opts, proxy && !o.tls ? proxy : nullptr,
                                      h.jar_cookie);
+  const auto queued_at = clock::now();
   auto lease = co_await conns.acquire(o);
+  if (h.trace) h.trace->queued += clock::now() - queued_at;
   // A pooled connection may have been closed by the server just as we picked it: if it fails
   // before any response byte arrives, an idempotent request is sent once more on a new one.
   for (int round = 0;; ++round) {
@@ -467,6 +474,7 @@ awaitable<response> client::impl::exchange(const hop& h, const std::string& url_
     }
     ++stats.requests;
     if (reused) ++stats.connections_reused;
+    if (h.trace) h.trace->remote_address = lease.conn->remote_address();
     const bool may_resend = reused && round == 0 && is_idempotent(h.method);
     if (auto ec = co_await lease.conn->write(wire)) {
       if (may_resend && ec != asio::error::operation_aborted && ec != asio::error::timed_out) {
@@ -500,6 +508,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
   bool any_bytes = false;
   for (;;) {  // 1xx interim responses are skipped
     detail::response_parser p(opts.max_header_bytes, h.max_body, opts.decompress, h.truncate);
+    p.sink = h.sink;
     bool truncated = false;
     bool start_line_checked = false;
     // A response to HEAD has no body; neither has a CONNECT's (a 2xx opens a tunnel, and the body
@@ -510,6 +519,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
     error_code ec;
     for (;;) {
       if (buf.size() > 0) {
+        if (!any_bytes && h.trace) h.trace->first_byte = clock::now();
         any_bytes = true;
         // (Beast parses the start line only once the whole header is buffered: 13 bytes at least.)
         if (!start_line_checked && buf.size() >= 13) {
@@ -573,6 +583,7 @@ awaitable<std::optional<response>> client::impl::read_response(connection& c, co
     r.headers = std::move(p.headers);
     r.body = std::move(p.body);
     r.wire_bytes = p.wire_bytes;
+    r.body_bytes = p.body_bytes;
     r.truncated = truncated;
     co_return r;
   }

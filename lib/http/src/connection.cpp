@@ -45,6 +45,17 @@ connection::connection(const executor& ex, origin o, asio::ssl::context* tls_ctx
 
 connection::~connection() { close(); }
 
+std::string connection::remote_address() noexcept {
+  error_code ec;
+  const auto ep = lowest().remote_endpoint(ec);
+  if (ec) return {};
+  try {
+    return ep.address().to_string();
+  } catch (...) {  // (to_string allocates)
+    return {};
+  }
+}
+
 tcp::socket& connection::lowest() noexcept {
   if (auto* s = std::get_if<0>(&stream_)) return *s;
   return std::get<1>(stream_).next_layer();

@@ -73,6 +73,8 @@ public:
   /// asked for). Never blocks.
   [[nodiscard]] bool unusable() noexcept;
   void close() noexcept;
+  /// The peer's IP address ("" if the socket is not connected).
+  [[nodiscard]] std::string remote_address() noexcept;
 
   [[nodiscard]] const origin& where() const noexcept { return origin_; }
   boost::beast::flat_buffer buffer;  // bytes read but not parsed yet

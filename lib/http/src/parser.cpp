@@ -107,6 +107,7 @@ void response_parser::on_header_impl(boost::beast::error_code& ec) {
     }
   }
   decoder_ = std::make_unique<decoder>(applied, max_body_);
+  if (sink && status >= 200) sink->begin(status, headers);
 }
 
 void response_parser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
@@ -116,7 +117,7 @@ void response_parser::on_body_init_impl(const boost::optional<std::uint64_t>& co
     detail = "Content-Length " + std::to_string(*content_length);
     return;
   }
-  if (content_length) body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*content_length, 1 << 20)));
+  if (content_length && !sink) body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*content_length, 1 << 20)));
 }
 
 std::size_t response_parser::on_body_impl(boost::beast::string_view b, boost::beast::error_code& ec) {
@@ -132,7 +133,14 @@ std::size_t response_parser::on_body_impl(boost::beast::string_view b, boost::be
     cut = true;
   }
   wire_bytes += in.size();
-  switch (decoder_->feed(in, body)) {
+  const auto before = body.size();
+  const auto decoded = decoder_->feed(in, body);
+  body_bytes += body.size() - before;
+  if (sink && !body.empty()) {
+    sink->write(body);
+    body.clear();  // (the limit still holds: decoders count what they produced; identity's is on the wire)
+  }
+  switch (decoded) {
     case decoder::status::ok:
       if (cut) ec = parse_error::truncated;
       break;

@@ -7,6 +7,7 @@
 #include "decoder.hpp"
 
 #include <corio/http/fields.hpp>
+#include <corio/http/request.hpp>
 
 #include <boost/beast/http/basic_parser.hpp>
 
@@ -45,6 +46,10 @@ public:
   fields headers;
   std::string body;
   std::uint64_t wire_bytes = 0;
+  /// Decoded body bytes (body holds them unless `sink` takes them).
+  std::uint64_t body_bytes = 0;
+  /// Takes the decoded body instead of `body` (begin() once the final header is parsed).
+  body_sink* sink = nullptr;
   /// Details for parse_error::bad_encoding / unsupported_encoding.
   std::string detail;
   [[nodiscard]] std::size_t max_body() const noexcept { return max_body_; }

@@ -40,6 +40,13 @@ bool has_encoded_name(const boost::urls::url_view_base& u) noexcept {
   return u.host_type() == boost::urls::host_type::name && u.encoded_host().find('%') != std::string_view::npos;
 }
 
+/// What is repaired (repair_url) before it is used: what does not parse, a percent-encoded host
+/// name, and an authority Boost.URL read in an unexpected way ("http://a@b@h/" as host "b" and
+/// path "@h/": an '@' in the userinfo).
+bool needs_repair(const boost::system::result<boost::urls::url_view>& r) noexcept {
+  return !r || has_encoded_name(*r) || (r->has_authority() && !valid_authority(*r));
+}
+
 bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -198,7 +205,7 @@ boost::urls::url parse_url(std::string_view s) {
   auto r = boost::urls::parse_uri(s);
   // Only what fails (or has a percent-encoded host) is repaired: the common case costs nothing.
   std::optional<std::string> repaired;
-  if (!r || has_encoded_name(*r)) {
+  if (needs_repair(r)) {
     repaired = repair_url(s);
     if (repaired) {
       auto again = boost::urls::parse_uri(*repaired);
@@ -235,7 +242,7 @@ std::optional<std::string> join_url(std::string_view base, std::string_view ref)
   if (!b) return std::nullopt;
   auto r = boost::urls::parse_uri_reference(ref);
   std::optional<std::string> repaired;
-  if (!r || (r->has_authority() && r->encoded_host().find('%') != std::string_view::npos)) {
+  if (needs_repair(r)) {
     try {
       repaired = repair_url(ref);
     } catch (const error&) {

@@ -6,16 +6,19 @@ verification, and Ctrl-C (SIGINT) handling — against scrape_test_server on 127
 """
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 SCRAPE, SERVER = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="corio-scrape-cli-")
 failures = []
+TRY_HELP = "Try 'corio-scrape --help' for more information.\n"
 
 
 def check(cond, what):
@@ -72,13 +75,14 @@ def test_usage_and_setup_errors():
     r = scrape("--help")
     check(r.returncode == 0 and r.stdout.startswith("usage: corio-scrape"), "--help prints usage, exit 0")
     r = scrape("--bogus")
-    check(r.returncode == 2 and r.stderr == "corio-scrape: unknown option '--bogus' (--help for usage)\n",
-          f"unknown option: exit 2 and one clear line ({r.returncode}, {r.stderr[:80]!r})")
+    check(r.returncode == 2 and r.stderr == "corio-scrape: unknown option '--bogus'\n" + TRY_HELP,
+          f"unknown option: exit 2, one clear line and where to look ({r.returncode}, {r.stderr[:200]!r})")
     r = scrape("--resume", "http://127.0.0.1:9/")
-    check(r.returncode == 2 and r.stderr.count("\n") == 1 and "--resume needs --out FILE" in r.stderr,
-          f"--resume without --out: exit 2, one line ({r.returncode}, {r.stderr!r})")
+    check(r.returncode == 2 and r.stderr.count("\n") == 2 and "--resume needs --out FILE" in r.stderr
+          and r.stderr.endswith(TRY_HELP), f"--resume without --out: exit 2, one line ({r.returncode}, {r.stderr!r})")
     r = scrape()
-    check(r.returncode == 2 and "no URLs" in r.stderr.splitlines()[0], "no URLs: usage error")
+    check(r.returncode == 2 and "no URLs" in r.stderr.splitlines()[0] and r.stderr.endswith(TRY_HELP),
+          f"no URLs: usage error ({r.stderr!r})")
     # A list with no URL in it is a usage error that leaves an existing --out file as it was.
     empty, kept = os.path.join(TMP, "empty.txt"), os.path.join(TMP, "kept.jsonl")
     with open(empty, "w") as f:
@@ -337,10 +341,190 @@ def test_resume_skips_done_urls_refetches_interrupted_ones_and_cuts_a_torn_line(
     check(open(bad).read() == "hello\n", "resume from a file that is not ours: the file is left alone")
 
 
+def test_save_bodies_stores_each_body_once_by_content(srv):
+    import hashlib
+    d = os.path.join(TMP, "bodies")
+    urls = [srv.url("/ok"), srv.url("/ok?again=1"), srv.url("/gzip"), srv.url("/status/404"),
+            "http://127.0.0.1:1/"]
+    r = scrape("--save-bodies", d, *urls)
+    check(r.returncode == 0, f"--save-bodies run exits 0 ({r.returncode}: {r.stderr[-300:]!r})")
+    got = {x["url"]: x for x in map(json.loads, r.stdout.splitlines())}
+    check(set(got) == set(urls), "--save-bodies: one row per URL")
+    check(all("body_path" in x and "sha256" in x for x in got.values()), "--save-bodies: every row has the keys")
+    ok, again = got[srv.url("/ok")], got[srv.url("/ok?again=1")]
+    check(ok["sha256"] == hashlib.sha256(b"ok\n").hexdigest(), f"--save-bodies: sha256 of the body ({ok})")
+    check(ok["body_path"] == again["body_path"] == os.path.join(d, ok["sha256"][:2], ok["sha256"]),
+          "--save-bodies: the same body is stored once, under its hash")
+    check(open(ok["body_path"], "rb").read() == b"ok\n", "--save-bodies: the file holds the body")
+    gz = got[srv.url("/gzip")]
+    data = open(gz["body_path"], "rb").read()
+    check(len(data) == gz["bytes"] and hashlib.sha256(data).hexdigest() == gz["sha256"],
+          "--save-bodies: a gzip body is stored decoded")
+    check(got[srv.url("/status/404")]["body_path"] is not None, "--save-bodies: an error status's body is kept too")
+    check(got["http://127.0.0.1:1/"]["body_path"] is None, "--save-bodies: no response, no body (null)")
+    check(not [f for f in os.listdir(d) if f.startswith(".body-")], "--save-bodies: no temporary file is left")
+
+    # Crawling: the page is parsed and stored.
+    r = scrape("--save-bodies", d, "--depth", "1", "--max-urls", "3", srv.url("/site/"))
+    site = [x for x in map(json.loads, r.stdout.splitlines()) if x["url"] == srv.url("/site/")]
+    check(r.returncode == 0 and site and site[0]["title"] and site[0]["links"] and site[0]["body_path"],
+          f"--save-bodies while crawling: parsed and stored ({r.stdout[:300]!r})")
+
+    r = scrape("--save-bodies", "/dev/null/bodies", srv.url("/ok"))
+    check(r.returncode == 1 and "cannot save bodies in /dev/null/bodies" in r.stderr,
+          f"--save-bodies into what cannot be a directory: set-up error ({r.returncode}: {r.stderr!r})")
+
+    mnt = os.path.join(TMP, "bodies-tmpfs")
+    os.mkdir(mnt)
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt], capture_output=True, text=True)
+    if m.returncode != 0:
+        print(f"SKIP (this case only): cannot mount a small tmpfs here ({(m.stderr or 'not root').strip()})")
+        return
+    try:
+        n = 40  # distinct 100 KiB bodies: the first does not fit
+        r = scrape("--save-bodies", mnt, "-c", "1", stdin="".join(srv.url(f"/bytes/102400?seed={i}") + "\n" for i in range(n)))
+        check(r.returncode == 3 and "No space left on device" in r.stderr,
+              f"--save-bodies on a full disk: the run stops with exit 3 ({r.returncode}: {r.stderr[-300:]!r})")
+        got = list(map(json.loads, r.stdout.splitlines()))
+        check(got and got[0]["body_path"] is None, "--save-bodies on a full disk: the row says the body is not stored")
+        check(len(got) + not_attempted(r.stderr) + (rows_not_written(r.stderr) or 0) == n,
+              f"--save-bodies on a full disk: every URL is accounted for ({len(got)} rows; {r.stderr[-300:]!r})")
+        check(not [f for f in os.listdir(mnt) if f.startswith(".body-")], "--save-bodies: the partial file is removed")
+    finally:
+        subprocess.run(["umount", mnt])
+
+
+def test_out_of_range_numbers_are_one_line_usage_errors():
+    for args, message in [
+            (["--timeout", "1e300"], "--timeout expects seconds from 0.001 to 1000000, got '1e300'"),
+            (["--max-bytes", "17179869184G"],
+             "--max-bytes expects a size from 1 byte to 4G (bytes, or k, M, G for KiB, MiB, GiB), got '17179869184G'"),
+            (["--retries", "99999999999"], "--retries expects a whole number from 0 to 100, got '99999999999'"),
+            (["--rate", "1e-9"], "--rate expects requests per second from 0.001 to 1000000, or 0 for no limit, got '1e-9'"),
+            (["-X", "POST"], "-X expects GET or HEAD, got 'POST'"),
+            (["-H", "X-Evil: a\r\nInjected: 1"], "-H X-Evil: a header value must not contain control characters (CR, LF, NUL...)"),
+            (["-X", "HEAD", "-d", "1"], "-X HEAD cannot crawl: --depth needs the pages' bodies to find their links")]:
+        r = scrape(*args, "http://127.0.0.1:9/")
+        check(r.returncode == 2 and r.stdout == "" and r.stderr == f"corio-scrape: {message}\n" + TRY_HELP,
+              f"{args}: exit 2, one line and where to look ({r.returncode}, {r.stderr!r})")
+    r = scrape("--help")
+    for text in ("-H, --header", "-X, --request", "--max-redirects N", "--cacert FILE", "--max-time S",
+                 "--max-retry-after S", "1 to 4G", "0 to 100", "-V, --version"):
+        check(text in r.stdout, f"--help mentions {text!r}")
+
+
+def test_version():
+    for flag in ("--version", "-V"):
+        r = scrape(flag)
+        check(r.returncode == 0 and re.fullmatch(r"corio-scrape \d+\.\d+\.\d+\n", r.stdout) and r.stderr == "",
+              f"{flag}: 'corio-scrape X.Y.Z', exit 0 ({r.returncode}, {r.stdout!r}, {r.stderr!r})")
+
+
+def one_row(r, what):
+    lines = r.stdout.splitlines()
+    check(r.returncode == 0 and len(lines) == 1, f"{what}: exit 0 and one row ({r.returncode}: {r.stdout!r} {r.stderr[-300:]!r})")
+    return json.loads(lines[0]) if lines else {}
+
+
+def test_headers_reach_the_server_and_replace_defaults(srv):
+    def expect(name, value, count=1):
+        return srv.url(f"/expect-header?name={name}&value={urllib.parse.quote(value)}&count={count}")
+
+    r = scrape("--retries", "0", "-H", "X-Token: s3cret", "--header", "User-Agent: probe/9", "-H", "Accept: text/html",
+               "-H", "X-Multi: a", "-H", "X-Multi: b",
+               expect("X-Token", "s3cret"), expect("User-Agent", "probe/9"), expect("Accept", "text/html"),
+               expect("X-Multi", "b", 2), expect("User-Agent", "corio-scrape/0.1", 1))
+    got = {row["url"]: row for row in map(json.loads, r.stdout.splitlines())}
+    check(r.returncode == 0 and len(got) == 5, f"-H: one row per URL ({r.returncode}, {r.stderr[-300:]!r})")
+    for url in list(got)[:4]:
+        check(got[url]["status"] == 200, f"-H: the server saw the field(s) exactly as given ({url}: {got[url]['status']})")
+    # The default User-Agent is replaced, not sent as well.
+    check(got[expect("User-Agent", "corio-scrape/0.1")]["status"] == 400, "-H User-Agent replaces the default one")
+    row = one_row(scrape("--retries", "0", expect("User-Agent", "corio-scrape/0.1")), "no -H")
+    check(row.get("status") == 200, f"without -H, the default User-Agent is sent ({row})")
+
+
+def test_head_requests_and_redirects_not_followed(srv):
+    row = one_row(scrape("-X", "HEAD", srv.url("/ok")), "-X HEAD")
+    check(row.get("status") == 200 and row.get("bytes") == 0 and row.get("error") is None,
+          f"-X HEAD: a row with the status and no body ({row})")
+    row = one_row(scrape(srv.url("/ok")), "GET")
+    check(row.get("bytes") == 3, f"GET (the default) has the body ({row})")
+    row = one_row(scrape("--max-redirects", "0", srv.url("/redirect/2")), "--max-redirects 0")
+    check(row.get("status") == 302 and row.get("final_url") == srv.url("/redirect/2") and row.get("error") is None,
+          f"--max-redirects 0: the redirect is the row ({row})")
+    row = one_row(scrape("--max-redirects", "1", srv.url("/redirect/2")), "--max-redirects 1")
+    check(row.get("error_kind") == "too_many_redirects", f"--max-redirects 1: two are too many ({row})")
+    row = one_row(scrape("--max-redirects", "2", srv.url("/redirect/2")), "--max-redirects 2")
+    check(row.get("status") == 200 and row.get("final_url") == srv.url("/redirect/0"), f"--max-redirects 2 ({row})")
+
+
+def test_max_time_caps_a_url_that_would_retry_for_long(srv):
+    # 100 answers of 429 with Retry-After: 5, 50 retries: ~4 minutes without the cap.
+    url = srv.url("/retry-after?key=maxtime&fails=100&after=5")
+    row = one_row(scrape("--retries", "50", "--max-time", "1", url), "--max-time")
+    check(row.get("error_kind") == "timeout" and row.get("status") is None
+          and row.get("error") == "timeout: the per-URL time cap (--max-time 1 s) was reached "
+                                  "(attempts, retry waits and Retry-After included)",
+          f"--max-time: a 'timeout' row saying the per-URL cap was reached ({row})")
+    # A stalled request is cut the same way, whatever --timeout says.
+    row = one_row(scrape("--timeout", "600", "--read-timeout", "600", "--max-time", "0.5", srv.url("/stall?mt")),
+                  "--max-time on /stall")
+    check(row.get("error_kind") == "timeout" and "--max-time 0.5 s" in (row.get("error") or ""), f"--max-time on /stall ({row})")
+
+
+def test_a_retry_after_over_the_cap_is_not_waited_for(srv):
+    url = srv.url("/retry-after?key=cap&fails=1&after=3600")
+    r = scrape("--retries", "2", "--log-level", "info", url)
+    row = one_row(r, "Retry-After 3600")
+    check(row.get("status") == 429 and row.get("attempts") == 1 and row.get("error_kind") == "http_status"
+          and row.get("error") == "http_status: HTTP 429 Too Many Requests; not retried: "
+                                  "Retry-After 3600 s is over --max-retry-after (60 s)",
+          f"Retry-After over the default cap: no retry, the 429 is the row and says why ({row})")
+    check("not retried: Retry-After 3600 s" in r.stderr, f"... and the log says so too ({r.stderr[-300:]!r})")
+    url = srv.url("/retry-after?key=cap2&fails=1&after=2&code=503")
+    row = one_row(scrape("--retries", "2", "--max-retry-after", "1", url), "--max-retry-after 1")
+    check(row.get("status") == 503 and row.get("attempts") == 1
+          and "not retried: Retry-After 2 s is over --max-retry-after (1 s)" in (row.get("error") or ""),
+          f"--max-retry-after 1: a Retry-After of 2 s is not waited for ({row})")
+    url = srv.url("/retry-after?key=cap3&fails=1&after=0")
+    row = one_row(scrape("--retries", "2", "--max-retry-after", "0", url), "--max-retry-after 0")
+    check(row.get("status") == 200 and row.get("attempts") == 2, f"a Retry-After within the cap is honoured ({row})")
+
+
+def test_cacert(tmp, srv):
+    r = scrape("--cacert", "/nonexistent/ca.pem", srv.url("/ok"))
+    check(r.returncode == 1 and r.stdout == ""
+          and r.stderr == "corio-scrape: cannot read /nonexistent/ca.pem (--cacert): No such file or directory\n",
+          f"--cacert with a missing file: exit 1 before the run, one line ({r.returncode}, {r.stderr!r})")
+    notpem = os.path.join(tmp, "notpem.txt")
+    with open(notpem, "w") as f:
+        f.write("not a certificate\n")
+    out = os.path.join(tmp, "cacert-out.jsonl")
+    r = scrape("--cacert", notpem, "--out", out, srv.url("/ok"))
+    check(r.returncode == 1 and r.stderr.startswith(f"corio-scrape: --cacert {notpem} holds no usable PEM certificate")
+          and r.stderr.count("\n") == 1 and not os.path.exists(out),
+          f"--cacert with a file that is not PEM: exit 1, nothing written ({r.returncode}, {r.stderr!r})")
+    cert = os.path.join(tmp, "cacert.pem")
+    tls = Server("--tls", cert)
+    try:
+        row = one_row(scrape("--retries", "0", "--cacert", cert, tls.url("/ok", "https")), "--cacert")
+        check(row.get("status") == 200 and row.get("error") is None, f"--cacert: the server's certificate is trusted ({row})")
+    finally:
+        tls.close()
+
+
 def main():
     srv = Server()
     try:
         test_usage_and_setup_errors()
+        test_out_of_range_numbers_are_one_line_usage_errors()
+        test_version()
+        test_headers_reach_the_server_and_replace_defaults(srv)
+        test_head_requests_and_redirects_not_followed(srv)
+        test_max_time_caps_a_url_that_would_retry_for_long(srv)
+        test_a_retry_after_over_the_cap_is_not_waited_for(srv)
+        test_cacert(TMP, srv)
         test_urls_from_stdin_and_file_with_failures_still_exit_zero(srv)
         test_a_url_without_a_scheme_is_fetched_over_http_with_a_warning(srv)
         test_tls_verification_and_insecure(TMP)
@@ -349,6 +533,7 @@ def main():
         test_write_errors_stop_the_run_with_exit_3_and_leave_whole_lines(srv)
         test_a_reader_that_closes_the_pipe_is_a_write_error(srv)
         test_stdin_is_read_as_the_run_goes_and_sigint_works_before_it_ends(srv)
+        test_save_bodies_stores_each_body_once_by_content(srv)
         test_resume_skips_done_urls_refetches_interrupted_ones_and_cuts_a_torn_line(srv)
     finally:
         srv.close()

@@ -43,6 +43,27 @@ CORIO_HTTP_TEST(crawl_fetches_every_reachable_page_exactly_once) {
   BOOST_TEST(sum.not_attempted().empty());
 }
 
+CORIO_HTTP_TEST(max_memory_bounds_the_pages_held_in_flight_and_the_summary_reports_the_frontier) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.depth = 100;
+  o.same_host = true;
+  o.concurrency = 32;
+  o.max_bytes = std::size_t{1} << 20;
+  o.max_memory = std::size_t{2} << 20;  // two pages of --max-bytes at once
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  auto sum = co_await s.run(url_list(srv.url("/site/")));
+  BOOST_TEST(lines(out.str()).size() == srv.site_paths().size() + 2);  // every page still fetched
+  BOOST_TEST(sum.peak_in_flight() == 2u);  // never more than two at once, and two when there is work
+  // (The server may see one more per slot: its handler ends after the client has the response.)
+  BOOST_TEST(srv.max_concurrent_requests() <= 4u);
+  BOOST_TEST_REQUIRE(sum.frontier().has_value());
+  BOOST_TEST(*sum.frontier() == srv.site_paths().size() + 2);
+  BOOST_TEST(sum.peak_queued() > 0u);
+  BOOST_TEST(sum.format().find("frontier: " + std::to_string(*sum.frontier()) + " URLs known") != std::string::npos);
+}
+
 CORIO_HTTP_TEST(robots_txt_is_fetched_once_and_disallowed_pages_get_a_row_but_no_request) {
   http_test_server srv;
   auto o = quick_options();

@@ -8,7 +8,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 using namespace std::chrono_literals;
 using corio::test::http_test_server;
@@ -250,6 +252,60 @@ CORIO_HTTP_TEST(after_the_grace_period_requests_in_flight_are_cancelled) {
   BOOST_TEST(str(m[srv.url("/stall")], "error") == "interrupted: cancelled after the grace period");
   BOOST_TEST(ms_since(t0) >= 200);
   BOOST_TEST(ms_since(t0) < 10000);
+}
+
+CORIO_HTTP_TEST(waiting_for_the_rate_counts_as_queue_ms_not_as_the_fetch) {
+  http_test_server srv;
+  auto o = quick_options();
+  o.rate = 4;  // one per 250 ms: the three start together, the third waits 500 ms at least
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  const auto sum = co_await s.run(std::vector<std::string>(3, srv.url("/ok")));
+  double most_queued = 0;
+  for (const auto& r : lines(out.str())) {
+    most_queued = std::max(most_queued, r.at("queue_ms").to_number<double>());
+    BOOST_TEST(r.at("ttfb_ms").to_number<double>() <= r.at("elapsed_ms").to_number<double>());
+  }
+  BOOST_TEST(most_queued >= 490);  // (a lower bound: the token bucket guarantees it)
+  // The summary's latency is the fetch's: it never includes the wait (elapsed_ms + queue_ms does).
+  double most_elapsed = 0;
+  for (const auto& r : lines(out.str())) most_elapsed = std::max(most_elapsed, r.at("elapsed_ms").to_number<double>());
+  BOOST_TEST(std::abs(sum.percentile(100) - most_elapsed) <= 0.051);  // (rows print one decimal)
+}
+
+CORIO_HTTP_TEST(a_row_tells_the_redirect_chain_version_peer_encoding_sizes_and_when) {
+  http_test_server srv;
+  auto o = quick_options();
+  std::ostringstream out;
+  scrape::scraper s(o, out);
+  const std::string refused = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
+  co_await s.run(url_list(srv.url("/redirect/2"), srv.url("/gzip"), srv.url("/http10"), srv.url("/ok"), refused));
+  auto m = by_url(out.str());
+  const auto& chain = m[srv.url("/redirect/2")].at("redirects").as_array();
+  BOOST_TEST_REQUIRE(chain.size() == 2u);
+  BOOST_TEST(chain[0].as_string() == srv.url("/redirect/2"));
+  BOOST_TEST(chain[1].as_string() == srv.url("/redirect/1"));
+  BOOST_TEST(m[srv.url("/ok")].at("redirects").as_array().empty());
+  BOOST_TEST(str(m[srv.url("/gzip")], "content_encoding") == "gzip");
+  BOOST_TEST(num(m[srv.url("/gzip")], "wire_bytes") > 0);
+  BOOST_TEST(num(m[srv.url("/gzip")], "wire_bytes") < num(m[srv.url("/gzip")], "bytes"));
+  BOOST_TEST(num(m[srv.url("/ok")], "wire_bytes") == num(m[srv.url("/ok")], "bytes"));
+  BOOST_TEST(str(m[srv.url("/ok")], "content_encoding") == "null");
+  BOOST_TEST(str(m[srv.url("/http10")], "http_version") == "1.0");
+  BOOST_TEST(str(m[srv.url("/ok")], "http_version") == "1.1");
+  BOOST_TEST(str(m[srv.url("/ok")], "remote_ip") == "127.0.0.1");
+  BOOST_TEST(str(m[refused], "http_version") == "null");
+  BOOST_TEST(m[refused].at("ttfb_ms").is_null());
+  BOOST_TEST(!m[srv.url("/ok")].at("ttfb_ms").is_null());
+  for (auto& [url, row] : m) {
+    const std::string ts = str(row, "timestamp");
+    BOOST_TEST_CONTEXT(url << ": " << ts) {
+      BOOST_TEST(ts.size() == 24u);
+      BOOST_TEST((ts[4] == '-' && ts[7] == '-' && ts[10] == 'T' && ts[13] == ':' && ts[16] == ':' && ts[19] == '.' &&
+                  ts[23] == 'Z'));
+      BOOST_TEST(ts.substr(0, 2) == "20");
+    }
+  }
 }
 
 CORIO_HTTP_TEST(a_101_row_is_final_and_the_next_url_of_its_origin_gets_a_fresh_connection) {

@@ -249,4 +249,70 @@ CORIO_HTTP_TEST(corrupt_br_is_a_protocol_error_naming_the_coding) {
   BOOST_TEST(e.message().find("the body cannot be decoded (invalid br data") == 0u, e.message());
 }
 
+namespace {
+
+/// Records what a body sink is given.
+struct recording_sink final : http::body_sink {
+  std::vector<unsigned> begun;
+  std::string data;  // since the last begin
+  std::size_t pieces = 0;
+  void begin(unsigned status, const http::fields&) override {
+    begun.push_back(status);
+    data.clear();
+  }
+  void write(std::string_view d) noexcept override {
+    data.append(d);
+    ++pieces;
+  }
+};
+
+}  // namespace
+
+CORIO_HTTP_TEST(a_sink_takes_each_responses_body_decoded_and_the_limit_still_holds) {
+  http_test_server srv;
+  http::client c(edge_options());
+  recording_sink sink;
+  http::request r;
+  r.url = srv.url("/redirect/1");
+  r.sink = &sink;
+  auto resp = co_await c.send(r);
+  BOOST_TEST(resp.status == 200u);
+  BOOST_TEST(resp.body.empty());
+  BOOST_TEST(resp.body_bytes == 11u);
+  BOOST_TEST(sink.begun == (std::vector<unsigned>{302, 200}));  // the redirect's header, then the page's
+  BOOST_TEST(sink.data == "redirected\n");
+  r.url = srv.url("/gzip-br");
+  resp = co_await c.send(r);
+  BOOST_TEST(sink.data == http_test_server::gzip_text());
+  BOOST_TEST(resp.body_bytes == http_test_server::gzip_text().size());
+  BOOST_TEST(resp.wire_bytes < resp.body_bytes);
+  r.url = srv.url("/gzip-bomb");
+  r.max_body_bytes = 1 << 20;
+  const auto e = co_await expect_http_error(c.send(r));
+  BOOST_TEST((e.kind() == http::errc::too_large));
+  BOOST_TEST(sink.data.size() <= std::size_t{1} << 20);
+}
+
+CORIO_HTTP_TEST(a_trace_tells_the_chain_the_peer_and_the_first_byte_also_when_the_request_fails) {
+  http_test_server srv;
+  http::client c(edge_options());
+  http::request_trace trace;
+  http::request r;
+  r.url = srv.url("/redirect/2");
+  r.trace = &trace;
+  const auto before = corio::clock::now();
+  auto resp = co_await c.send(r);
+  BOOST_TEST(resp.url == srv.url("/redirect/0"));
+  BOOST_TEST(trace.redirects == (std::vector<std::string>{srv.url("/redirect/2"), srv.url("/redirect/1")}));
+  BOOST_TEST(trace.remote_address == "127.0.0.1");
+  BOOST_TEST_REQUIRE(trace.first_byte.has_value());
+  BOOST_TEST((*trace.first_byte >= before && *trace.first_byte <= corio::clock::now()));
+  http::request_trace failed;
+  r.url = srv.url("/reset");
+  r.trace = &failed;
+  (void)co_await expect_http_error(c.send(r));
+  BOOST_TEST(failed.remote_address == "127.0.0.1");  // known although no response came
+  BOOST_TEST(failed.redirects.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

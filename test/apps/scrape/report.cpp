@@ -17,7 +17,8 @@ BOOST_AUTO_TEST_CASE(a_row_has_every_key_in_order_with_nulls_where_nothing_appli
   r.error = "bad_url: nope";
   BOOST_TEST(scrape::to_json_line(r, false) ==
              R"({"url":"http://h.test/","final_url":null,"status":null,"content_type":null,"bytes":0,)"
-             R"("elapsed_ms":0.0,"attempts":0,"error_kind":"bad_url","error":"bad_url: nope"})");
+             R"("elapsed_ms":0.0,"attempts":0,"error_kind":"bad_url","error":"bad_url: nope",)"
+             R"("redirects":[],"http_version":null,"remote_ip":null,"wire_bytes":0,"content_encoding":null,"timestamp":null,"queue_ms":0.0,"ttfb_ms":null})");
   r.status = 200;
   r.final_url = "http://h.test/x";
   r.content_type = "text/html";
@@ -31,7 +32,8 @@ BOOST_AUTO_TEST_CASE(a_row_has_every_key_in_order_with_nulls_where_nothing_appli
   r.links = 3;
   BOOST_TEST(scrape::to_json_line(r, true) ==
              R"({"url":"http://h.test/","final_url":"http://h.test/x","status":200,"content_type":"text/html",)"
-             R"("bytes":12,"elapsed_ms":12.3,"attempts":1,"error_kind":null,"error":null,"depth":2,)"
+             R"("bytes":12,"elapsed_ms":12.3,"attempts":1,"error_kind":null,"error":null,)"
+             R"("redirects":[],"http_version":null,"remote_ip":null,"wire_bytes":0,"content_encoding":null,"timestamp":null,"queue_ms":0.0,"ttfb_ms":null,"depth":2,)"
              R"("title":"T \"quoted\"","links":3})");
 }
 
@@ -41,7 +43,34 @@ BOOST_AUTO_TEST_CASE(robots_wait_ms_comes_after_error_and_only_when_set) {
   r.robots_wait_ms = 301.25;
   BOOST_TEST(scrape::to_json_line(r, false) ==
              R"({"url":"http://h.test/","final_url":null,"status":null,"content_type":null,"bytes":0,)"
-             R"("elapsed_ms":0.0,"attempts":0,"error_kind":null,"error":null,"robots_wait_ms":301.2})");
+             R"("elapsed_ms":0.0,"attempts":0,"error_kind":null,"error":null,)"
+             R"("redirects":[],"http_version":null,"remote_ip":null,"wire_bytes":0,"content_encoding":null,"timestamp":null,"queue_ms":0.0,"ttfb_ms":null,"robots_wait_ms":301.2})");
+}
+
+BOOST_AUTO_TEST_CASE(the_fetch_details_come_after_error_and_bodies_only_when_saved) {
+  scrape::row r;
+  r.url = "http://h.test/";
+  r.status = 200;
+  r.redirects = {"http://h.test/a", "http://h.test/b \"q\""};
+  r.http_version = "1.0";
+  r.remote_ip = "::1";
+  r.wire_bytes = 7;
+  r.bytes = 30;
+  r.content_encoding = "gzip";
+  r.timestamp = "2026-01-31T23:59:59.123Z";
+  r.queue_ms = 1500.04;
+  r.ttfb_ms = 2.25;
+  const std::string common =
+      R"({"url":"http://h.test/","final_url":null,"status":200,"content_type":null,"bytes":30,)"
+      R"("elapsed_ms":0.0,"attempts":0,"error_kind":null,"error":null,"redirects":["http://h.test/a",)"
+      R"("http://h.test/b \"q\""],"http_version":"1.0","remote_ip":"::1","wire_bytes":7,"content_encoding":"gzip",)"
+      R"("timestamp":"2026-01-31T23:59:59.123Z","queue_ms":1500.0,"ttfb_ms":2.2)";
+  BOOST_TEST(scrape::to_json_line(r, false) == common + "}");
+  r.body_path = "";
+  BOOST_TEST(scrape::to_json_line(r, false) == common + R"(,"body_path":null,"sha256":null})");
+  r.body_path = "bodies/ab/abcd";
+  r.sha256 = "abcd";
+  BOOST_TEST(scrape::to_json_line(r, false) == common + R"(,"body_path":"bodies/ab/abcd","sha256":"abcd"})");
 }
 
 BOOST_AUTO_TEST_CASE(invalid_utf8_in_a_title_still_gives_valid_json) {

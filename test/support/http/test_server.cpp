@@ -12,6 +12,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/url/parse.hpp>
@@ -197,7 +198,15 @@ struct http_test_server::impl {
       auto [ec, n] = co_await http::async_read(stream, buf, parser, use);
       if (ec) break;
       auto req = parser.release();
+      {
+        std::lock_guard lk(mu);
+        max_busy = std::max(max_busy, ++busy);
+      }
       const bool keep = co_await handle(stream, req);
+      {
+        std::lock_guard lk(mu);
+        --busy;
+      }
       if (!keep || !req.keep_alive()) break;
     }
     boost::system::error_code ignored;
@@ -302,6 +311,18 @@ struct http_test_server::impl {
       co_return co_await send(s, r.substr(0, r.find("\r\n\r\n") + 4));
     }
     if (path == "/ok") co_return co_await send(s, reply(200, "ok\n"));
+    if (path.rfind("/bytes/", 0) == 0) {  // N bytes, the same for the same seed, up to 16 MiB
+      const auto n = std::min<std::size_t>(std::stoul(path.substr(7)), std::size_t{16} << 20);
+      std::uint32_t x = 2463534242u ^ static_cast<std::uint32_t>(std::stoul(q.count("seed") ? q["seed"] : "0"));
+      std::string body(n, '\0');
+      for (auto& c : body) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        c = static_cast<char>('a' + x % 26);
+      }
+      co_return co_await send(s, reply(200, body));
+    }
     if (path.rfind("/status/", 0) == 0) {
       const unsigned code = static_cast<unsigned>(std::stoul(path.substr(8)));
       co_return co_await send(s, reply(code, "status " + std::to_string(code) + "\n"));
@@ -448,6 +469,20 @@ struct http_test_server::impl {
       }
       co_return co_await send(s, reply(found ? 200 : 403, "cookie: " + have + "\n"));
     }
+    if (path == "/expect-header") {  // 200 if the request has the field(s) asked for, else 400 saying why
+      const std::size_t want = qnum("count", 1);
+      std::size_t n = 0;
+      bool value_seen = false;
+      for (const auto& f : req) {
+        if (boost::beast::iequals(f.name_string(), q["name"])) {
+          ++n;
+          value_seen = value_seen || f.value() == q["value"];
+        }
+      }
+      if (n == want && value_seen) co_return co_await send(s, reply(200, "ok\n"));
+      co_return co_await send(s, reply(400, std::to_string(n) + " field(s) called " + q["name"] +
+                                                (value_seen ? "" : ", none with the value expected") + "\n"));
+    }
     if (path == "/echo") co_return co_await send(s, reply(200, std::string(req.method_string()) + " " + req.body()));
     if (path == "/ok-close-silently") {  // keep-alive implied, then closed: a stale pooled connection
       co_await send(s, reply(200, "ok\n"));
@@ -482,7 +517,7 @@ struct http_test_server::impl {
   std::uint16_t port = 0;
   std::optional<asio::ssl::context> tls_ctx;
   mutable std::mutex mu;
-  std::size_t accepted = 0, open = 0, max_open = 0, authorized = 0;
+  std::size_t accepted = 0, open = 0, max_open = 0, authorized = 0, busy = 0, max_busy = 0;
   std::map<std::string, std::size_t> hit_count;
   std::map<std::string, std::size_t> per_key;
   std::vector<std::string> all_targets;
@@ -516,6 +551,11 @@ std::size_t http_test_server::connections() const {
 std::size_t http_test_server::max_open_connections() const {
   std::lock_guard lk(impl_->mu);
   return impl_->max_open;
+}
+
+std::size_t http_test_server::max_concurrent_requests() const {
+  std::lock_guard lk(impl_->mu);
+  return impl_->max_busy;
 }
 
 std::size_t http_test_server::hits(std::string_view path) const {

@@ -15,6 +15,7 @@
 //   /retry-after [key,fails,after,code]   `code` (429) with Retry-After: after (seconds) for the
 //                               first `fails` requests with this key, then 200 "ok\n"
 //   /flaky [key,fails]          500 for the first `fails` requests with this key, then 200
+//   /bytes/N [seed]             N letters (at most 16 MiB), the same for the same seed (xorshift)
 //   /reset                      Content-Length 1000000, 1000 bytes, then a TCP reset
 //   /close-early                Content-Length 100, 10 bytes, then a clean close
 //   /truncated-chunked          one chunk, then a clean close without the last chunk
@@ -41,6 +42,8 @@
 //   CONNECT (any target)        200 Connection established, then silence (a tunnel)
 //   /garbage                    not HTTP at all
 //   /headers                    the request's header fields, "name: value\n" each
+//   /expect-header [name,value,count]   200 "ok\n" if the request has exactly `count` (1) fields
+//                               called `name` (case-insensitive) and one of them is `value`, else 400
 //   /echo                       "<METHOD> <body>"
 //   /proxied                    200 "via <its Via field>" when the request came through a proxy
 //                               (which adds Via), else 400
@@ -90,6 +93,8 @@ public:
 
   [[nodiscard]] std::size_t connections() const;
   [[nodiscard]] std::size_t max_open_connections() const;
+  /// The most requests being answered at once (read, not yet fully sent).
+  [[nodiscard]] std::size_t max_concurrent_requests() const;
   [[nodiscard]] std::size_t hits(std::string_view path) const;
   [[nodiscard]] std::size_t requests() const;
   /// Requests that carried an Authorization header field.

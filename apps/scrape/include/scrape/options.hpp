@@ -1,8 +1,13 @@
 // scrape/options.hpp — corio-scrape's command line: what to fetch and how politely.
 //
 // parse_args() turns argv into `options` or throws usage_error with one sentence (also for a
-// combination that cannot work: --resume without --out FILE); usage() is the
+// combination that cannot work: --resume without --out FILE, -X HEAD with --depth); usage() is the
 // --help text. Durations are in seconds (fractions allowed), sizes accept k/M/G suffixes (1024).
+// Every number is range-checked (the ranges are in usage() and in the usage_error's sentence): a
+// value that would overflow a std::chrono duration, wrap a size or an int, or round a rate to "no
+// limit" is a usage error, never a silently different setting. A -H header is checked as an HTTP
+// field (a token name, no control characters in the value); -H 'User-Agent: x' is --user-agent x.
+// Files named by options (--input, --cacert) are not opened here: run_cli reports them as setup_error.
 //
 // Cancellation: not applicable.  Exceptions: usage_error.
 // Thread safety: pure functions.
@@ -15,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace scrape {
@@ -42,13 +48,23 @@ struct options {
   double read_timeout = 15;
   int retries = 2;
   std::size_t max_bytes = std::size_t{10} << 20;
+  /// Crawling: bodies held at once stay under this (max(1, max_memory / max_bytes) pages in flight).
+  std::size_t max_memory = std::size_t{512} << 20;
   std::string user_agent = "corio-scrape/0.1";
+  /// -H/--header, in order (never User-Agent: that one sets user_agent); sent with every request.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string method = "GET";     ///< -X/--request: GET or HEAD
+  int max_redirects = 10;         ///< 0: a redirect is the URL's row (not followed)
+  std::string cacert;             ///< --cacert FILE: extra trusted CA certificates (PEM)
+  double max_time = 0;            ///< seconds per URL, everything included (0: no cap)
+  double max_retry_after = 60;    ///< a longer Retry-After is not waited for: no retry
   bool insecure = false;
   int depth = 0;                  ///< crawl: follow links this many levels (0: no crawling)
   bool same_host = false;
   bool robots = false;
   std::size_t max_urls = 0;       ///< crawl: stop discovering after this many URLs (0: no limit)
   std::string out;                ///< --out FILE (JSON Lines; default stdout)
+  std::string save_bodies;        ///< --save-bodies DIR: bodies stored by SHA-256 ("": not kept)
   bool resume = false;            ///< --resume: go on from what --out (and its .state) hold
   bool progress = false;
   double grace = 5;               ///< seconds in-flight requests get after SIGINT
@@ -59,6 +75,7 @@ struct options {
   std::string cookie_jar;                  ///< --cookie-jar FILE: the jar written there at the end
   std::string log_level = "warn";
   bool help = false;
+  bool version = false;
 
   [[nodiscard]] bool crawl() const noexcept { return depth > 0; }
 };

@@ -1,12 +1,21 @@
 // scrape/report.hpp — corio-scrape's output: one JSON line per URL, and the summary at the end.
 //
-// A row's keys, always present and in this order: url, final_url, status, content_type, bytes,
-// elapsed_ms, attempts, error_kind, error — with --robots robots_wait_ms (how long the URL waited
-// for robots.txt and its Crawl-delay before its request; elapsed_ms excludes it) — and in crawl
-// mode depth, title, links. status,
-// content_type, error_kind and error are null when they do not apply (error is null exactly when
-// a response arrived with a status below 400). error_kind is a corio::http::errc name, or
+// A row's keys, always present and in this order: url, final_url, status, content_type, bytes
+// (the body, decoded), elapsed_ms, attempts, error_kind, error, redirects (the URLs redirected
+// from, in order), http_version ("1.1", "1.0"), remote_ip, wire_bytes (the body as received, before
+// decoding), content_encoding, timestamp (when the URL's turn came: ISO 8601, UTC, milliseconds),
+// queue_ms, ttfb_ms — with --robots robots_wait_ms — with --save-bodies body_path and sha256 — and
+// in crawl mode depth, title, links.
+// Timing: queue_ms is the time the URL waited once its turn came: for robots.txt and its
+// Crawl-delay, the origin's --rate and a connection slot; elapsed_ms is the fetch itself (every
+// attempt, its backoff, redirects; no waiting in the queue), ttfb_ms the part of it until the
+// first byte of the last response. robots_wait_ms is the robots.txt share of queue_ms.
+// status, content_type, error_kind, error, http_version, remote_ip, content_encoding, ttfb_ms,
+// body_path and sha256 are null when they do not apply (error is null exactly when a response
+// arrived with a status below 400). error_kind is a corio::http::errc name, or
 // "http_status", "robots" (disallowed by robots.txt) or "interrupted" (cancelled after SIGINT).
+// A URL cut by --max-time is a "timeout" row whose error says so; its attempts is 1 once a
+// request was sent (the retries made before the cap are not counted), 0 before.
 //
 // Cancellation: not applicable.  Exceptions: std::bad_alloc only.
 // Thread safety: value types; summary is not synchronised.
@@ -30,21 +39,44 @@ struct row {
   int attempts = 0;
   std::string error_kind;  ///< empty: no error
   std::string error;
+  std::vector<std::string> redirects;
+  std::string http_version;
+  std::string remote_ip;
+  std::uint64_t wire_bytes = 0;
+  std::string content_encoding;
+  std::string timestamp;
+  double queue_ms = 0;
+  std::optional<double> ttfb_ms;
   /// With --robots: how long the URL waited for its origin's robots.txt and Crawl-delay.
   std::optional<double> robots_wait_ms;
+  /// With --save-bodies (the key is absent otherwise; "" is null): where the body is, its SHA-256.
+  std::optional<std::string> body_path;
+  std::string sha256;
   // crawl mode
   int depth = 0;
   std::optional<std::string> title;
   std::optional<std::size_t> links;
 };
 
-/// The row as one line of JSON (no trailing newline).
-[[nodiscard]] std::string to_json_line(const row& r, bool crawl);
+/// The row as one line of JSON (no trailing newline). `bodies` (--save-bodies): body_path and
+/// sha256 are present even when the row has none.
+[[nodiscard]] std::string to_json_line(const row& r, bool crawl, bool bodies = false);
 
 class summary {
 public:
   void add(const row& r);
   void set_elapsed(double seconds) { elapsed_s_ = seconds; }
+  /// Crawling: URLs known (fetched, queued or skipped as seen; at most --max-urls) and the most
+  /// that waited in the queue at once.
+  void set_frontier(std::size_t known, std::size_t peak_queued) {
+    frontier_ = known;
+    peak_queued_ = peak_queued;
+  }
+  [[nodiscard]] std::optional<std::size_t> frontier() const noexcept { return frontier_; }
+  [[nodiscard]] std::size_t peak_queued() const noexcept { return peak_queued_; }
+  /// The most requests in flight at once.
+  void set_peak_in_flight(std::size_t n) { peak_in_flight_ = n; }
+  [[nodiscard]] std::size_t peak_in_flight() const noexcept { return peak_in_flight_; }
   void add_not_attempted(std::string url) { not_attempted_.push_back(std::move(url)); }
   void set_interrupted() { interrupted_ = true; }
   /// The write that failed and how many rows could not be written (the run stopped there).
@@ -76,6 +108,9 @@ public:
   [[nodiscard]] std::string format() const;
 
 private:
+  std::optional<std::size_t> frontier_;
+  std::size_t peak_queued_ = 0;
+  std::size_t peak_in_flight_ = 0;
   std::size_t rows_ = 0;
   std::size_t errors_ = 0;
   std::size_t retries_ = 0;

@@ -25,6 +25,9 @@
 // Netscape format when run() ends (a failure to write it is logged, the rows are unaffected).
 // Resuming (resume()): URLs done in an earlier run are skipped, a crawl's frontier is requeued,
 // and crawling with a journal records what is discovered and finished (resume.hpp).
+// Limits per URL: max_time bounds everything a URL does (robots.txt and its Crawl-delay, every
+// attempt, backoff and Retry-After wait): at the cap the URL gets a "timeout" row saying so. A
+// Retry-After over max_retry_after is not waited for: the status is the row, which says why.
 //
 // Cancellation: cancelling run() cancels every request at once and throws operation_aborted (no
 // summary); use interrupt() for a graceful stop.
@@ -97,7 +100,8 @@ inline constexpr int exit_interrupted = 130;  ///< SIGINT (128 + the signal; SIG
 /// fetched as it arrives), opens the output, runs with SIGINT/SIGTERM handled from the start (the
 /// first two signals call interrupt(), a third ends the process with the default action), prints
 /// the summary to `err`. `in_fd` is stdin. Returns the exit status. Throws setup_error (a file
-/// that cannot be opened) and usage_error (no URLs, an invalid proxy URL in the environment).
+/// that cannot be opened, a --cacert file without a usable certificate: checked before anything
+/// is read or written) and usage_error (no URLs, an invalid proxy URL in the environment).
 int run_cli(const options& o, int in_fd, std::ostream& err);
 
 }  // namespace scrape

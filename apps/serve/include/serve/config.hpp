@@ -63,9 +63,10 @@ struct config {
 };
 
 struct show_help {};
+struct show_version {};
 
-/// The parsed command line, help, or a usage error (one sentence).
-using parse_result = std::variant<config, show_help, std::string>;
+/// The parsed command line, help (-h), the version (-V), or a usage error (one sentence).
+using parse_result = std::variant<config, show_help, std::string, show_version>;
 [[nodiscard]] parse_result parse_command_line(const std::vector<std::string>& args);
 
 /// The --help text.

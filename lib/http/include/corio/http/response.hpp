@@ -38,6 +38,8 @@ struct response {
   int attempts = 1;
   /// Body bytes received, before decoding.
   std::uint64_t wire_bytes = 0;
+  /// Body bytes after decoding: body.size(), unless a request::sink took them.
+  std::uint64_t body_bytes = 0;
   /// True if the request went over a kept-alive connection from the pool.
   bool reused_connection = false;
   /// True if the body was cut at the size limit (request::truncate_body).
