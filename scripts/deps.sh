@@ -15,8 +15,9 @@ packages=(
   libidn2-dev libbrotli-dev libzstd-dev
   # tests and demo helpers
   python3 curl procps
-  # corio-scrape: nginx for the crawl integration test; aiohttp and GNU time for perf/scrape_compare.sh
-  nginx-light python3-aiohttp time
+  # corio-scrape: nginx for the crawl integration test; tinyproxy for the proxy tests; aiohttp and
+  # GNU time for perf/scrape_compare.sh
+  nginx-light tinyproxy python3-aiohttp time
   # corio-serve: the dashboard test (headless Chromium driven by playwright-core from npm) and
   # the wrk comparison in perf/serve_compare.sh
   chromium wrk

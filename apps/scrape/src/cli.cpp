@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <csignal>
 #include <cstring>
 #include <optional>
@@ -260,6 +261,13 @@ corio::awaitable<int> session::run() {
   } dropper{reader_};
   spdlog::info("URLs to fetch: {}{}; Ctrl-C stops gracefully", o_.urls.size(),
                reader_ ? " and those read from " + list_name_ : std::string());
+  const std::string proxy = o_.proxy.value_or("");
+  const std::string https_proxy = o_.https_proxy.value_or(proxy);
+  if (!proxy.empty()) spdlog::info("proxy for http:// URLs: {}", corio::http::redact_userinfo(proxy));
+  if (!https_proxy.empty()) spdlog::info("proxy for https:// URLs: {}", corio::http::redact_userinfo(https_proxy));
+  if ((!proxy.empty() || !https_proxy.empty()) && !o_.noproxy.value_or("").empty()) {
+    spdlog::info("no proxy for: {}", *o_.noproxy);
+  }
   const auto t0 = std::chrono::steady_clock::now();
   summary sum;
   bool started = false;
@@ -321,7 +329,9 @@ corio::awaitable<int> session::run() {
 
 }  // namespace
 
-int run_cli(const options& o, int in_fd, std::ostream& err) {
+int run_cli(const options& given, int in_fd, std::ostream& err) {
+  options o = given;
+  take_proxy_environment(o, [](const char* name) { return std::getenv(name); });
   // A closed pipe or a file size limit is a write error to report, not a reason to die silently.
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGXFSZ, SIG_IGN);

@@ -1,6 +1,8 @@
 #include "scrape/options.hpp"
 
+#include <corio/http/error.hpp>
 #include <corio/http/fields.hpp>
+#include <corio/http/proxy.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -132,7 +134,33 @@ void add_header(options& o, std::string_view flag, std::string_view v) {
   o.headers.emplace_back(name, value);
 }
 
+/// A proxy URL as given ("": no proxy); usage_error naming `what` if it is not valid.
+std::string checked_proxy(std::string_view what, std::string_view v) {
+  if (v.empty()) return {};
+  try {
+    (void)corio::http::parse_proxy(v);
+  } catch (const corio::http::error& e) {
+    throw usage_error(std::string(what) + ": " + e.message());
+  }
+  return std::string(v);
+}
+
 }  // namespace
+
+void take_proxy_environment(options& o, const std::function<const char*(const char*)>& getenv) {
+  auto env = [&](const char* name) -> std::optional<std::string> {
+    const char* v = getenv(name);
+    if (!v || !*v) return std::nullopt;
+    return std::string(v);
+  };
+  if (!o.proxy) {
+    o.proxy = checked_proxy("the environment's http_proxy", env("http_proxy").value_or(""));
+    const bool lower = env("https_proxy").has_value();
+    o.https_proxy = checked_proxy(lower ? "the environment's https_proxy" : "the environment's HTTPS_PROXY",
+                                  env(lower ? "https_proxy" : "HTTPS_PROXY").value_or(""));
+  }
+  if (!o.noproxy) o.noproxy = env("no_proxy").value_or(env("NO_PROXY").value_or(""));
+}
 
 options parse_args(int argc, const char* const* argv) {
   options o;
@@ -179,6 +207,13 @@ options parse_args(int argc, const char* const* argv) {
          o.save_bodies = v;
        }},
             {"--grace", [&](auto f, auto v) { o.grace = parse_seconds(f, v, 0, max_seconds); }},
+      {"--proxy", [&](auto f, auto v) { o.proxy = checked_proxy(f, v); }},
+      {"--noproxy", [&](auto, auto v) { o.noproxy = v; }},
+      {"--cookie-jar", [&](auto f, auto v) {
+         if (v.empty()) throw usage_error(std::string(f) + " needs a file name");
+         o.cookie_jar = v;
+         o.cookies = true;
+       }},
       {"--log-level", [&](auto f, auto v) {
          for (std::string_view l : {"trace", "debug", "info", "warn", "error", "off"}) {
            if (v == l) {
@@ -219,6 +254,7 @@ options parse_args(int argc, const char* const* argv) {
     else if (a == "--robots") o.robots = true;
     else if (a == "--progress") o.progress = true;
     else if (a == "--resume") o.resume = true;
+    else if (a == "--cookies") o.cookies = true;
     else if (auto it = valued.find(a); it != valued.end()) {
       if (!has_value) {
         if (i + 1 >= argc) throw usage_error(std::string(shown) + " needs a value");
@@ -277,6 +313,17 @@ as Basic authorization to that origin only, and rows show them as http://user:**
       --user-agent UA     User-Agent header (corio-scrape/0.1)
       --cacert FILE       also trust the CA certificates in FILE (PEM)
       --insecure          do not verify TLS certificates
+      --proxy URL         HTTP proxy for every URL, http://[user:pass@]host[:port] (port
+                          1080 if none); https:// URLs go through a CONNECT tunnel. Without
+                          it: the environment's http_proxy and https_proxy (or HTTPS_PROXY);
+                          --proxy '' ignores them. Rows show a password as ***
+      --noproxy LIST      hosts reached directly, comma-separated: a name also covers the
+                          names under it, IP addresses or ranges (10.0.0.0/8), '*' for all;
+                          ports are ignored (default: the environment's no_proxy/NO_PROXY)
+      --cookies           keep the cookies servers set during the run and send them back
+                          (RFC 6265: domain, path, Secure, expiry; redirects included)
+      --cookie-jar FILE   --cookies, and write them to FILE at the end (Netscape format,
+                          as curl -c)
   -d, --depth N           crawl: follow links N levels deep, 0 to 1000000 (0: no crawling)
       --same-host         crawl: follow links only to the hosts of the given URLs
       --max-urls N        crawl: stop discovering new URLs after N, 1 to 1000000000

@@ -7,6 +7,7 @@
 #include <corio/cancellation.hpp>
 #include <corio/clock.hpp>
 #include <corio/http/client.hpp>
+#include <corio/http/cookies.hpp>
 #include <corio/http/url.hpp>
 #include <corio/queue.hpp>
 #include <corio/sleep.hpp>
@@ -16,6 +17,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cassert>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <cctype>
 #include <chrono>
 #include <cstdio>
@@ -112,8 +117,9 @@ std::string given_seconds(double s) {
   return t + " s";
 }
 
-http::client_options client_options_for(const options& o) {
+http::client_options client_options_for(const options& o, std::shared_ptr<http::cookie_jar> jar) {
   http::client_options c;
+  c.cookies = std::move(jar);
   c.user_agent = o.user_agent;
   c.total_timeout = seconds(o.timeout);
   c.connect_timeout = std::min(seconds(o.connect_timeout), c.total_timeout);
@@ -154,8 +160,32 @@ http::client_options client_options_for(const options& o) {
   c.rate_per_host = o.rate;
   c.rate_burst = o.burst;
   c.verify_tls = !o.insecure;
+  c.proxy = o.proxy.value_or("");
+  c.https_proxy = o.https_proxy;
+  c.no_proxy = o.noproxy.value_or("");
   c.ca_file = o.cacert;
   return c;
+}
+
+/// --cookie-jar: the jar written to a temporary file renamed over `path` (never half a file).
+/// A failure is logged (the rows are written; only the jar is lost).
+void write_cookie_jar(const std::string& path, const http::cookie_jar& jar) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    f << jar.to_netscape();
+    f.close();
+    if (f) {
+      std::error_code ec;
+      std::filesystem::rename(tmp, path, ec);
+      if (!ec) return;
+      spdlog::error("cannot write the cookie jar {}: {}", path, ec.message());
+    } else {
+      spdlog::error("cannot write the cookie jar {}: {}", path, std::strerror(errno));
+    }
+  }
+  std::error_code ignored;
+  std::filesystem::remove(tmp, ignored);
 }
 
 /// The -H fields, sent with every request (Authorization may be added per origin).
@@ -351,6 +381,7 @@ struct scraper::impl {
   sink& out;
   std::ostream* progress;
   sink* journal = nullptr;  // crawling with a journal only
+  std::shared_ptr<http::cookie_jar> jar;  // --cookies
   std::optional<http::client> client;
   corio::task_group* group = nullptr;  // while run() schedules
   corio::queue<result> results;        // finished fetches, to the dispatcher
@@ -948,7 +979,8 @@ corio::awaitable<void> scraper::impl::ticker() {
 corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   if (state != phase::idle) throw std::logic_error("scrape::scraper::run: a scraper runs once");
   started = std::chrono::steady_clock::now();
-  client.emplace(client_options_for(opts));
+  if (opts.cookies) jar = std::make_shared<http::cookie_jar>();
+  client.emplace(client_options_for(opts, jar));
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
     group = &g;
     state = phase::scheduling;
@@ -984,6 +1016,7 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
     for (auto& it : q.waiting) sum.add_not_attempted(http::redact_userinfo(q.url_of(it)));
   }
   sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (jar && !opts.cookie_jar.empty()) write_cookie_jar(opts.cookie_jar, *jar);
   if (opts.crawl()) sum.set_frontier(seen.size(), peak_queued);
   sum.set_peak_in_flight(peak_in_flight);
   client.reset();

@@ -1,5 +1,6 @@
 #include <corio/http/client.hpp>
 
+#include <corio/http/proxy.hpp>
 #include <corio/http/url.hpp>
 
 #include "connection.hpp"
@@ -83,9 +84,11 @@ origin origin_of(const boost::urls::url& u) {
 
 bool is_redirect(unsigned s) { return s == 301 || s == 302 || s == 303 || s == 307 || s == 308; }
 
-/// The request head and body as bytes on the wire.
+/// The request head and body as bytes on the wire. `forward`: the proxy that forwards this plain
+/// HTTP request (absolute-form request line, Proxy-Authorization with its credentials).
+/// `jar_cookie`: the cookie jar's Cookie value for this URL, after the caller's own Cookie if any.
 std::string serialize(const std::string& method, const boost::urls::url& u, const fields& user, const std::string& body,
-                      const client_options& opts) {
+                      const client_options& opts, const proxy_address* forward, std::string_view jar_cookie) {
   std::string out;
   out.reserve(256 + body.size());
   for (char c : method) {
@@ -93,8 +96,12 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
       throw std::invalid_argument("corio::http: invalid method '" + method + "'");
     }
   }
+  std::string host(u.encoded_host());
+  const bool default_port = effective_port(u) == (u.scheme_id() == boost::urls::scheme::https ? 443 : 80);
+  if (!default_port) host += ":" + std::to_string(effective_port(u));
   out += method;
   out += ' ';
+  if (forward) out += "http://" + host;  // absolute-form (RFC 9112 §3.2.2)
   auto target = u.encoded_target();
   out += target.empty() || target.front() != '/' ? "/" + std::string(target) : std::string(target);
   out += " HTTP/1.1\r\n";
@@ -104,11 +111,9 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
     out += value;
     out += "\r\n";
   };
-  if (!user.contains("Host")) {
-    std::string host(u.encoded_host());
-    const bool default_port = effective_port(u) == (u.scheme_id() == boost::urls::scheme::https ? 443 : 80);
-    if (!default_port) host += ":" + std::to_string(effective_port(u));
-    add("Host", host);
+  if (!user.contains("Host")) add("Host", host);
+  if (forward && !forward->authorization.empty() && !user.contains("Proxy-Authorization")) {
+    add("Proxy-Authorization", forward->authorization);
   }
   if (!user.contains("User-Agent") && !opts.user_agent.empty()) add("User-Agent", opts.user_agent);
   if (!user.contains("Accept")) add("Accept", "*/*");
@@ -116,7 +121,16 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
   if (!user.contains("Content-Length") && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
     add("Content-Length", std::to_string(body.size()));
   }
-  for (const auto& [n, v] : user) add(n, v);
+  bool cookie_sent = jar_cookie.empty();
+  for (const auto& [n, v] : user) {
+    if (!cookie_sent && iequals(n, "Cookie")) {
+      add(n, std::string(v) + "; " + std::string(jar_cookie));
+      cookie_sent = true;
+      continue;
+    }
+    add(n, v);
+  }
+  if (!cookie_sent) add("Cookie", jar_cookie);
   out += "\r\n";
   out += body;
   return out;
@@ -206,6 +220,7 @@ struct hop {
   bool truncate = false;
   request_trace* trace = nullptr;
   body_sink* sink = nullptr;
+  std::string jar_cookie;  // what the cookie jar sends with this hop
 };
 
 }  // namespace
@@ -214,6 +229,20 @@ struct client::impl {
   explicit impl(client_options o)
       : opts(std::move(o)), conns(opts.connections_per_host, opts.idle_expiry, opts.rate_per_host, opts.rate_burst) {
     if (!opts.ca_file.empty()) (void)tls();  // a bad ca_file is reported by the constructor
+    // (Bad proxy URLs too.)
+    if (!opts.proxy.empty()) http_proxy = parse_proxy(opts.proxy);
+    if (!opts.https_proxy) {
+      https_proxy = http_proxy;
+    } else if (!opts.https_proxy->empty()) {
+      https_proxy = parse_proxy(*opts.https_proxy);
+    }
+  }
+
+  /// The proxy a request to `o` goes through (nullptr: direct).
+  const proxy_address* route(const origin& o) const {
+    const auto& p = o.tls ? https_proxy : http_proxy;
+    if (!p || (!opts.no_proxy.empty() && bypasses_proxy(opts.no_proxy, o.host))) return nullptr;
+    return &*p;
   }
 
   /// The TLS context, made on first use: OpenSSL 3's SSL_CTX_new costs about a millisecond, which
@@ -234,11 +263,12 @@ struct client::impl {
   awaitable<response> attempt(const request& r, const boost::urls::url& url, duration total);
   awaitable<response> follow(const request& r, const boost::urls::url& url);
   awaitable<response> exchange(const hop& h, const std::string& url_text);
-  awaitable<std::shared_ptr<connection>> connect(origin o, std::string url);
+  awaitable<std::shared_ptr<connection>> connect(origin o, std::string url, const proxy_address* proxy);
   awaitable<std::optional<response>> read_response(connection& c, const hop& h, const std::string& url_text,
                                                    bool reused, bool& keep_alive);
 
   client_options opts;
+  std::optional<proxy_address> http_proxy, https_proxy;
   std::optional<asio::ssl::context> tls_ctx;
   detail::pool conns;
   client_stats stats;
@@ -350,7 +380,7 @@ awaitable<response> client::impl::attempt(const request& r, const boost::urls::u
 
 awaitable<response> client::impl::follow(const request& r, const boost::urls::url& url) {
   hop h{r.method, url, r.headers, r.body, r.max_body_bytes.value_or(opts.max_body_bytes), r.truncate_body,
-        r.trace, r.sink};
+        r.trace, r.sink, {}};
   if (h.trace) h.trace->redirects.clear();  // (this attempt's chain)
   std::vector<std::string> chain;  // the normalised URLs so far, made at the first redirect
   for (int redirects = 0;; ++redirects) {
@@ -364,7 +394,9 @@ awaitable<response> client::impl::follow(const request& r, const boost::urls::ur
       h.url.remove_userinfo();
     }
     const std::string url_text(h.url.buffer());
+    if (opts.cookies) h.jar_cookie = opts.cookies->cookie_header(h.url);
     response resp = co_await exchange(h, url_text);
+    if (opts.cookies) opts.cookies->store(h.url, resp.headers);  // redirects' cookies too
     resp.url = url_text;
     resp.redirects = redirects;
     auto location = resp.headers.get("Location");
@@ -402,23 +434,28 @@ awaitable<response> client::impl::follow(const request& r, const boost::urls::ur
   }
 }
 
-awaitable<std::shared_ptr<connection>> client::impl::connect(origin o, std::string url) {
+awaitable<std::shared_ptr<connection>> client::impl::connect(origin o, std::string url, const proxy_address* proxy) {
+  const std::string& host = proxy ? proxy->host : o.host;
+  const std::uint16_t port = proxy ? proxy->port : o.port;
   std::vector<tcp::endpoint> eps;  // (not a conditional expression: GCC 12 miscompiles co_await in ?:)
   if (opts.resolver) {
-    eps = co_await opts.resolver(o.host, o.port);
+    eps = co_await opts.resolver(host, port);
   } else {
-    eps = co_await detail::resolve(o.host, o.port, url);
+    eps = co_await detail::resolve(host, port, url);
   }
   auto c = std::make_shared<connection>(co_await asio::this_coro::executor, o, o.tls ? &tls() : nullptr,
                                         opts.read_timeout);
-  co_await c->open(eps, opts.verify_tls, url);
+  co_await c->open(eps, opts.verify_tls, url, proxy);
   ++stats.connections_opened;
   co_return c;
 }
 
 awaitable<response> client::impl::exchange(const hop& h, const std::string& url_text) {
-  const origin o = origin_of(h.url);
-  const std::string wire = serialize(h.method, h.url, h.headers, h.body, opts);
+  origin o = origin_of(h.url);
+  const proxy_address* proxy = route(o);
+  if (proxy) o.via = proxy->to_string() + " " + proxy->authorization;
+  const std::string wire = serialize(h.method, h.url, h.headers, h.body, opts, proxy && !o.tls ? proxy : nullptr,
+                                     h.jar_cookie);
   const auto queued_at = clock::now();
   auto lease = co_await conns.acquire(o);
   if (h.trace) h.trace->queued += clock::now() - queued_at;
@@ -428,10 +465,11 @@ awaitable<response> client::impl::exchange(const hop& h, const std::string& url_
     const bool reused = lease.conn != nullptr;
     if (!reused) {
       try {
-        lease.conn = co_await corio::wait_for(connect(o, url_text), opts.connect_timeout);
+        lease.conn = co_await corio::wait_for(connect(o, url_text, proxy), opts.connect_timeout);
       } catch (const corio::timeout_error&) {
-        throw error(errc::timeout, "connecting to " + o.to_string() + " took longer than " + ms(opts.connect_timeout) +
-                                       " (connect timeout)", url_text);
+        throw error(errc::timeout, "connecting to " + o.to_string() +
+                                       (proxy ? " through the proxy " + proxy->to_string() : std::string()) +
+                                       " took longer than " + ms(opts.connect_timeout) + " (connect timeout)", url_text);
       }
     }
     ++stats.requests;

@@ -67,13 +67,18 @@ void connection::close() noexcept {
   lowest().close(ec);
 }
 
-awaitable<void> connection::open(const std::vector<tcp::endpoint>& eps, bool verify, const std::string& url) {
+awaitable<void> connection::open(const std::vector<tcp::endpoint>& eps, bool verify, const std::string& url,
+                                 const proxy_address* proxy) {
   auto [ec, ep] = co_await asio::async_connect(lowest(), eps, asio::as_tuple(asio::deferred));
   if (ec == asio::error::operation_aborted) throw boost::system::system_error(ec);
-  if (ec) throw error(errc::connect, "cannot connect to " + origin_.to_string() + ": " + ec.message(), url);
+  if (ec) {
+    throw error(errc::connect, "cannot connect to " + (proxy ? "the proxy " + proxy->to_string() : origin_.to_string()) +
+                                   ": " + ec.message(), url);
+  }
   lowest().set_option(tcp::no_delay(true), ec);
   auto* tls = std::get_if<1>(&stream_);
   if (!tls) co_return;
+  if (proxy) co_await tunnel(*proxy, url);
   if (!is_ip_literal(origin_.host)) {
     // SNI: servers hosting several names pick the certificate by it.
     // (SSL_set_tlsext_host_name is a macro with a C cast.)
@@ -98,6 +103,68 @@ awaitable<void> connection::open(const std::vector<tcp::endpoint>& eps, bool ver
     }
     throw error(errc::tls, "TLS handshake with " + origin_.to_string() + " failed: " + why, url);
   }
+}
+
+awaitable<void> connection::tunnel(const proxy_address& proxy, const std::string& url) {
+  const bool v6 = origin_.host.find(':') != std::string::npos;
+  const std::string target = (v6 ? "[" + origin_.host + "]" : origin_.host) + ":" + std::to_string(origin_.port);
+  std::string req = "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n";
+  if (!proxy.authorization.empty()) req += "Proxy-Authorization: " + proxy.authorization + "\r\n";
+  req += "\r\n";
+  const std::string where = "the proxy " + proxy.to_string();
+  auto fail = [&](error_code e, const std::string& doing) {
+    if (e == asio::error::operation_aborted) throw boost::system::system_error(e);
+    if (e == asio::error::timed_out) {
+      throw error(errc::timeout, where + " sent nothing for " +
+                                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(read_timeout_).count()) +
+                                     " ms while " + doing + " (read timeout)", url);
+    }
+    if (e == asio::error::eof) throw error(errc::connection, where + " closed the connection while " + doing, url);
+    throw error(errc::connection, where + " failed while " + doing + ": " + e.message(), url);
+  };
+  watchdog_.reschedule_after(read_timeout_);
+  auto [wec, wn] = co_await asio::async_write(lowest(), asio::buffer(req), asio::as_tuple(asio::deferred));
+  watchdog_.disarm();
+  if (wec) fail(watchdog_.expired() ? asio::error::timed_out : wec, "opening a tunnel to " + target);
+  // The answer's head, read up to its blank line. A 2xx has no body (RFC 9110 §9.3.6) and the
+  // origin says nothing before the client's TLS hello: a byte after the head is a broken proxy.
+  // The body of a refusal is not read (the connection is closed).
+  std::string head;
+  constexpr std::size_t max_head = 64 * 1024;
+  std::size_t end = std::string::npos;
+  char chunk[4096];
+  while ((end = head.find("\r\n\r\n")) == std::string::npos) {
+    if (head.size() > max_head) {
+      throw error(errc::proxy, where + " answered CONNECT with a head over 64 KiB", url);
+    }
+    watchdog_.reschedule_after(read_timeout_);
+    auto [rec, n] = co_await lowest().async_read_some(asio::buffer(chunk), asio::as_tuple(asio::deferred));
+    watchdog_.disarm();
+    if (rec) fail(watchdog_.expired() ? asio::error::timed_out : rec, "opening a tunnel to " + target);
+    head.append(chunk, n);
+  }
+  // "HTTP/1.x SSS reason"
+  const std::string_view line = std::string_view(head).substr(0, head.find("\r\n"));
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (!(line.size() >= 12 && line.starts_with("HTTP/1.") && line[8] == ' ' && digit(line[9]) && digit(line[10]) &&
+        digit(line[11]) && (line.size() == 12 || line[12] == ' '))) {
+    throw error(errc::proxy, where + " answered CONNECT with something that is not HTTP", url);
+  }
+  const unsigned status = static_cast<unsigned>((line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0'));
+  if (status < 200 || status > 299) {
+    std::string reason(line.size() > 13 ? line.substr(13) : std::string_view());
+    for (auto& c : reason) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    std::string msg = where + " refused the tunnel to " + target + ": HTTP " + std::to_string(status) +
+                      (reason.empty() ? "" : " " + reason);
+    if (status == 407 || status == 401) {  // (tinyproxy answers a CONNECT without credentials with 401)
+      msg += proxy.authorization.empty() ? " (the proxy wants credentials: http://user:password@host:port)"
+                                         : " (the proxy refused the credentials)";
+    }
+    throw error(errc::proxy, msg, url).with_status(status);
+  }
+  if (end + 4 != head.size()) throw error(errc::proxy, where + " sent bytes after its CONNECT response", url);
 }
 
 awaitable<std::pair<error_code, std::size_t>> connection::read_some(asio::mutable_buffer b) {

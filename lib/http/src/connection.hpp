@@ -9,6 +9,7 @@
 
 #include <corio/config.hpp>
 #include <corio/deadline.hpp>
+#include <corio/http/proxy.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -29,18 +30,22 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-/// (scheme, host, port): the pool's key.
+/// (scheme, host, port) and the route to it: the pool's key. A connection through a proxy (a
+/// tunnel to this origin, or plain HTTP forwarded by it) is never used for a direct request, nor
+/// one through another proxy (or the same one with other credentials).
 struct origin {
   bool tls = false;
   std::string host;  // as in the URL (lower case; IPv6 without brackets)
   std::uint16_t port = 0;
+  std::string via;   // empty: direct; else the proxy's address and credentials
   bool operator==(const origin&) const = default;
   [[nodiscard]] std::string to_string() const;
 };
 
 struct origin_hash {
   std::size_t operator()(const origin& o) const noexcept {
-    return std::hash<std::string>()(o.host) ^ (std::size_t{o.port} << 1) ^ (o.tls ? 0x9e3779b9u : 0u);
+    return std::hash<std::string>()(o.host) ^ (std::size_t{o.port} << 1) ^ (o.tls ? 0x9e3779b9u : 0u) ^
+           (std::hash<std::string>()(o.via) << 3);
   }
 };
 
@@ -51,9 +56,13 @@ public:
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
 
-  /// TCP connect to the first endpoint that accepts, then the TLS handshake (SNI and host name
-  /// verification when `verify`). Throws corio::http::error (connect, tls).
-  [[nodiscard]] awaitable<void> open(const std::vector<tcp::endpoint>& eps, bool verify, const std::string& url);
+  /// TCP connect to the first endpoint that accepts (`eps`: the origin's, or the proxy's when
+  /// `proxy` is set), then for a TLS origin: through a proxy a CONNECT tunnel to the origin, and
+  /// the TLS handshake with the origin (SNI and host name verification when `verify`). Throws
+  /// corio::http::error (connect, tls, proxy; timeout or connection for a proxy that stops
+  /// answering or hangs up during CONNECT).
+  [[nodiscard]] awaitable<void> open(const std::vector<tcp::endpoint>& eps, bool verify, const std::string& url,
+                                     const proxy_address* proxy = nullptr);
 
   /// One read under the watchdog; a watchdog expiry is reported as asio::error::timed_out.
   [[nodiscard]] awaitable<std::pair<error_code, std::size_t>> read_some(asio::mutable_buffer b);
@@ -77,6 +86,8 @@ public:
 
 private:
   tcp::socket& lowest() noexcept;
+  /// Opens the tunnel: CONNECT host:port, then the proxy's answer (a 2xx, or errc::proxy).
+  [[nodiscard]] awaitable<void> tunnel(const proxy_address& proxy, const std::string& url);
 
   origin origin_;
   std::variant<tcp::socket, asio::ssl::stream<tcp::socket>> stream_;

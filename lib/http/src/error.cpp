@@ -14,6 +14,7 @@ std::string_view to_string(errc kind) noexcept {
     case errc::connection: return "connection";
     case errc::too_many_redirects: return "too_many_redirects";
     case errc::http_status: return "http_status";
+    case errc::proxy: return "proxy";
   }
   return "unknown";
 }

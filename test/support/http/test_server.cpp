@@ -446,6 +446,29 @@ struct http_test_server::impl {
       for (const auto& f : req) body += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
       co_return co_await send(s, reply(200, body));
     }
+    if (path == "/proxied") {  // did a proxy forward this request (it adds Via)?
+      const auto via = req.find(http::field::via);
+      if (via == req.end()) co_return co_await send(s, reply(400, "no Via header\n"));
+      co_return co_await send(s, reply(200, "via " + std::string(via->value()) + "\n"));
+    }
+    if (path == "/cookie/set") {  // Set-Cookie: name=value[; attrs], then 302 to `to` (or 200)
+      std::string extra = "Set-Cookie: " + q["name"] + "=" + q["value"] + (q["attrs"].empty() ? "" : "; " + q["attrs"]) + "\r\n";
+      if (q["to"].empty()) co_return co_await send(s, reply(200, "set\n", extra));
+      co_return co_await send(s, reply(302, "", extra + "Location: " + q["to"] + "\r\n"));
+    }
+    if (path == "/cookie/check") {  // 200 if the request's Cookie holds name=value, else 403
+      const auto c = req.find(http::field::cookie);
+      const std::string have = c == req.end() ? std::string() : std::string(c->value());
+      const std::string want = q["name"] + "=" + q["value"];
+      bool found = false;
+      for (std::size_t i = 0; i <= have.size();) {
+        auto e = have.find("; ", i);
+        if (e == std::string::npos) e = have.size();
+        found = found || have.substr(i, e - i) == want;
+        i = e + 2;
+      }
+      co_return co_await send(s, reply(found ? 200 : 403, "cookie: " + have + "\n"));
+    }
     if (path == "/expect-header") {  // 200 if the request has the field(s) asked for, else 400 saying why
       const std::size_t want = qnum("count", 1);
       std::size_t n = 0;

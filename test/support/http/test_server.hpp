@@ -45,6 +45,11 @@
 //   /expect-header [name,value,count]   200 "ok\n" if the request has exactly `count` (1) fields
 //                               called `name` (case-insensitive) and one of them is `value`, else 400
 //   /echo                       "<METHOD> <body>"
+//   /proxied                    200 "via <its Via field>" when the request came through a proxy
+//                               (which adds Via), else 400
+//   /cookie/set [name,value,attrs,to]   Set-Cookie: name=value; attrs, then 302 to `to` (200 without)
+//   /cookie/check [name,value]  200 if the request's Cookie field has name=value, else 403; the
+//                               body shows the Cookie field
 //   /close                      200 with Connection: close
 //   /ok-close-silently          200 (keep-alive implied), then the server closes the connection
 //   /robots.txt                 robots_txt with robots_status (settable), or robots_fault

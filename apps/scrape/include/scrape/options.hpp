@@ -17,6 +17,7 @@
 #include <istream>
 #include <stdexcept>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -67,6 +68,11 @@ struct options {
   bool resume = false;            ///< --resume: go on from what --out (and its .state) hold
   bool progress = false;
   double grace = 5;               ///< seconds in-flight requests get after SIGINT
+  std::optional<std::string> proxy;        ///< --proxy URL for every scheme ("": none, nor the environment's)
+  std::optional<std::string> https_proxy;  ///< for https:// in place of `proxy` (from the environment)
+  std::optional<std::string> noproxy;      ///< --noproxy LIST (curl's NO_PROXY syntax)
+  bool cookies = false;                    ///< --cookies: one cookie jar for the run
+  std::string cookie_jar;                  ///< --cookie-jar FILE: the jar written there at the end
   std::string log_level = "warn";
   bool help = false;
   bool version = false;
@@ -76,6 +82,14 @@ struct options {
 
 /// Parses argv (argv[0] is skipped). Throws usage_error.
 [[nodiscard]] options parse_args(int argc, const char* const* argv);
+
+/// Fills in what the environment says when the command line did not: `proxy` from http_proxy
+/// (lower case only, as curl: HTTP_PROXY may come from a CGI request's Proxy header) and
+/// `https_proxy` from https_proxy or HTTPS_PROXY, unless --proxy was given (it then serves every
+/// scheme); `noproxy` from no_proxy or NO_PROXY unless --noproxy was given. `getenv` looks a
+/// variable up (nullptr or "": unset). Afterwards `proxy`, `https_proxy` (unless --proxy) and
+/// `noproxy` are set (empty: none). Throws usage_error for a proxy URL that is not valid.
+void take_proxy_environment(options& o, const std::function<const char*(const char*)>& getenv);
 
 /// The --help text.
 [[nodiscard]] std::string usage();

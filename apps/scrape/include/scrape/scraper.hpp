@@ -20,6 +20,9 @@
 // rows are not written (summary::write_error()); the output holds whole lines only (output.hpp).
 // Input: with open_input(), seeds may be fed while run() runs (a list read from a pipe as it
 // comes); run() then ends only after close_input().
+// Cookies (options::cookies): one jar for the run, shared by every request (robots.txt ones too),
+// RFC 6265's rules (corio/http/cookies.hpp); with options::cookie_jar it is written there in the
+// Netscape format when run() ends (a failure to write it is logged, the rows are unaffected).
 // Resuming (resume()): URLs done in an earlier run are skipped, a crawl's frontier is requeued,
 // and crawling with a journal records what is discovered and finished (resume.hpp).
 // Limits per URL: max_time bounds everything a URL does (robots.txt and its Crawl-delay, every
@@ -92,12 +95,13 @@ private:
 inline constexpr int exit_write_error = 3;   ///< a write to the output or the journal failed
 inline constexpr int exit_interrupted = 130;  ///< SIGINT (128 + the signal; SIGTERM gives 143)
 
-/// main()'s body after argument parsing: reads the input as the run goes (a list on a pipe is
+/// main()'s body after argument parsing: takes the proxy settings the command line left to the
+/// environment (take_proxy_environment), reads the input as the run goes (a list on a pipe is
 /// fetched as it arrives), opens the output, runs with SIGINT/SIGTERM handled from the start (the
 /// first two signals call interrupt(), a third ends the process with the default action), prints
 /// the summary to `err`. `in_fd` is stdin. Returns the exit status. Throws setup_error (a file
 /// that cannot be opened, a --cacert file without a usable certificate: checked before anything
-/// is read or written) and usage_error (no URLs).
+/// is read or written) and usage_error (no URLs, an invalid proxy URL in the environment).
 int run_cli(const options& o, int in_fd, std::ostream& err);
 
 }  // namespace scrape

@@ -49,17 +49,44 @@
 // and each redirect hop counts).
 // TLS: OpenSSL through Asio's ssl::stream; SNI; the certificate is verified against the system
 // store (plus `ca_file`) including the host name, unless `verify_tls` is false.
+// Cookies: with a `cookies` jar (cookies.hpp: RFC 6265's rules), each request, redirect hops
+// included, carries the jar's cookies for its URL (after a Cookie field the caller set, in the
+// same field), and every response's Set-Cookie fields, a redirect's too, are stored for the URL
+// that answered — so a cookie set by a redirect is sent to its target when the jar's rules
+// (domain, path, Secure) allow it, and never to another origin otherwise. The jar is consulted
+// per hop: a caller's own Cookie field is still dropped when a redirect changes the origin.
+// Without a jar, no cookie is stored or sent.
+// Proxy: with `proxy` (or `https_proxy` for https:// URLs) an HTTP proxy "http://[user:pass@]host[:port]"
+// (proxy.hpp: its syntax, and `no_proxy`, the hosts that go direct — re-evaluated at every
+// redirect hop, so a redirect to another origin may switch between proxy and direct). An http://
+// request goes to the proxy in absolute-form ("GET http://host/path HTTP/1.1", with Host), an
+// https:// one through a tunnel: "CONNECT host:port" to the proxy, then TLS inside it with the
+// origin (SNI and certificate verification for the origin's host, as without a proxy). The proxy's
+// credentials go in Proxy-Authorization: Basic (every forwarded request, or the CONNECT), never to
+// the origin. A CONNECT answered with anything but 2xx is errc::proxy naming the proxy's status
+// (error::status(); 407, or 401 from some proxies: credentials missing or refused), not retried,
+// and its connection is closed; a proxy's answer to a forwarded http:// request is a response
+// like any other.
+// `connect_timeout` covers reaching the proxy (DNS, TCP) and the CONNECT exchange, then the TLS
+// handshake; `read_timeout`, `total_timeout` and cancellation apply as without a proxy. The DNS
+// lookup is the proxy's host (the proxy resolves the origin). The pool keys connections by origin
+// *and* route: a connection through a proxy is never reused for a direct request or through
+// another proxy (or other proxy credentials), and a tunnel only for its own origin;
+// `connections_per_host` still counts per origin. Messages and errors name the proxy as
+// "http://host:port", never with its credentials.
 //
 // Cancellation: cancelling a request (task cancel, an enclosing timeout, a group's failure) ends
 // it at its current I/O with operation_aborted; its connection is closed, not pooled.
 // Exceptions: corio::http::error for every expected failure (see error.hpp); operation_aborted
 // for cancellation; std::invalid_argument for a request that cannot be sent (CR/LF in a header).
+// The constructor throws error(errc::bad_url) for an invalid proxy URL.
 // Thread safety: executor-affine: use one client from coroutines of one executor (or strand).
 // The client may be destroyed while requests are in flight only if they are being cancelled and
 // awaited by then (they keep its shared state alive); destroy it before its io_context.
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/http/cookies.hpp>
 #include <corio/http/error.hpp>
 #include <corio/http/fields.hpp>
 #include <corio/http/request.hpp>
@@ -73,6 +100,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -105,7 +133,19 @@ struct client_options {
   bool verify_tls = true;
   /// Extra trusted certificates (PEM file), e.g. a test CA.
   std::string ca_file;
-  /// Replaces DNS (tests, custom resolution). Must be cancellable or fast.
+  /// An HTTP proxy for every request: "http://[user:password@]host[:port]" (see proxy.hpp);
+  /// empty: none. An invalid one makes the constructor throw error(errc::bad_url).
+  std::string proxy;
+  /// When set, the proxy for https:// URLs in place of `proxy` (empty: https:// goes direct),
+  /// like the environment's https_proxy beside http_proxy in curl.
+  std::optional<std::string> https_proxy;
+  /// Hosts reached directly, not through a proxy: curl's NO_PROXY list (see proxy.hpp).
+  std::string no_proxy;
+  /// A cookie jar (cookies.hpp), shared by whoever holds it: Set-Cookie from every response
+  /// (redirects included) stored, Cookie sent with every request it matches. Null: no cookies.
+  std::shared_ptr<cookie_jar> cookies;
+  /// Replaces DNS (tests, custom resolution). Must be cancellable or fast. With a proxy, it
+  /// resolves the proxy's host (the proxy resolves the origin's).
   std::function<awaitable<std::vector<boost::asio::ip::tcp::endpoint>>(std::string host, std::uint16_t port)>
       resolver;
 };

@@ -39,6 +39,7 @@ enum class errc {
   connection,           ///< the connection was reset or closed before the response was complete
   too_many_redirects,   ///< more redirects than allowed, or a redirect loop
   http_status,          ///< an error status where a success was required (raise_for_status, retries)
+  proxy,                ///< the proxy refused to open a tunnel (CONNECT answered with a non-2xx status)
 };
 
 /// "dns", "connect", ... (the names used in corio-scrape's output).
