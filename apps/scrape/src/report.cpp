@@ -2,6 +2,7 @@
 
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -16,15 +17,21 @@ namespace {
 /// bad byte becomes U+FFFD. (One pass, no copy: this runs for every field of every row.)
 void append_json_string(std::string& out, std::string_view in) {
   static constexpr char hex[] = "0123456789abcdef";
+  // Bytes copied as they are: printable ASCII but the quote and the backslash.
+  static constexpr auto plain = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0x20; c < 0x80; ++c) t[static_cast<std::size_t>(c)] = c != '"' && c != '\\';
+    return t;
+  }();
   out += '"';
   const auto* p = reinterpret_cast<const unsigned char*>(in.data());
   const std::size_t n = in.size();
   std::size_t i = 0;
   while (i < n) {
     const unsigned char c = p[i];
-    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {  // the common case: a run of plain ASCII
+    if (plain[c]) {  // the common case: a run of plain ASCII
       std::size_t j = i + 1;
-      while (j < n && p[j] >= 0x20 && p[j] < 0x80 && p[j] != '"' && p[j] != '\\') ++j;
+      while (j < n && plain[p[j]]) ++j;
       out.append(in.data() + i, j - i);
       i = j;
       continue;

@@ -337,7 +337,6 @@ struct scraper::impl {
     row r;
     std::vector<std::string> links;
     std::uint64_t id = 0;
-    std::string origin;
     std::string save_failure;  // --save-bodies could not store the body (the run stops)
     bool wake = false;  // no result: the input closed (the dispatcher re-checks whether it is done)
   };
@@ -355,7 +354,8 @@ struct scraper::impl {
       : opts(std::move(o)), own_out(std::make_unique<stream_sink>(out_)), out(*own_out), progress(progress_) {}
 
   corio::awaitable<summary> run(std::vector<std::string> seeds);
-  corio::awaitable<void> fetch(item it, std::string key, std::uint64_t id);
+  /// Fetches running[id]'s URL (its entry stays until handle() erases it).
+  corio::awaitable<void> fetch(std::uint64_t id);
   corio::awaitable<void> fetch_url(const item& it, const std::string& key, result& res,
                                    std::optional<std::chrono::steady_clock::time_point>& requested,
                                    http::request_trace& trace);
@@ -392,7 +392,7 @@ struct scraper::impl {
   std::unordered_map<std::string, std::string> credentials;  // crawling: origin → Authorization
   struct fetching {
     corio::task<void> task;
-    std::string url;  // (a copy: listed as not attempted if cancelled before it starts)
+    item it;  // (listed as not attempted if cancelled before it starts)
     std::string origin;
     bool started = false;
   };
@@ -679,9 +679,8 @@ void scraper::impl::schedule() {
         ready.push_back(key);
       }
       const std::uint64_t id = next_id++;
-      std::string url = it.url;
-      auto task = group->spawn(fetch(std::move(it), key, id), "fetch");
-      running.emplace(id, fetching{std::move(task), std::move(url), std::move(key)});
+      // (fetch() starts after this returns, and finds its URL and origin here: no copies.)
+      running.emplace(id, fetching{group->spawn(fetch(id), "fetch"), std::move(it), std::move(key)});
       started_one = true;
     }
     if (!started_one) return;  // every origin with work is at its per-host limit
@@ -709,15 +708,14 @@ corio::awaitable<robots_rules> scraper::impl::fetch_robots(std::string key) {
   }
 }
 
-corio::awaitable<void> scraper::impl::fetch(item it, std::string key, std::uint64_t id) {
-  if (auto f = running.find(id); f != running.end()) {
-    f->second.started = true;
-  } else {
-    co_return;  // counted as not attempted by cancel_running()
-  }
+corio::awaitable<void> scraper::impl::fetch(std::uint64_t id) {
+  const auto f = running.find(id);
+  if (f == running.end()) co_return;  // counted as not attempted by cancel_running()
+  f->second.started = true;  // (from now on only handle() erases the entry: these stay valid)
+  const item& it = f->second.it;
+  const std::string& key = f->second.origin;
   result res;
   res.id = id;
-  res.origin = key;
   row& r = res.r;
   r.url = http::redact_userinfo(it.url);
   r.depth = it.depth;
@@ -881,9 +879,10 @@ corio::awaitable<void> scraper::impl::fetch_url(const item& it, const std::strin
 
 void scraper::impl::handle(result res) {
   if (res.wake) return;
-  running.erase(res.id);
+  const auto f = running.find(res.id);
+  --origins[f->second.origin].in_flight;
+  running.erase(f);
   --in_flight;
-  --origins[res.origin].in_flight;
   ++done;
   // A page's links are journaled before its row is written (write() may flush at once), so that
   // a resumed crawl knows them whenever it finds the row; also while the run is stopping, when
@@ -933,7 +932,7 @@ void scraper::impl::cancel_running(cancel_reason why) {
     // attempted. (A write failure right after scheduling cancels such fetches.)
     --in_flight;
     --origins[f->second.origin].in_flight;
-    sum.add_not_attempted(http::redact_userinfo(f->second.url));
+    sum.add_not_attempted(http::redact_userinfo(f->second.it.url));
     f = running.erase(f);
   }
   if (in_flight == 0) results.try_put(wake_up());  // the dispatcher may be waiting for none

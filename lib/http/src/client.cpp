@@ -312,6 +312,16 @@ awaitable<response> client::post(std::string url, std::string body, std::string 
 
 awaitable<response> client::impl::send(request r) {
   const boost::urls::url url = parse_url(r.url);  // a bad URL fails at once, without retries
+  if (opts.retry.max_attempts == 1) {  // no retries: no policy to copy, no retry loop to run
+    try {
+      response resp = co_await attempt(r, url, r.total_timeout.value_or(opts.total_timeout));
+      resp.attempts = 1;
+      co_return resp;
+    } catch (error& e) {
+      e.with_attempts(1);
+      throw;
+    }
+  }
   corio::retry_policy policy = opts.retry;
   const bool idempotent = is_idempotent(r.method);
   if (!policy.retryable) {
