@@ -26,6 +26,7 @@ namespace corio::redis {
 // (Boost.Test prints the values of failed checks.)
 inline std::ostream& operator<<(std::ostream& os, errc k) { return os << to_string(k); }
 inline std::ostream& operator<<(std::ostream& os, reply_type t) { return os << to_string(t); }
+inline std::ostream& operator<<(std::ostream& os, const reply& r) { return os << r.to_string(); }
 }  // namespace corio::redis
 
 namespace corio::test {

@@ -14,6 +14,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <stdexcept>
@@ -77,6 +78,7 @@ struct connection {
     if (pending.empty() && stall_timeout > duration::zero()) dog.reschedule_after(stall_timeout);
     pending.push_back(s);
     stats->s.commands += n;
+    stats->s.max_pending = std::max<std::uint64_t>(stats->s.max_pending, pending.size());
     wake.set();
   }
 

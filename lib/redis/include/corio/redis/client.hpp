@@ -116,6 +116,7 @@ struct client_stats {
   std::uint64_t replies = 0;     ///< replies read
   std::uint64_t discarded = 0;   ///< replies read for calls that had timed out or been cancelled
   std::uint64_t failed = 0;      ///< commands that failed with the connection (lost, protocol, stall)
+  std::uint64_t max_pending = 0; ///< most calls (or batches) in flight at once on one connection
 };
 
 class client {
