@@ -186,4 +186,19 @@ CORIO_REDIS_TEST(a_client_destroyed_with_a_call_in_flight_fails_it) {
   server.thaw();
 }
 
+CORIO_REDIS_TEST(a_client_destroyed_while_connecting_fails_the_waiting_calls_with_a_connection_error) {
+  redis_server server;
+  server.freeze();  // the TCP connection is accepted by the kernel; SELECT is never answered
+  auto c = std::make_unique<redis::client>(server.url("/1"));
+  const auto ex = co_await boost::asio::this_coro::executor;
+  auto waiting = corio::spawn(ex, [&c]() -> corio::awaitable<redis::errc> {
+    auto e = co_await expect_redis_error(c->call("PING"));
+    co_return e.kind();
+  }, "waiting");
+  co_await corio::testing::wait_all_tasks_blocked();
+  c.reset();
+  BOOST_TEST((co_await waiting.wait()) == redis::errc::connection);
+  server.thaw();
+}
+
 BOOST_AUTO_TEST_SUITE_END()

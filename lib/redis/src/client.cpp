@@ -348,6 +348,10 @@ struct client::impl : std::enable_shared_from_this<impl> {
       ++self->stats->s.connects;
     } catch (...) {
       out.failure = std::current_exception();
+      // Cancelled because the client was destroyed: the calls waiting for it were not cancelled.
+      if (self->shut && corio::is_cancellation(out.failure)) {
+        out.failure = std::make_exception_ptr(error(errc::connection, "the client was closed"));
+      }
     }
     co_return out;
   }
