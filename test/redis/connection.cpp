@@ -92,7 +92,8 @@ CORIO_REDIS_TEST(auth_and_select_come_from_the_url) {
   redis::client bad_db("redis://:s3cret@127.0.0.1:" + port + "/100");
   e = co_await expect_redis_error(bad_db.call("PING"));
   BOOST_TEST(e.kind() == redis::errc::server);
-  BOOST_TEST(e.message().starts_with("SELECT 100: ERR"));
+  BOOST_TEST(e.server_code() == "ERR");
+  BOOST_TEST(e.message().ends_with("(SELECT 100 on connecting)"));
 }
 
 CORIO_REDIS_TEST(a_refused_connection_is_a_connect_error_after_the_attempts) {

@@ -302,7 +302,7 @@ struct client::impl : std::enable_shared_from_this<impl> {
       }
       if (addr.db != 0) {
         const reply& r = s->replies[i];
-        if (r.is_error()) throw error(errc::server, "SELECT " + std::to_string(addr.db) + ": " + r.error_message());
+        if (r.is_error()) throw error(errc::server, r.error_message() + " (SELECT " + std::to_string(addr.db) + " on connecting)");
       }
     };
     try {
