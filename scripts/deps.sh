@@ -15,6 +15,8 @@ packages=(
   libidn2-dev libbrotli-dev libzstd-dev
   # tests and demo helpers
   python3 curl procps
+  # corio::redis: its tests start their own redis-server (Debian 12: Redis 7.0)
+  redis-server
   # corio-scrape: nginx for the crawl integration test; tinyproxy for the proxy tests; aiohttp and
   # GNU time for perf/scrape_compare.sh
   nginx-light tinyproxy python3-aiohttp time

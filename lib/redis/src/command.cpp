@@ -1,0 +1,31 @@
+#include <corio/redis/command.hpp>
+
+namespace corio::redis {
+
+command& command::arg(std::string_view a) {
+  if (size_ == 0) name_ = a;
+  body_ += '$';
+  body_ += std::to_string(a.size());
+  body_ += "\r\n";
+  body_ += a;
+  body_ += "\r\n";
+  ++size_;
+  return *this;
+}
+
+command& command::arg(long long v) { return arg(std::string_view(std::to_string(v))); }
+
+void command::encode_to(std::string& out) const {
+  out += '*';
+  out += std::to_string(size_);
+  out += "\r\n";
+  out += body_;
+}
+
+std::string command::encoded() const {
+  std::string out;
+  encode_to(out);
+  return out;
+}
+
+}  // namespace corio::redis
