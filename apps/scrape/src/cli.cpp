@@ -69,6 +69,9 @@ public:
     }
   }
 
+  /// The next URL already read, if any (no coroutine frame per URL for what is buffered).
+  [[nodiscard]] std::optional<std::string> next_buffered() { return take_line(); }
+
   /// What can be read now without waiting (a regular file: all of it), as URLs.
   [[nodiscard]] std::vector<std::string> drain() {
     for (;;) {
@@ -185,7 +188,8 @@ corio::awaitable<void> session::watch_signals(asio::signal_set& signals) {
 corio::awaitable<void> session::feed() {
   try {
     while (reader_ && !s_->stopped()) {
-      auto u = co_await reader_->next();
+      auto u = reader_->next_buffered();
+      if (!u) u = co_await reader_->next();
       if (!u) break;
       if (!s_->feed(std::move(*u))) {
         late_.push_back(std::move(*u));

@@ -991,7 +991,11 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
       schedule();
       // With the input open, wait for more URLs unless no more are taken.
       if (in_flight == 0 && (!input_open || !taking_urls())) break;
-      if (results.empty()) flush_rows();
+      if (auto arrived = results.try_get()) {  // (no coroutine frame when a result is waiting)
+        handle(std::move(*arrived));
+        continue;
+      }
+      flush_rows();
       handle(co_await results.get());
     }
     group = nullptr;

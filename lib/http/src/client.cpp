@@ -102,8 +102,9 @@ std::string serialize(const std::string& method, const boost::urls::url& u, cons
   out += method;
   out += ' ';
   if (forward) out += "http://" + host;  // absolute-form (RFC 9112 §3.2.2)
-  auto target = u.encoded_target();
-  out += target.empty() || target.front() != '/' ? "/" + std::string(target) : std::string(target);
+  const auto target = u.encoded_target();
+  if (target.empty() || target.front() != '/') out += '/';
+  out += target;
   out += " HTTP/1.1\r\n";
   auto add = [&](std::string_view name, std::string_view value) {
     out += name;
@@ -259,7 +260,8 @@ struct client::impl {
     return *tls_ctx;
   }
 
-  awaitable<response> send(request r);
+  /// `self` (this) keeps the pool alive while the request runs.
+  awaitable<response> send(std::shared_ptr<impl> self, request r);
   awaitable<response> attempt(const request& r, const boost::urls::url& url, duration total);
   awaitable<response> follow(const request& r, const boost::urls::url& url);
   awaitable<response> exchange(const hop& h, const std::string& url_text);
@@ -282,8 +284,7 @@ client_stats client::stats() const noexcept { return impl_->stats; }
 void client::close_idle() noexcept { impl_->conns.close_idle(); }
 
 awaitable<response> client::send(request r) {
-  auto self = impl_;  // keeps the pool alive while this request runs
-  co_return co_await self->send(std::move(r));
+  return impl_->send(impl_, std::move(r));  // (one coroutine frame per request, not two)
 }
 
 namespace {
@@ -310,7 +311,8 @@ awaitable<response> client::post(std::string url, std::string body, std::string 
   return send(make_request("POST", std::move(url), std::move(headers), std::move(body)));
 }
 
-awaitable<response> client::impl::send(request r) {
+awaitable<response> client::impl::send(std::shared_ptr<impl> self, request r) {
+  (void)self;  // (held by the frame)
   const boost::urls::url url = parse_url(r.url);  // a bad URL fails at once, without retries
   if (opts.retry.max_attempts == 1) {  // no retries: no policy to copy, no retry loop to run
     try {

@@ -35,7 +35,11 @@ awaitable<pool::lease> pool::acquire(const origin& o) {
   host& h = host_for(o);  // stable: hosts are never erased while the pool lives
   if (h.rate) co_await h.rate->acquire();
   lease l;
-  l.permit = co_await h.permits.acquire();
+  if (auto free = h.permits.try_acquire()) {  // (the common case: no coroutine frame to wait in)
+    l.permit = std::move(*free);
+  } else {
+    l.permit = co_await h.permits.acquire();
+  }
   drop_expired(h);
   while (!h.idle.empty()) {
     auto c = std::move(h.idle.back());
