@@ -262,6 +262,7 @@ struct client::impl {
 
   /// `self` (this) keeps the pool alive while the request runs.
   awaitable<response> send(std::shared_ptr<impl> self, request r);
+  error total_timeout_error(const request& r, duration total);
   awaitable<response> attempt(const request& r, const boost::urls::url& url, duration total);
   awaitable<response> follow(const request& r, const boost::urls::url& url);
   awaitable<response> exchange(const hop& h, const std::string& url_text);
@@ -315,10 +316,13 @@ awaitable<response> client::impl::send(std::shared_ptr<impl> self, request r) {
   (void)self;  // (held by the frame)
   const boost::urls::url url = parse_url(r.url);  // a bad URL fails at once, without retries
   if (opts.retry.max_attempts == 1) {  // no retries: no policy to copy, no retry loop to run
-    try {
-      response resp = co_await attempt(r, url, r.total_timeout.value_or(opts.total_timeout));
+    const duration total = r.total_timeout.value_or(opts.total_timeout);
+    try {  // (attempt()'s body, without its coroutine frame)
+      response resp = co_await corio::with_timeout(total, [&]() -> awaitable<response> { return follow(r, url); });
       resp.attempts = 1;
       co_return resp;
+    } catch (const corio::timeout_error&) {
+      throw total_timeout_error(r, total).with_attempts(1);
     } catch (error& e) {
       e.with_attempts(1);
       throw;
@@ -385,9 +389,12 @@ awaitable<response> client::impl::attempt(const request& r, const boost::urls::u
   try {
     co_return co_await corio::with_timeout(total, [&]() -> awaitable<response> { return follow(r, url); });
   } catch (const corio::timeout_error&) {
-    throw error(errc::timeout, "no complete response within " + ms(total) + " (total timeout)",
-                redact_userinfo(r.url));
+    throw total_timeout_error(r, total);
   }
+}
+
+error client::impl::total_timeout_error(const request& r, duration total) {
+  return error(errc::timeout, "no complete response within " + ms(total) + " (total timeout)", redact_userinfo(r.url));
 }
 
 awaitable<response> client::impl::follow(const request& r, const boost::urls::url& url) {
@@ -488,7 +495,11 @@ awaitable<response> client::impl::exchange(const hop& h, const std::string& url_
     if (reused) ++stats.connections_reused;
     if (h.trace) h.trace->remote_address = lease.conn->remote_address();
     const bool may_resend = reused && round == 0 && is_idempotent(h.method);
-    if (auto ec = co_await lease.conn->write(wire)) {
+    // (Most requests go out at once: no asynchronous write, no coroutine frame for it.)
+    const std::size_t sent = lease.conn->write_now(wire);
+    error_code ec;
+    if (sent < wire.size()) ec = co_await lease.conn->write(std::string_view(wire).substr(sent));
+    if (ec) {
       if (may_resend && ec != asio::error::operation_aborted && ec != asio::error::timed_out) {
         ++stats.stale_retries;
         lease.conn->close();

@@ -76,6 +76,8 @@ awaitable<void> connection::open(const std::vector<tcp::endpoint>& eps, bool ver
                                    ": " + ec.message(), url);
   }
   lowest().set_option(tcp::no_delay(true), ec);
+  // Plain TCP: synchronous writes may not block (write_now() writes what the socket takes).
+  if (std::holds_alternative<tcp::socket>(stream_)) lowest().non_blocking(true, ec);
   auto* tls = std::get_if<1>(&stream_);
   if (!tls) co_return;
   if (proxy) co_await tunnel(*proxy, url);
@@ -179,6 +181,14 @@ awaitable<std::pair<error_code, std::size_t>> connection::read_some(asio::mutabl
   watchdog_.disarm();
   if (watchdog_.expired() && ec) ec = asio::error::timed_out;
   co_return std::pair{ec, n};
+}
+
+std::size_t connection::write_now(std::string_view data) noexcept {
+  auto* s = std::get_if<0>(&stream_);
+  if (!s || !s->non_blocking()) return 0;
+  error_code ec;
+  const std::size_t n = s->write_some(asio::buffer(data), ec);
+  return ec ? 0 : n;  // (an error shows again in the asynchronous write, which reports it)
 }
 
 awaitable<error_code> connection::write(std::string_view data) {

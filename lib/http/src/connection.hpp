@@ -66,6 +66,9 @@ public:
 
   /// One read under the watchdog; a watchdog expiry is reported as asio::error::timed_out.
   [[nodiscard]] awaitable<std::pair<error_code, std::size_t>> read_some(asio::mutable_buffer b);
+  /// Plain TCP: writes what the socket takes at once, without waiting (a request usually fits);
+  /// returns how many bytes, 0 for TLS or on any error (write() then reports it).
+  [[nodiscard]] std::size_t write_now(std::string_view data) noexcept;
   /// Writes everything under the watchdog.
   [[nodiscard]] awaitable<error_code> write(std::string_view data);
 
