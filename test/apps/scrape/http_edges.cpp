@@ -315,4 +315,19 @@ CORIO_HTTP_TEST(a_trace_tells_the_chain_the_peer_and_the_first_byte_also_when_th
   BOOST_TEST(failed.redirects.empty());
 }
 
+CORIO_HTTP_TEST(a_request_larger_than_the_socket_takes_at_once_is_written_whole) {
+  // The client writes what the socket takes without waiting, then the rest asynchronously: a
+  // body of ~1 MB is more than a fresh loopback socket's send buffer (16 KiB to start with).
+  http_test_server srv;
+  http::client c(edge_options());
+  std::string body(1'000'000, 'x');
+  for (std::size_t i = 0; i < body.size(); i += 997) body[i] = static_cast<char>('a' + i % 26);
+  for (int round = 0; round < 3; ++round) {  // (a fresh connection, then a reused one)
+    auto resp = co_await c.post(srv.url("/echo"), body, "text/plain");
+    BOOST_TEST(resp.status == 200u);
+    BOOST_TEST((resp.body == "POST " + body));
+  }
+  BOOST_TEST(c.stats().connections_opened == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
