@@ -11,6 +11,8 @@
 #include <corio/redis/error.hpp>
 #include <corio/testing.hpp>
 
+#include "support/real_time.hpp"
+
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
@@ -68,29 +70,10 @@ private:
 /// A port on 127.0.0.1 that nothing listens on (bound then released).
 [[nodiscard]] std::uint16_t unused_port();
 
-inline corio::testing::options real_time() {
-  corio::testing::options o;
-  o.virtual_time = false;
-  o.deadlock_grace = std::chrono::seconds(30);
-  return o;
-}
-
 /// Awaits `aw`, which must fail with corio::redis::error; returns that error.
 template <typename T>
 corio::awaitable<corio::redis::error> expect_redis_error(corio::awaitable<T> aw) {
-  std::optional<corio::redis::error> e;
-  try {
-    co_await std::move(aw);
-  } catch (const corio::redis::error& re) {
-    e = re;
-  }
-  if (!e) throw std::runtime_error("expected a corio::redis::error, the call succeeded");
-  co_return *e;
-}
-
-/// Milliseconds since `t0` (real time).
-inline long long ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  return expect_error<corio::redis::error>(std::move(aw), "corio::redis::error");
 }
 
 }  // namespace corio::test

@@ -15,31 +15,11 @@ import threading
 import time
 import urllib.parse
 
+from harness import check, finish, TestServer
+
 SCRAPE, SERVER = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="corio-scrape-cli-")
-failures = []
 TRY_HELP = "Try 'corio-scrape --help' for more information.\n"
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-class Server:
-    """scrape_test_server: prints its port, serves until its stdin closes."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([SERVER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline())
-
-    def url(self, path, scheme="http"):
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
 
 
 def scrape(*args, stdin="", timeout=120):
@@ -128,7 +108,7 @@ def test_a_url_without_a_scheme_is_fetched_over_http_with_a_warning(srv):
 
 def test_tls_verification_and_insecure(tmp):
     cert = os.path.join(tmp, "cert.pem")
-    srv = Server("--tls", cert)
+    srv = TestServer(SERVER, "--tls", cert)
     try:
         r = scrape("--retries", "0", srv.url("/ok", "https"))
         row = json.loads(r.stdout)
@@ -506,7 +486,7 @@ def test_cacert(tmp, srv):
           and r.stderr.count("\n") == 1 and not os.path.exists(out),
           f"--cacert with a file that is not PEM: exit 1, nothing written ({r.returncode}, {r.stderr!r})")
     cert = os.path.join(tmp, "cacert.pem")
-    tls = Server("--tls", cert)
+    tls = TestServer(SERVER, "--tls", cert)
     try:
         row = one_row(scrape("--retries", "0", "--cacert", cert, tls.url("/ok", "https")), "--cacert")
         check(row.get("status") == 200 and row.get("error") is None, f"--cacert: the server's certificate is trusted ({row})")
@@ -515,7 +495,7 @@ def test_cacert(tmp, srv):
 
 
 def main():
-    srv = Server()
+    srv = TestServer(SERVER)
     try:
         test_usage_and_setup_errors()
         test_out_of_range_numbers_are_one_line_usage_errors()
@@ -537,11 +517,7 @@ def main():
         test_resume_skips_done_urls_refetches_interrupted_ones_and_cuts_a_torn_line(srv)
     finally:
         srv.close()
-    if failures:
-        print(f"{len(failures)} check(s) failed")
-        return 1
-    print("OK")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

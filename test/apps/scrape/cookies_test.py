@@ -13,35 +13,13 @@ import subprocess
 import sys
 import tempfile
 
+from harness import check, finish, TestServer, without_proxies
+
 SCRAPE, SERVER = sys.argv[1], sys.argv[2]
-failures = []
-PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy",
-              "ALL_PROXY")
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-class Server:
-    """scrape_test_server: prints its port, serves until its stdin closes."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([SERVER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline())
-
-    def url(self, path, host="127.0.0.1"):
-        return f"http://{host}:{self.port}{path}"
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
 
 
 def scrape(*args):
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
+    env = without_proxies()
     r = subprocess.run([SCRAPE, "--retries", "0", "-c", "1", *args], capture_output=True, text=True, timeout=120,
                        env=env)
     rows = [json.loads(line) for line in r.stdout.splitlines()]
@@ -89,7 +67,7 @@ def test_cookie_jar_file(srv, tmp):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="corio-scrape-cookies-")
-    srv = Server()
+    srv = TestServer(SERVER)
     try:
         test_a_cookie_set_by_a_redirect_is_sent_with_it_and_after(srv)
         test_without_cookies_nothing_is_sent(srv)
@@ -98,11 +76,7 @@ def main():
     finally:
         srv.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"{len(failures)} check(s) failed")
-        return 1
-    print("OK")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ import threading
 import time
 import urllib.parse
 
+from harness import TestServer
+
 SEED = 20240617
 TIMEOUT, READ_TIMEOUT, CONNECT_TIMEOUT, MAX_BYTES = "20", "2", "2", "1M"
 CONCURRENCY = "100"
@@ -106,18 +108,6 @@ FAULTS = {
 }
 
 
-class Server:
-    """scrape_test_server: prints its port, serves until its stdin closes."""
-
-    def __init__(self, exe, *args):
-        self.proc = subprocess.Popen([exe, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline())
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
-
-
 def plan(n, servers):
     """n unique URLs, the faults in proportion to their weights, in a fixed shuffled order; the
     endless bodies evenly spaced (~1 every 500 URLs, ~0.4 s apart), so that only a few of their
@@ -192,8 +182,8 @@ def main():
             print("FAIL:", what)
 
     with tempfile.TemporaryDirectory(prefix="corio-scrape-faults-") as tmp:
-        plain = Server(a.server)
-        tls = Server(a.server, "--tls", os.path.join(tmp, "cert.pem"))
+        plain = TestServer(a.server)
+        tls = TestServer(a.server, "--tls", os.path.join(tmp, "cert.pem"))
         # Bound but not listening: connecting is refused, and no one else can take the port meanwhile.
         refused = socket.socket()
         refused.bind(("127.0.0.1", 0))

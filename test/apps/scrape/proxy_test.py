@@ -18,22 +18,9 @@ import sys
 import tempfile
 import time
 
+from harness import check, finish, TestServer, without_proxies, free_port
+
 SCRAPE, SERVER, TINYPROXY = sys.argv[1], sys.argv[2], sys.argv[3]
-failures = []
-PROXY_VARS = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY", "all_proxy",
-              "ALL_PROXY")
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def listening(port):
@@ -42,21 +29,6 @@ def listening(port):
             return True
     except OSError:
         return False
-
-
-class Server:
-    """scrape_test_server: prints its port, serves until its stdin closes."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([SERVER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        self.port = int(self.proc.stdout.readline())
-
-    def url(self, path, scheme="http"):
-        return f"{scheme}://127.0.0.1:{self.port}{path}"
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
 
 
 class Tinyproxy:
@@ -96,7 +68,7 @@ class Tinyproxy:
 
 
 def scrape(*args, env=None, timeout=120):
-    e = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
+    e = without_proxies()
     e.update(env or {})
     return subprocess.run([SCRAPE, "--retries", "0", *args], capture_output=True, text=True, timeout=timeout, env=e)
 
@@ -205,8 +177,8 @@ def main():
         print(f"SKIP: tinyproxy not found ({TINYPROXY!r}; scripts/deps.sh installs it)")
         return 77
     tmp = tempfile.mkdtemp(prefix="corio-scrape-proxy-")
-    srv = Server()
-    tls = Server("--tls", os.path.join(tmp, "cert.pem"))
+    srv = TestServer(SERVER)
+    tls = TestServer(SERVER, "--tls", os.path.join(tmp, "cert.pem"))
     proxy = None
     try:
         proxy = Tinyproxy(tmp, "open", f"ConnectPort {tls.port}\n")
@@ -221,11 +193,7 @@ def main():
         srv.close()
         tls.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"{len(failures)} check(s) failed")
-        return 1
-    print("OK")
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -6,37 +6,18 @@
 #include <corio/http/error.hpp>
 #include <corio/testing.hpp>
 
+#include "support/real_time.hpp"
+
 #include <boost/test/unit_test.hpp>
 
-#include <chrono>
-#include <optional>
-#include <stdexcept>
+#include <utility>
 
 namespace corio::test {
-
-inline corio::testing::options real_time() {
-  corio::testing::options o;
-  o.virtual_time = false;
-  o.deadlock_grace = std::chrono::seconds(30);
-  return o;
-}
 
 /// Awaits `aw`, which must fail with corio::http::error; returns that error.
 template <typename T>
 corio::awaitable<corio::http::error> expect_http_error(corio::awaitable<T> aw) {
-  std::optional<corio::http::error> e;
-  try {
-    co_await std::move(aw);
-  } catch (const corio::http::error& he) {
-    e = he;
-  }
-  if (!e) throw std::runtime_error("expected a corio::http::error, the request succeeded");
-  co_return *e;
-}
-
-/// Milliseconds since `t0` (real time).
-inline long long ms_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+  return expect_error<corio::http::error>(std::move(aw), "corio::http::error");
 }
 
 }  // namespace corio::test
