@@ -100,6 +100,12 @@ void account_time(row& r, const http::request_trace& tr, std::chrono::steady_clo
 }
 
 /// True when `e` is a retryable status whose Retry-After is longer than --max-retry-after.
+/// The statuses corio::http retries by default (corio-scrape keeps that list).
+bool is_retry_status(unsigned status) {
+  static const std::vector<unsigned> statuses = http::client_options().retry_statuses;
+  return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
+}
+
 bool retry_after_over_cap(const http::error& e, corio::duration cap) {
   return e.kind() == http::errc::http_status && e.retry_after() && *e.retry_after() > cap;
 }
@@ -852,6 +858,14 @@ corio::awaitable<void> scraper::impl::fetch_url(const item& it, const std::strin
     if (resp.status >= 400) {
       r.error_kind = "http_status";
       r.error = "http_status: HTTP " + std::to_string(resp.status) + (resp.reason.empty() ? "" : " " + resp.reason);
+      // A status the client would have retried, had its Retry-After not been over the cap: the
+      // response is the row (status, type, size), and it says why it was not retried.
+      const auto ra = resp.retry_after();
+      if (ra && *ra > seconds(opts.max_retry_after) && resp.attempts <= opts.retries && is_retry_status(resp.status)) {
+        r.error += "; not retried: Retry-After " + whole_seconds(*ra) + " is over --max-retry-after (" +
+                   given_seconds(opts.max_retry_after) + ")";
+        spdlog::info("{}: {}", r.url, r.error);
+      }
     }
     if (opts.crawl()) {
       if (resp.ok() && is_html(r.content_type)) {
@@ -867,13 +881,6 @@ corio::awaitable<void> scraper::impl::fetch_url(const item& it, const std::strin
     r.attempts = e.attempts();
     r.error_kind = std::string(http::to_string(e.kind()));
     r.error = e.what();
-    if (const auto cap = seconds(opts.max_retry_after); retry_after_over_cap(e, cap)) {
-      // The server's answer is the row: its status, and why it was not retried.
-      r.status = e.status();
-      r.error += "; not retried: Retry-After " + whole_seconds(*e.retry_after()) + " is over --max-retry-after (" +
-                 given_seconds(opts.max_retry_after) + ")";
-      spdlog::info("{}: {}", r.url, r.error);
-    }
   }
 }
 

@@ -45,27 +45,6 @@ std::string ms(duration d) {
 
 [[noreturn]] void throw_cancelled_ec(error_code ec) { throw boost::system::system_error(ec); }
 
-/// Retry-After: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
-std::optional<duration> parse_retry_after(std::optional<std::string_view> v) {
-  if (!v) return std::nullopt;
-  std::string_view s = *v;
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-  long long secs = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
-  if (ec == std::errc() && p == s.data() + s.size()) {
-    if (secs < 0) return std::nullopt;
-    return std::chrono::seconds(std::min<long long>(secs, 24 * 3600));
-  }
-  std::tm tm{};
-  const std::string str(s);
-  if (!strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
-  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
-  const auto now = std::chrono::system_clock::now();
-  if (when <= now) return duration::zero();
-  return std::chrono::duration_cast<duration>(when - now);
-}
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) {
@@ -362,6 +341,9 @@ awaitable<response> client::impl::send(std::shared_ptr<impl> self, request r) {
     };
   }
   const int max_attempts = policy.max_attempts;
+  // A retryable status that the policy will not retry (its hook says no: say a Retry-After longer
+  // than the caller waits) is the answer: the response is returned, not dropped for an error.
+  const auto retryable = policy.retryable;
   const duration total = r.total_timeout.value_or(opts.total_timeout);
   int attempts = 0;
   auto once = [&](int attempt) -> awaitable<response> {
@@ -370,8 +352,9 @@ awaitable<response> client::impl::send(std::shared_ptr<impl> self, request r) {
     const bool retry_status =
         std::find(opts.retry_statuses.begin(), opts.retry_statuses.end(), resp.status) != opts.retry_statuses.end();
     if (retry_status && attempt < max_attempts) {
-      throw error(errc::http_status, "HTTP " + std::to_string(resp.status) + " " + resp.reason, resp.url)
-          .with_status(resp.status, parse_retry_after(resp.headers.get("Retry-After")));
+      error e(errc::http_status, "HTTP " + std::to_string(resp.status) + " " + resp.reason, resp.url);
+      e.with_status(resp.status, resp.retry_after());
+      if (retryable(std::make_exception_ptr(e))) throw e;
     }
     co_return resp;
   };

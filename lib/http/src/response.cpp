@@ -1,7 +1,40 @@
 #include <corio/http/error.hpp>
 #include <corio/http/response.hpp>
 
+#include <charconv>
+#include <chrono>
+#include <ctime>
+#include <string>
+
 namespace corio::http {
+
+namespace {
+
+/// Retry-After: delta-seconds or an HTTP date (RFC 9110 §10.2.3).
+std::optional<duration> parse_retry_after(std::optional<std::string_view> v) {
+  if (!v) return std::nullopt;
+  std::string_view s = *v;
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  long long secs = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
+  if (ec == std::errc() && p == s.data() + s.size()) {
+    if (secs < 0) return std::nullopt;
+    return std::chrono::seconds(std::min<long long>(secs, 24 * 3600));
+  }
+  std::tm tm{};
+  const std::string str(s);
+  if (!strptime(str.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
+  const auto when = std::chrono::system_clock::from_time_t(timegm(&tm));
+  const auto now = std::chrono::system_clock::now();
+  if (when <= now) return duration::zero();
+  return std::chrono::duration_cast<duration>(when - now);
+}
+
+}  // namespace
+
+std::optional<duration> response::retry_after() const { return parse_retry_after(headers.get("Retry-After")); }
+
 
 std::string response::content_type() const {
   auto ct = headers.get("Content-Type");

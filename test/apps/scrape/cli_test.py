@@ -461,6 +461,8 @@ def test_a_retry_after_over_the_cap_is_not_waited_for(srv):
           and row.get("error") == "http_status: HTTP 429 Too Many Requests; not retried: "
                                   "Retry-After 3600 s is over --max-retry-after (60 s)",
           f"Retry-After over the default cap: no retry, the 429 is the row and says why ({row})")
+    check(row.get("content_type") == "text/plain" and row.get("bytes") == len("try again\n"),
+          f"... with the response's type and size, as any other row ({row})")
     check("not retried: Retry-After 3600 s" in r.stderr, f"... and the log says so too ({r.stderr[-300:]!r})")
     url = srv.url("/retry-after?key=cap2&fails=1&after=2&code=503")
     row = one_row(scrape("--retries", "2", "--max-retry-after", "1", url), "--max-retry-after 1")

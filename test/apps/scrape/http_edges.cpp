@@ -330,4 +330,26 @@ CORIO_HTTP_TEST(a_request_larger_than_the_socket_takes_at_once_is_written_whole)
   BOOST_TEST(c.stats().connections_opened == 1u);
 }
 
+CORIO_HTTP_TEST(a_status_the_policy_refuses_to_retry_is_returned_as_the_response) {
+  http_test_server srv;
+  auto o = edge_options();
+  o.retry = http::retries(2);
+  o.retry.retryable = [](const std::exception_ptr& e) {  // statuses: never; the rest: never
+    try {
+      std::rethrow_exception(e);
+    } catch (const http::error& he) {
+      return he.kind() != http::errc::http_status && he.kind() != http::errc::protocol;
+    } catch (...) {
+      return false;
+    }
+  };
+  http::client c(o);
+  auto resp = co_await c.get(srv.url("/retry-after?key=refused&fails=1&after=3600"));
+  BOOST_TEST(resp.status == 429u);  // not an exception: the server's answer, whole
+  BOOST_TEST(resp.body == "try again\n");
+  BOOST_TEST(resp.attempts == 1);
+  BOOST_TEST(resp.retry_after().value_or(corio::duration::zero()) == std::chrono::seconds(3600));
+  BOOST_TEST(srv.hits("/retry-after") == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -43,8 +43,10 @@
 // Retries (corio::retry): network errors (connect, connection, timeout) for idempotent methods,
 // connect errors for all, and the statuses in `retry_statuses` (429, 500, 502, 503, 504 by
 // default), honouring the server's Retry-After (seconds or HTTP date, capped by the policy's
-// max_delay). When retries run out on a status, the last response is returned (it is a valid
-// response); on an error, the last error is thrown with attempts() set.
+// max_delay); a status the policy's `retryable` hook refuses to retry (say, a Retry-After longer
+// than the caller waits) is returned as the response it is. When retries run out on a status,
+// the last response is returned (it is a valid response); on an error, the last error is thrown
+// with attempts() set.
 // Rate: `rate_per_host` > 0 spaces the requests to one origin (corio::rate_limiter, each attempt
 // and each redirect hop counts).
 // TLS: OpenSSL through Asio's ssl::stream; SNI; the certificate is verified against the system

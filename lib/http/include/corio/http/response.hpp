@@ -14,9 +14,11 @@
 // Thread safety: a value type.
 #pragma once
 
+#include <corio/config.hpp>
 #include <corio/http/fields.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +51,9 @@ struct response {
   [[nodiscard]] bool ok() const noexcept { return status >= 200 && status < 300; }
   /// The media type without parameters, lower case ("text/html"); empty if none.
   [[nodiscard]] std::string content_type() const;
+  /// The Retry-After field as a wait (delta-seconds or an HTTP date, at most a day); empty if
+  /// absent or unreadable.
+  [[nodiscard]] std::optional<duration> retry_after() const;
   /// Throws corio::http::error (errc::http_status) when status >= 400.
   void raise_for_status() const;
 };
