@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Integration test of corio-scrape's distributed mode (--redis): workers share a crawl of a
+generated site served by nginx through a real redis-server (both started here on free loopback
+ports, with their files in a temp dir).
+
+    redis_crawl_test.py [--pages N] [--seed S] CORIO_SCRAPE NGINX MAKE_SITE_PY REDIS_SERVER
+
+ 1. Three workers crawl the site; one is killed -9 once the job has recorded a seeded random
+    share of it: the two others exit 0, --export holds every page exactly once, no page is in
+    two workers' --out files, and every row of those files is in the export.
+ 2. --status: its fields after the crawl.
+ 3. A worker with options other than the job's is refused (exit 2, naming the option).
+ 4. Stop every worker (SIGINT) in the middle of a crawl, start them again: the job goes on and
+    ends with every page exactly once.
+ 5. --cancel-job: a running worker exits 4. --delete-job removes every key of the job.
+ 6. Usage errors; a Redis that is not there: exit 1 after --redis-timeout.
+
+Exit 77 (skipped) when nginx or redis-server is not installed.
+"""
+import argparse
+import collections
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nginx_crawl_test import free_port, start_nginx, stop, wait_listening  # noqa: E402
+
+
+class Redis:
+    """redis-server on a free loopback port, no persistence, files in `tmp`; a tiny RESP client."""
+
+    def __init__(self, server, tmp):
+        for _ in range(5):
+            self.port = free_port()
+            self.proc = subprocess.Popen([server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", tmp,
+                                          "--save", "", "--appendonly", "no", "--daemonize", "no"],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if wait_listening(self.port, self.proc):
+                break
+            stop(self.proc)
+        else:
+            raise RuntimeError("redis-server did not start")
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        self.buf = b""
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(65536)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data.decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise RuntimeError(f"bad reply {line!r}")
+
+    def __call__(self, *args):
+        out = f"*{len(args)}\r\n"
+        for a in args:
+            a = str(a)
+            out += f"${len(a.encode())}\r\n{a}\r\n"
+        self.sock.sendall(out.encode())
+        return self._reply()
+
+    def done(self, job):
+        return int(self("HGET", f"{job}:counts", "done") or 0)
+
+    def close(self):
+        self.sock.close()
+        stop(self.proc)
+
+
+def wait_until(what, cond, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def rows_of(path):
+    if not os.path.exists(path):
+        return []
+    return [json.loads(line) for line in open(path)]
+
+
+def check_export(scrape, redis, job, want, tmp):
+    out = os.path.join(tmp, f"{job}-export.jsonl")
+    r = subprocess.run([scrape, "--redis", redis.url, "--job", job, "--export", "-o", out],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    rows = rows_of(out)
+    urls = collections.Counter(row["url"] for row in rows)
+    dupes = [u for u, n in urls.items() if n > 1]
+    assert not dupes, f"{job}: in the export more than once: {dupes[:5]}"
+    assert set(urls) == want, f"{job}: missing {sorted(want - set(urls))[:5]}, unexpected {sorted(set(urls) - want)[:5]}"
+    bad = [row for row in rows if row["status"] != 200 or row["error"] is not None]
+    assert not bad, f"failed rows: {bad[:3]}"
+    return {row["url"]: row for row in rows}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("scrape")
+    ap.add_argument("nginx")
+    ap.add_argument("make_site")
+    ap.add_argument("redis_server")
+    a = ap.parse_args()
+    for prog in (a.nginx, a.redis_server):
+        if not prog or not os.access(prog, os.X_OK):
+            print(f"SKIP: {prog or 'nginx or redis-server'} is not installed (scripts/deps.sh installs them)")
+            return 77
+    rnd = random.Random(a.seed)
+    tmp = tempfile.mkdtemp(prefix="corio-redis-crawl-")
+    os.chmod(tmp, 0o755)
+    nginx = redis = None
+    procs = []
+    try:
+        site = os.path.join(tmp, "site")
+        expected = subprocess.run([sys.executable, a.make_site, site, "--pages", str(a.pages)], check=True,
+                                  capture_output=True, text=True).stdout.split()
+        nginx, port = start_nginx(tmp, site, a.nginx)
+        if nginx is None:
+            return 1
+        redis = Redis(a.redis_server, tmp)
+        base = f"http://127.0.0.1:{port}"
+        want = {base + p for p in expected}
+        n = len(want)
+
+        def worker(job, out, *extra):
+            cmd = [a.scrape, "--redis", redis.url, "--job", job, "--depth", "1000", "--same-host",
+                   "--concurrency", "8", "--rate", "150", "--lease", "2", "--redis-timeout", "10", "-o", out,
+                   *extra, base + "/"]
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            procs.append(p)
+            return p
+
+        def finish(p, what, seconds=120):
+            try:
+                _, err = p.communicate(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                _, err = p.communicate()
+                raise AssertionError(f"{what}: did not end within {seconds} s:\n{err}")
+            return p.returncode, err
+
+        # 1. Three workers, one killed -9 in the middle.
+        outs = [os.path.join(tmp, f"w{i}.jsonl") for i in range(3)]
+        workers = [worker("crawl", out) for out in outs]
+        kill_at = rnd.randint(n // 10, n // 2)
+        victim = rnd.randrange(3)
+        wait_until(f"{kill_at} rows recorded", lambda: redis.done("crawl") >= kill_at)
+        leased_then = redis("ZCARD", "crawl:leased")
+        workers[victim].kill()
+        workers[victim].wait()
+        print(f"killed worker {victim} at {redis.done('crawl')} rows recorded ({leased_then} URLs leased)")
+        for i, p in enumerate(workers):
+            if i == victim:
+                continue
+            code, err = finish(p, f"worker {i}")
+            assert code == 0, f"worker {i}: exit status {code}:\n{err}"
+        exported = check_export(a.scrape, redis, "crawl", want, tmp)
+        owner = {}
+        for i, out in enumerate(outs):
+            for row in rows_of(out):
+                assert row["url"] not in owner, f"{row['url']} is in w{owner[row['url']]} and w{i}"
+                owner[row["url"]] = i
+                assert row == exported[row["url"]], f"w{i}'s row differs from the job's: {row['url']}"
+        survivors = {u for u, i in owner.items() if i != victim}
+        assert len(survivors) + len([u for u, i in owner.items() if i == victim]) <= n
+        print(f"OK: {n} pages, each exactly once in the export; the workers' outputs are disjoint")
+
+        # 2. --status.
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "crawl", "--status"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        st = json.loads(r.stdout)
+        assert st["job"] == "crawl" and st["pending"] == 0 and st["leased"] == 0, st
+        assert st["done"] == n and st["failed"] == 0 and st["seen"] == n and st["finished"] is True, st
+        assert st["origins"] == {base: n}, st["origins"]
+        assert st["options"] == {"depth": 1000, "same_host": True, "max_urls": 0, "rate": 150, "per_host": 8,
+                                 "robots": False}, st["options"]
+        assert 1 <= st["workers"] <= 3 and st["workers_window_s"] == 60 and st["cancelled"] is False, st
+        assert isinstance(st["rate"], (int, float)) and st["expired_leases"] == 0, st
+        print("OK: --status", r.stdout.strip()[:200])
+
+        # 3. Conflicting options.
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "crawl", "--depth", "2", base + "/"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2, (r.returncode, r.stderr)
+        assert "--depth 1000" in r.stderr and "--depth 2" in r.stderr, r.stderr
+        print("OK: conflicting options:", r.stderr.splitlines()[0])
+
+        # 4. Stop every worker, start again.
+        outs2 = [os.path.join(tmp, f"r{i}.jsonl") for i in range(2)]
+        workers = [worker("resume", out) for out in outs2]
+        stop_at = rnd.randint(n // 10, n // 2)
+        wait_until(f"{stop_at} rows recorded", lambda: redis.done("resume") >= stop_at)
+        for p in workers:
+            p.send_signal(signal.SIGINT)
+        for i, p in enumerate(workers):
+            code, err = finish(p, f"interrupted worker {i}")
+            assert code in (0, 130), f"worker {i}: exit status {code}:\n{err}"
+        done_then = redis.done("resume")
+        assert redis("ZCARD", "resume:leased") == 0, "leases not given back on SIGINT"
+        assert done_then < n, "the job ended before it was stopped: nothing to resume"
+        print(f"stopped both workers at {done_then} rows; starting them again")
+        workers = [worker("resume", out) for out in outs2]
+        for i, p in enumerate(workers):
+            code, err = finish(p, f"restarted worker {i}")
+            assert code == 0, f"worker {i}: exit status {code}:\n{err}"
+        exported = check_export(a.scrape, redis, "resume", want, tmp)
+        urls = collections.Counter(row["url"] for out in outs2 for row in rows_of(out))
+        assert all(c == 1 for c in urls.values()) and set(urls) == want, "resumed outputs: not each page once"
+        print("OK: stopped and started again: every page exactly once")
+
+        # 5. --cancel-job stops a running worker (exit 4); --delete-job removes the keys.
+        p = worker("cancel", os.path.join(tmp, "c.jsonl"))
+        wait_until("some rows", lambda: redis.done("cancel") >= 20)
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "cancel", "--cancel-job"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        code, err = finish(p, "cancelled worker")
+        assert code == 4, f"cancelled worker: exit status {code}:\n{err}"
+        p = worker("cancel", os.path.join(tmp, "c2.jsonl"))
+        code, err = finish(p, "worker of a cancelled job")
+        assert code == 4, f"worker of a cancelled job: exit status {code}:\n{err}"
+        for job in ("crawl", "resume", "cancel"):
+            assert redis("KEYS", f"{job}:*"), job
+            r = subprocess.run([a.scrape, "--redis", redis.url, "--job", job, "--delete-job"], capture_output=True,
+                               text=True, timeout=30)
+            assert r.returncode == 0, r.stderr
+            assert redis("KEYS", f"{job}:*") == [], redis("KEYS", f"{job}:*")
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "crawl", "--status"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1 and "no job crawl" in r.stderr, (r.returncode, r.stderr)
+        print("OK: --cancel-job, --delete-job")
+
+        # 6. Usage errors, and a Redis that is not there.
+        for args, text in ((["--redis", redis.url, base], "--redis needs --job"),
+                           (["--job", "x", base], "need --redis"),
+                           (["--redis", "http://x", "--job", "x"], "--redis expects"),
+                           (["--redis", redis.url, "--job", "a b"], "--job expects"),
+                           (["--redis", redis.url, "--job", "x", "--lease", "0"], "--lease expects"),
+                           (["--redis", redis.url, "--job", "x", "--status", "--export"], "exclude each other")):
+            r = subprocess.run([a.scrape, *args], capture_output=True, text=True, timeout=30)
+            assert r.returncode == 2 and text in r.stderr, (args, r.returncode, r.stderr)
+        t0 = time.monotonic()
+        r = subprocess.run([a.scrape, "--redis", f"redis://127.0.0.1:{free_port()}", "--job", "x",
+                            "--redis-timeout", "1", base + "/"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and "cannot connect to Redis" in r.stderr, (r.returncode, r.stderr)
+        assert time.monotonic() - t0 < 30
+        print("OK: usage errors; no Redis: exit 1")
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if redis is not None:
+            redis.close()
+        if nginx is not None:
+            stop(nginx)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
