@@ -827,6 +827,13 @@ corio::awaitable<int> worker::run() {
   co_return EXIT_SUCCESS;
 }
 
+/// A worker, made and destroyed inside the run (its connections' tasks end with it, not when
+/// the io_context's work runs out).
+corio::awaitable<int> run_worker(const options& o, std::ostream& err) {
+  worker w(o, err);
+  co_return co_await w.run();
+}
+
 /// --status, --export, --cancel-job, --delete-job.
 corio::awaitable<int> job_action(const options& o, std::ostream& err) {
   redis::client c(client_options(o));
@@ -895,8 +902,7 @@ int run_redis_cli(const options& given, int in_fd, std::ostream& err) {
     }
   };
   if (o.action != options::job_action::none) return wrap(job_action(o, err));
-  worker w(o, err);
-  return wrap(w.run());
+  return wrap(run_worker(o, err));
 }
 
 }  // namespace scrape

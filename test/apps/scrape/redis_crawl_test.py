@@ -14,6 +14,9 @@ ports, with their files in a temp dir).
     ends with every page exactly once.
  5. --cancel-job: a running worker exits 4. --delete-job removes every key of the job.
  6. Usage errors; a Redis that is not there: exit 1 after --redis-timeout.
+ 7. Redis (with AOF) killed -9 and started again in the middle of a crawl: the workers wait,
+    reconnect, and the job ends with every page exactly once. Killed for good: a worker exits 1
+    after --redis-timeout with the rows it fetched in its --out.
 
 Exit 77 (skipped) when nginx or redis-server is not installed.
 """
@@ -37,20 +40,40 @@ from nginx_crawl_test import free_port, start_nginx, stop, wait_listening  # noq
 class Redis:
     """redis-server on a free loopback port, no persistence, files in `tmp`; a tiny RESP client."""
 
-    def __init__(self, server, tmp):
+    def __init__(self, server, tmp, aof=False):
+        self.server, self.dir, self.aof = server, tmp, aof
         for _ in range(5):
             self.port = free_port()
-            self.proc = subprocess.Popen([server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", tmp,
-                                          "--save", "", "--appendonly", "no", "--daemonize", "no"],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if wait_listening(self.port, self.proc):
+            if self._start():
                 break
-            stop(self.proc)
         else:
             raise RuntimeError("redis-server did not start")
         self.url = f"redis://127.0.0.1:{self.port}"
+
+    def _start(self):
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.aof else ["--appendonly", "no"]
+        self.proc = subprocess.Popen([self.server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                                      "--save", "", *persistence, "--daemonize", "no"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_listening(self.port, self.proc):
+            stop(self.proc)
+            return False
         self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
         self.buf = b""
+        return True
+
+    def kill(self):
+        """kill -9 (with AOF and appendfsync always, nothing acknowledged is lost)."""
+        self.sock.close()
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self):
+        for _ in range(50):  # the port is free again once the process is gone
+            if self._start():
+                return
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start again")
 
     def _line(self):
         while b"\r\n" not in self.buf:
@@ -95,8 +118,9 @@ class Redis:
         return int(self("HGET", f"{job}:counts", "done") or 0)
 
     def close(self):
-        self.sock.close()
-        stop(self.proc)
+        if self.proc.poll() is None:
+            self.sock.close()
+            stop(self.proc)
 
 
 def wait_until(what, cond, seconds=60):
@@ -159,8 +183,8 @@ def main():
         want = {base + p for p in expected}
         n = len(want)
 
-        def worker(job, out, *extra):
-            cmd = [a.scrape, "--redis", redis.url, "--job", job, "--depth", "1000", "--same-host",
+        def worker(job, out, *extra, server=None):
+            cmd = [a.scrape, "--redis", (server or redis).url, "--job", job, "--depth", "1000", "--same-host",
                    "--concurrency", "8", "--rate", "150", "--lease", "2", "--redis-timeout", "10", "-o", out,
                    *extra, base + "/"]
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -283,6 +307,42 @@ def main():
         assert r.returncode == 1 and "cannot connect to Redis" in r.stderr, (r.returncode, r.stderr)
         assert time.monotonic() - t0 < 30
         print("OK: usage errors; no Redis: exit 1")
+
+        # 7. Redis restarted, then gone for good.
+        aof_dir = os.path.join(tmp, "aof")
+        os.mkdir(aof_dir)
+        redis2 = Redis(a.redis_server, aof_dir, aof=True)
+        try:
+            outs3 = [os.path.join(tmp, f"o{i}.jsonl") for i in range(2)]
+            workers = [worker("outage", out, server=redis2) for out in outs3]
+            wait_until("some rows", lambda: redis2.done("outage") >= rnd.randint(n // 10, n // 2))
+            redis2.kill()
+            time.sleep(1)  # (the workers see it gone meanwhile: they retry)
+            redis2.restart()
+            for i, p in enumerate(workers):
+                code, err = finish(p, f"worker {i} across a Redis restart")
+                assert code == 0, f"worker {i}: exit status {code}:\n{err}"
+                assert "Redis is back" in err, err
+            saved, redis = redis, redis2
+            try:
+                check_export(a.scrape, redis, "outage", want, tmp)
+            finally:
+                redis = saved
+            print("OK: Redis killed and started again: every page exactly once")
+
+            out = os.path.join(tmp, "gone.jsonl")
+            p = worker("gone", out, "--redis-timeout", "1.5", server=redis2)
+            wait_until("some rows", lambda: redis2.done("gone") >= 50)
+            redis2.kill()
+            t0 = time.monotonic()
+            code, err = finish(p, "worker whose Redis is gone", seconds=60)
+            assert code == 1 and "Redis unreachable for --redis-timeout 1.5 s" in err, (code, err)
+            assert time.monotonic() - t0 < 30, "gave up too late"
+            rows = rows_of(out)
+            assert len(rows) >= 50 and len({r["url"] for r in rows}) == len(rows), len(rows)
+            print(f"OK: Redis gone for good: exit 1, {len(rows)} rows in the worker's output")
+        finally:
+            redis2.close()
         return 0
     finally:
         for p in procs:
