@@ -232,10 +232,10 @@ long long number_in(const std::map<std::string, std::string>& m, const std::stri
   }
 }
 
-/// "scheme://authority" of a URL (the per-origin counts' key); the URL itself if it has none.
+/// "scheme://authority" of a URL (the per-origin counts' key); "(not a URL)" if it has none.
 std::string origin_of(std::string_view url) {
   const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return std::string(url);
+  if (scheme_end == std::string_view::npos) return "(not a URL)";
   return std::string(url.substr(0, url.find_first_of("/?#", scheme_end + 3)));
 }
 
@@ -596,10 +596,17 @@ corio::awaitable<void> worker::flush() {
       }
     }
     for (auto& [depth, url_hosts] : by_depth) {
-      co_await retrying("adding links", [&]() -> corio::awaitable<void> {
-        auto copy = url_hosts;
-        (void)co_await job_.add(std::move(copy), depth);
-      });
+      try {
+        co_await retrying("adding links", [&]() -> corio::awaitable<void> {
+          auto copy = url_hosts;
+          (void)co_await job_.add(std::move(copy), depth);
+        });
+      } catch (const redis_gone&) {
+        std::size_t n = 0;
+        for (const auto& [d, v] : by_depth) n += d >= depth ? v.size() : 0;
+        spdlog::error("{} links found on the pages fetched could not be added to the job", n);
+        throw;
+      }
     }
   }
   if (!rows_.empty()) {
@@ -658,7 +665,8 @@ corio::awaitable<void> worker::pump() {
         for (auto& u : l.urls) {
           if (!held_.emplace(u.url, u.member).second) continue;  // our own lease, expired and taken again
           got = true;
-          if (!s_.feed(u.url, u.depth)) break;  // stopping: given back at the end
+          // Once the scraper stops taking URLs, the rest stay held: given back at the end.
+          if (!s_.stopped()) (void)s_.feed(u.url, u.depth);
         }
         if (!got && s_.holding() == 0 && rows_.empty() && links_.empty()) {
           redis_frontier::job_state st{};

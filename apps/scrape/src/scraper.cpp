@@ -1062,7 +1062,7 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   }
   sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (jar && !opts.cookie_jar.empty()) write_cookie_jar(opts.cookie_jar, *jar);
-  if (opts.crawl()) sum.set_frontier(seen.size(), peak_queued);
+  if (opts.crawl() && !external) sum.set_frontier(seen.size(), peak_queued);  // (external: the job knows it)
   sum.set_peak_in_flight(peak_in_flight);
   client.reset();
   co_return sum;

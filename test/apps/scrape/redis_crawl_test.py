@@ -12,7 +12,8 @@ ports, with their files in a temp dir).
  3. A worker with options other than the job's is refused (exit 2, naming the option).
  4. Stop every worker (SIGINT) in the middle of a crawl, start them again: the job goes on and
     ends with every page exactly once.
- 5. --cancel-job: a running worker exits 4. --delete-job removes every key of the job.
+ 5. List mode from --input (a bad URL gets its error row).
+    --cancel-job: a running worker exits 4. --delete-job removes every key of the job.
  6. Usage errors; a Redis that is not there: exit 1 after --redis-timeout.
  7. Redis (with AOF) killed -9 and started again in the middle of a crawl: the workers wait,
     reconnect, and the job ends with every page exactly once. Killed for good: a worker exits 1
@@ -270,6 +271,24 @@ def main():
         assert all(c == 1 for c in urls.values()) and set(urls) == want, "resumed outputs: not each page once"
         print("OK: stopped and started again: every page exactly once")
 
+        # List mode (no --depth) from --input: URLs as given (one without a scheme gets http://),
+        # a line that is not a URL gets its error row; given twice, each URL still has one row.
+        lst = os.path.join(tmp, "list.txt")
+        with open(lst, "w") as f:
+            f.write(f"{base}/\n# a comment\n{base}/nope\nnot a url\n127.0.0.1:{port}/s1/\n{base}/\n")
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "list", "-i", lst, "-o",
+                            os.path.join(tmp, "list.jsonl")], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        rows = {row["url"]: row for row in rows_of(os.path.join(tmp, "list.jsonl"))}
+        assert set(rows) == {base + "/", base + "/nope", "not a url", base + "/s1/"}, sorted(rows)
+        assert rows[base + "/nope"]["status"] == 404 and rows["not a url"]["error_kind"] == "bad_url", rows
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "list", "--status"], capture_output=True,
+                           text=True, timeout=30)
+        st = json.loads(r.stdout)
+        assert st["done"] == 4 and st["failed"] == 2 and st["origins"] == {base: 3, "(not a URL)": 1}, st
+        assert st["options"]["depth"] == 0, st
+        print("OK: list mode")
+
         # 5. --cancel-job stops a running worker (exit 4); --delete-job removes the keys.
         p = worker("cancel", os.path.join(tmp, "c.jsonl"))
         wait_until("some rows", lambda: redis.done("cancel") >= 20)
@@ -281,7 +300,7 @@ def main():
         p = worker("cancel", os.path.join(tmp, "c2.jsonl"))
         code, err = finish(p, "worker of a cancelled job")
         assert code == 4, f"worker of a cancelled job: exit status {code}:\n{err}"
-        for job in ("crawl", "resume", "cancel"):
+        for job in ("crawl", "resume", "cancel", "list"):
             assert redis("KEYS", f"{job}:*"), job
             r = subprocess.run([a.scrape, "--redis", redis.url, "--job", job, "--delete-job"], capture_output=True,
                                text=True, timeout=30)
