@@ -285,6 +285,7 @@ corio::awaitable<std::size_t> redis_frontier::add(std::vector<std::pair<std::str
       args.push_back(std::move(url_hosts[j].first));
       args.push_back(std::move(url_hosts[j].second));
     }
+    ++counts_.adds;
     const redis::reply r = co_await c_.eval(add_script, std::move(keys), std::move(args));
     added += static_cast<std::size_t>(r.as_integer());
   }
@@ -294,6 +295,7 @@ corio::awaitable<std::size_t> redis_frontier::add(std::vector<std::pair<std::str
 corio::awaitable<redis_frontier::lease_result> redis_frontier::lease(std::size_t n, long long lease_ms) {
   std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("workers")};
   std::vector<std::string> args{std::to_string(n), std::to_string(lease_ms), worker_};
+  ++counts_.leases;
   const redis::reply r = co_await c_.eval(lease_script, std::move(keys), std::move(args));
   lease_result out;
   if (r.size() == 0 || r[0].as_integer() < 0) {
@@ -309,6 +311,7 @@ corio::awaitable<redis_frontier::lease_result> redis_frontier::lease(std::size_t
     u.url = u.member.substr(tab + 1);
     out.urls.push_back(std::move(u));
   }
+  counts_.leased_urls += out.urls.size();
   co_return out;
 }
 
@@ -316,6 +319,7 @@ corio::awaitable<void> redis_frontier::renew(const std::vector<std::string>& mem
   std::vector<std::string> keys{key("leased"), key("workers")};
   std::vector<std::string> args{std::to_string(lease_ms), worker_};
   args.insert(args.end(), members.begin(), members.end());
+  ++counts_.renewals;
   co_await c_.eval(renew_script, std::move(keys), std::move(args));
 }
 
@@ -329,10 +333,12 @@ corio::awaitable<std::vector<bool>> redis_frontier::finish(const std::vector<fin
     args.push_back(f.failed ? "1" : "0");
     args.push_back(origin_of(f.url));
   }
+  ++counts_.finishes;
   const redis::reply r = co_await c_.eval(finish_script, std::move(keys), std::move(args));
   std::vector<bool> won;
   for (const auto& e : r.as_array()) won.push_back(e.as_integer() == 1);
   if (won.size() != rows.size()) throw redis::error(redis::errc::reply_type, "the finish script answered for other rows");
+  counts_.finished_rows += rows.size();
   co_return won;
 }
 
@@ -346,6 +352,7 @@ corio::awaitable<void> redis_frontier::release(const std::vector<std::string>& m
 corio::awaitable<redis_frontier::job_state> redis_frontier::state() {
   std::vector<std::string> keys{key("options"), key("pending"), key("leased")};
   std::vector<std::string> args;
+  ++counts_.checks;
   const redis::reply r = co_await c_.eval(finished_script, std::move(keys), std::move(args));
   const auto v = r.as_integer();
   co_return v == 2 ? job_state::cancelled : v == 1 ? job_state::finished : job_state::running;
@@ -500,7 +507,9 @@ private:
   corio::awaitable<void> watch_signals(asio::signal_set& signals);
   corio::awaitable<void> pump();
   corio::awaitable<void> pump_or_give_up();
-  corio::awaitable<void> flush();
+  /// Adds the links found and records the rows: when there are 16 rows or more, the oldest has
+  /// waited a second, or `force` (batches of 16 at steady state, whatever the crawl's pace).
+  corio::awaitable<void> flush(bool force);
   void on_row(const std::string& fed, std::string line, bool failed, bool final);
   void write_out(const std::string& lines);
 
@@ -523,6 +532,7 @@ private:
   std::string gone_;       // Redis unreachable for good: why
   std::string write_failure_;
   int signal_ = 0;
+  std::chrono::steady_clock::time_point first_row_at_;  // when the oldest of rows_ came
   std::size_t recorded_ = 0;  // rows this worker recorded in the job
   std::size_t lost_ = 0;      // rows another worker recorded first
 };
@@ -579,11 +589,15 @@ void worker::on_row(const std::string& fed, std::string line, bool failed, bool 
     write_out(line + "\n");
     return;
   }
+  if (rows_.empty()) first_row_at_ = std::chrono::steady_clock::now();
   rows_.push_back(redis_frontier::finishing{it->second, fed, std::move(line), failed});
   if (rows_.size() >= 16 || s_.holding() + 16 <= target_) wake_.set();
 }
 
-corio::awaitable<void> worker::flush() {
+corio::awaitable<void> worker::flush(bool force) {
+  if (!force && rows_.size() < 16 && (rows_.empty() || std::chrono::steady_clock::now() - first_row_at_ < 1s)) {
+    co_return;
+  }
   if (!links_.empty()) {
     std::vector<std::pair<std::vector<std::string>, int>> batch;
     batch.swap(links_);
@@ -640,7 +654,8 @@ corio::awaitable<void> worker::pump() {
   auto next_renew = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ / 3);
   corio::duration idle = 20ms;
   for (;;) {
-    co_await flush();
+    // Everything goes at once when the scraper holds nothing (the job may be finished) or stops.
+    co_await flush(run_done_ || closing_ || s_.stopped() || s_.holding() == 0);
     if (run_done_) break;
     if (std::chrono::steady_clock::now() >= next_renew && !held_.empty()) {
       std::vector<std::string> members;
@@ -685,6 +700,7 @@ corio::awaitable<void> worker::pump() {
     (void)co_await corio::move_on_after(idle, [&] { return wake_.wait(); });
     wake_.clear();
   }
+  co_await flush(true);  // the rows that came during the last one
 }
 
 corio::awaitable<void> worker::pump_or_give_up() {
@@ -815,6 +831,9 @@ corio::awaitable<int> worker::run() {
   err_ << "corio-scrape: job " << o_.job << ": this worker recorded " << recorded_ << " rows";
   if (lost_) err_ << " (" << lost_ << " more were recorded first by other workers)";
   err_ << "\n";
+  const auto& c = job_.counts();
+  spdlog::info("job {}: round trips: {} leases ({} URLs), {} adds, {} finishes ({} rows), {} renewals, {} checks", o_.job,
+               c.leases, c.leased_urls, c.adds, c.finishes, c.finished_rows, c.renewals, c.checks);
   if (!gone_.empty()) {
     err_ << "corio-scrape: " << gone_ << "\n" << std::flush;
     co_return EXIT_FAILURE;

@@ -201,7 +201,13 @@ def main():
                 raise AssertionError(f"{what}: did not end within {seconds} s:\n{err}")
             return p.returncode, err
 
+        def script_calls():
+            stats = redis("INFO", "commandstats")
+            return sum(int(line.split("calls=")[1].split(",")[0]) for line in stats.splitlines()
+                       if line.startswith(("cmdstat_evalsha:", "cmdstat_eval:")))
+
         # 1. Three workers, one killed -9 in the middle.
+        calls_before = script_calls()
         outs = [os.path.join(tmp, f"w{i}.jsonl") for i in range(3)]
         workers = [worker("crawl", out) for out in outs]
         kill_at = rnd.randint(n // 10, n // 2)
@@ -226,6 +232,10 @@ def main():
         survivors = {u for u, i in owner.items() if i != victim}
         assert len(survivors) + len([u for u, i in owner.items() if i == victim]) <= n
         print(f"OK: {n} pages, each exactly once in the export; the workers' outputs are disjoint")
+        # (A crawl's frontier is short here — the pages are found as they are fetched —, so leases
+        # are often smaller than 16: the batching is checked in list mode below.)
+        calls = script_calls() - calls_before
+        print(f"{calls} script calls for {n} pages: {n / calls:.1f} URLs per call")
 
         # 2. --status.
         r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "crawl", "--status"], capture_output=True,
@@ -289,6 +299,21 @@ def main():
         assert st["options"]["depth"] == 0, st
         print("OK: list mode")
 
+        # Batching at steady state (a list of every page, one worker): one lease round trip per 16
+        # URLs or more, one finish per 16 rows or more (each URL's row within a second).
+        with open(lst, "w") as f:
+            f.write("".join(f"{u}\n" for u in sorted(want)))
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "batches", "-i", lst, "-c", "8", "-o",
+                            os.path.join(tmp, "batches.jsonl"), "--log-level", "info"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        line = next(x for x in r.stderr.splitlines() if "round trips" in x)
+        words = line.split("round trips: ")[1].replace("(", "").replace(",", "").split()
+        leases, leased, finishes, finished = int(words[0]), int(words[2]), int(words[6]), int(words[8])
+        assert leased == n and finished == n, line
+        assert leases <= n // 16 + 3 and finishes <= n // 16 + 3, line
+        print("OK: batches:", line.split("info: ")[1])
+
         # 5. --cancel-job stops a running worker (exit 4); --delete-job removes the keys.
         p = worker("cancel", os.path.join(tmp, "c.jsonl"))
         wait_until("some rows", lambda: redis.done("cancel") >= 20)
@@ -300,7 +325,7 @@ def main():
         p = worker("cancel", os.path.join(tmp, "c2.jsonl"))
         code, err = finish(p, "worker of a cancelled job")
         assert code == 4, f"worker of a cancelled job: exit status {code}:\n{err}"
-        for job in ("crawl", "resume", "cancel", "list"):
+        for job in ("crawl", "resume", "cancel", "list", "batches"):
             assert redis("KEYS", f"{job}:*"), job
             r = subprocess.run([a.scrape, "--redis", redis.url, "--job", job, "--delete-job"], capture_output=True,
                                text=True, timeout=30)

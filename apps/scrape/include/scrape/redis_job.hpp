@@ -97,8 +97,15 @@ public:
   /// Deletes the job's keys; returns how many existed.
   [[nodiscard]] corio::awaitable<long long> remove();
 
+  /// Round trips made, for the worker's summary (batching at a glance).
+  struct call_counts {
+    std::size_t leases = 0, leased_urls = 0, adds = 0, finishes = 0, finished_rows = 0, renewals = 0, checks = 0;
+  };
+  [[nodiscard]] const call_counts& counts() const noexcept { return counts_; }
+
 private:
   [[nodiscard]] std::string key(const char* what) const { return job_ + ":" + what; }
+  call_counts counts_;
   corio::redis::client& c_;
   std::string job_;
   std::string worker_;
