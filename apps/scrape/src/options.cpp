@@ -395,7 +395,8 @@ Crawling with several machines (a job on Redis; every worker runs the same comma
       --export            write the job's rows (JSON Lines) to --out FILE or stdout
       --status            print the job's state as one JSON object
       --cancel-job        stop the job: workers finish what they hold, then exit 4
-      --delete-job        remove the job's keys from Redis
+      --delete-job        remove the job's keys from Redis (refused while workers hold
+                          leases: stop them, or --cancel-job and let them end)
   -h, --help              this text
   -V, --version           the version
 

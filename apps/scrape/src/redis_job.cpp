@@ -180,8 +180,18 @@ redis.call('HSET', KEYS[1], 'cancelled', '1')
 return 1
 )");
 
-constexpr const char* job_keys[] = {"options", "seen",   "pending", "leased",  "done",   "results",
-                                    "counts",  "origins", "hosts",  "workers"};
+// KEYS: every key of the job, options and leased first. -N: N leases not expired (running
+// workers): nothing deleted; else the number of keys deleted.
+const redis::script delete_script(R"(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local active = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+if active > 0 then return -active end
+return redis.call('DEL', unpack(KEYS))
+)");
+
+constexpr const char* job_keys[] = {"options", "leased", "seen",  "pending", "done",
+                                    "results", "counts", "origins", "hosts",  "workers"};
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";
@@ -439,9 +449,15 @@ corio::awaitable<void> redis_frontier::cancel() {
 }
 
 corio::awaitable<long long> redis_frontier::remove() {
-  redis::command del("DEL");
-  for (const char* k : job_keys) del.arg(key(k));
-  const redis::reply r = co_await c_.exec(std::move(del));
+  std::vector<std::string> keys;
+  for (const char* k : job_keys) keys.push_back(key(k));
+  std::vector<std::string> args;
+  const redis::reply r = co_await c_.eval(delete_script, std::move(keys), std::move(args));
+  if (r.as_integer() < 0) {
+    throw setup_error("job " + job_ + " has " + std::to_string(-r.as_integer()) +
+                      " URLs leased by running workers: stop them first (or --cancel-job and let them end; the "
+                      "leases of a killed worker expire after --lease)");
+  }
   co_return r.as_integer();
 }
 

@@ -12,8 +12,8 @@ ports, with their files in a temp dir).
  3. A worker with options other than the job's is refused (exit 2, naming the option).
  4. Stop every worker (SIGINT) in the middle of a crawl, start them again: the job goes on and
     ends with every page exactly once.
- 5. List mode from --input (a bad URL gets its error row).
-    --cancel-job: a running worker exits 4. --delete-job removes every key of the job.
+ 5. List mode from --input (a bad URL gets its error row); batches.
+    --delete-job refused while a worker runs; --cancel-job: a running worker exits 4. --delete-job removes every key of the job.
  6. Usage errors; a Redis that is not there: exit 1 after --redis-timeout.
  7. Redis (with AOF) killed -9 and started again in the middle of a crawl: the workers wait,
     reconnect, and the job ends with every page exactly once. Killed for good: a worker exits 1
@@ -317,6 +317,10 @@ def main():
         # 5. --cancel-job stops a running worker (exit 4); --delete-job removes the keys.
         p = worker("cancel", os.path.join(tmp, "c.jsonl"))
         wait_until("some rows", lambda: redis.done("cancel") >= 20)
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "cancel", "--delete-job"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1 and "leased by running workers" in r.stderr, (r.returncode, r.stderr)
+        assert redis("EXISTS", "cancel:options") == 1
         r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "cancel", "--cancel-job"], capture_output=True,
                            text=True, timeout=30)
         assert r.returncode == 0, r.stderr

@@ -94,7 +94,8 @@ public:
   [[nodiscard]] corio::awaitable<std::size_t> export_rows(sink& out);
   /// Marks the job cancelled: workers stop leasing. Throws setup_error when there is no such job.
   [[nodiscard]] corio::awaitable<void> cancel();
-  /// Deletes the job's keys; returns how many existed.
+  /// Deletes the job's keys; returns how many existed. Throws setup_error, deleting nothing, while
+  /// workers hold leases that have not expired.
   [[nodiscard]] corio::awaitable<long long> remove();
 
   /// Round trips made, for the worker's summary (batching at a glance).
