@@ -509,7 +509,11 @@ const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGT
 class worker {
 public:
   worker(const options& o, std::ostream& err)
-      : o_(o), err_(err), client_(client_options(o)), job_(client_, o.job, new_worker_id()), s_(o, null_out_) {
+      : o_(o),
+        err_(err),
+        client_(client_options(o)),
+        job_(client_, o.job, new_worker_id()),
+        s_(o, null_out_, o.progress && ::isatty(STDERR_FILENO) ? &err : nullptr) {
     target_ = std::max<std::size_t>(32, 2 * o.concurrency);
     lease_ms_ = static_cast<long long>(o.lease * 1000);
   }

@@ -25,7 +25,9 @@ import argparse
 import collections
 import json
 import os
+import pty
 import random
+import select
 import shutil
 import signal
 import socket
@@ -314,6 +316,31 @@ def main():
         assert leases <= n // 16 + 3 and finishes <= n // 16 + 3, line
         print("OK: batches:", line.split("info: ")[1])
 
+        # --progress draws on a terminal as without --redis.
+        master, slave = pty.openpty()
+        p = subprocess.Popen([a.scrape, "--redis", redis.url, "--job", "progress", "-i", lst, "--rate", "500",
+                              "--progress", "-o", os.path.join(tmp, "progress.jsonl")],
+                             stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        seen = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the terminal's other side is closed
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            elif p.poll() is not None:
+                break
+        os.close(master)
+        assert p.wait(timeout=60) == 0, seen[-2000:]
+        assert b"\r\x1b[K[" in seen and b"/s" in seen, seen[-2000:]
+        print("OK: --progress")
+
         # 5. --cancel-job stops a running worker (exit 4); --delete-job removes the keys.
         p = worker("cancel", os.path.join(tmp, "c.jsonl"))
         wait_until("some rows", lambda: redis.done("cancel") >= 20)
@@ -329,7 +356,7 @@ def main():
         p = worker("cancel", os.path.join(tmp, "c2.jsonl"))
         code, err = finish(p, "worker of a cancelled job")
         assert code == 4, f"worker of a cancelled job: exit status {code}:\n{err}"
-        for job in ("crawl", "resume", "cancel", "list", "batches"):
+        for job in ("crawl", "resume", "cancel", "list", "batches", "progress"):
             assert redis("KEYS", f"{job}:*"), job
             r = subprocess.run([a.scrape, "--redis", redis.url, "--job", job, "--delete-job"], capture_output=True,
                                text=True, timeout=30)
