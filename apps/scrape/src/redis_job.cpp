@@ -259,6 +259,57 @@ std::string host_of(const std::string& url) {
   }
 }
 
+/// EVAL with the script's source (for batches: never NOSCRIPT, even after a Redis restart).
+redis::command eval_command(const redis::script& sc, const std::vector<std::string>& keys,
+                            const std::vector<std::string>& args) {
+  redis::command c("EVAL");
+  c.arg(sc.source()).arg(keys.size()).args(keys).args(args);
+  return c;
+}
+
+redis_frontier::lease_result parse_lease(const redis::reply& r) {
+  redis_frontier::lease_result out;
+  if (r.size() == 0 || r[0].as_integer() < 0) {
+    out.cancelled = true;
+    return out;
+  }
+  for (std::size_t i = 1; i < r.size(); ++i) {
+    redis_frontier::leased_url u;
+    u.member = r[i].as_string();
+    const auto tab = u.member.find('\t');
+    if (tab == std::string::npos) throw redis::error(redis::errc::reply_type, "a leased URL without its depth: " + u.member);
+    u.depth = std::atoi(u.member.substr(0, tab).c_str());
+    u.url = u.member.substr(tab + 1);
+    out.urls.push_back(std::move(u));
+  }
+  return out;
+}
+
+std::vector<std::string> finish_args(const std::string& worker, const std::vector<redis_frontier::finishing>& rows);
+
+std::vector<bool> parse_won(const redis::reply& r, std::size_t rows) {
+  std::vector<bool> won;
+  for (const auto& e : r.as_array()) won.push_back(e.as_integer() == 1);
+  if (won.size() != rows) throw redis::error(redis::errc::reply_type, "the finish script answered for other rows");
+  return won;
+}
+
+}  // namespace
+
+namespace {
+
+std::vector<std::string> finish_args(const std::string& worker, const std::vector<redis_frontier::finishing>& rows) {
+  std::vector<std::string> args{worker};
+  for (const auto& f : rows) {
+    args.push_back(f.member);
+    args.push_back(f.url);
+    args.push_back(f.line);
+    args.push_back(f.failed ? "1" : "0");
+    args.push_back(origin_of(f.url));
+  }
+  return args;
+}
+
 }  // namespace
 
 redis_frontier::redis_frontier(redis::client& c, std::string job, std::string worker)
@@ -296,6 +347,7 @@ corio::awaitable<std::size_t> redis_frontier::add(std::vector<std::pair<std::str
       args.push_back(std::move(url_hosts[j].second));
     }
     ++counts_.adds;
+    ++counts_.round_trips;
     const redis::reply r = co_await c_.eval(add_script, std::move(keys), std::move(args));
     added += static_cast<std::size_t>(r.as_integer());
   }
@@ -306,21 +358,9 @@ corio::awaitable<redis_frontier::lease_result> redis_frontier::lease(std::size_t
   std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("workers")};
   std::vector<std::string> args{std::to_string(n), std::to_string(lease_ms), worker_};
   ++counts_.leases;
+  ++counts_.round_trips;
   const redis::reply r = co_await c_.eval(lease_script, std::move(keys), std::move(args));
-  lease_result out;
-  if (r.size() == 0 || r[0].as_integer() < 0) {
-    out.cancelled = true;
-    co_return out;
-  }
-  for (std::size_t i = 1; i < r.size(); ++i) {
-    leased_url u;
-    u.member = r[i].as_string();
-    const auto tab = u.member.find('\t');
-    if (tab == std::string::npos) throw redis::error(redis::errc::reply_type, "a leased URL without its depth: " + u.member);
-    u.depth = std::atoi(u.member.substr(0, tab).c_str());
-    u.url = u.member.substr(tab + 1);
-    out.urls.push_back(std::move(u));
-  }
+  lease_result out = parse_lease(r);
   counts_.leased_urls += out.urls.size();
   co_return out;
 }
@@ -330,26 +370,64 @@ corio::awaitable<void> redis_frontier::renew(const std::vector<std::string>& mem
   std::vector<std::string> args{std::to_string(lease_ms), worker_};
   args.insert(args.end(), members.begin(), members.end());
   ++counts_.renewals;
+  ++counts_.round_trips;
   co_await c_.eval(renew_script, std::move(keys), std::move(args));
 }
 
 corio::awaitable<std::vector<bool>> redis_frontier::finish(const std::vector<finishing>& rows) {
   std::vector<std::string> keys{key("done"), key("leased"), key("results"), key("counts"), key("origins")};
-  std::vector<std::string> args{worker_};
-  for (const auto& f : rows) {
-    args.push_back(f.member);
-    args.push_back(f.url);
-    args.push_back(f.line);
-    args.push_back(f.failed ? "1" : "0");
-    args.push_back(origin_of(f.url));
-  }
+  std::vector<std::string> args = finish_args(worker_, rows);
   ++counts_.finishes;
+  ++counts_.round_trips;
   const redis::reply r = co_await c_.eval(finish_script, std::move(keys), std::move(args));
-  std::vector<bool> won;
-  for (const auto& e : r.as_array()) won.push_back(e.as_integer() == 1);
-  if (won.size() != rows.size()) throw redis::error(redis::errc::reply_type, "the finish script answered for other rows");
+  std::vector<bool> won = parse_won(r, rows.size());
   counts_.finished_rows += rows.size();
   co_return won;
+}
+
+corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::vector<std::pair<url_host_list, int>>& adds,
+                                                                   const std::vector<finishing>& rows,
+                                                                   std::size_t lease_n, long long lease_ms) {
+  std::vector<redis::command> cmds;
+  for (const auto& [uh, depth] : adds) {
+    for (std::size_t i = 0; i < uh.size(); i += 1000) {
+      const std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts")};
+      std::vector<std::string> args{std::to_string(depth)};
+      for (std::size_t j = i; j < std::min(uh.size(), i + 1000); ++j) {
+        args.push_back(uh[j].first);
+        args.push_back(uh[j].second);
+      }
+      cmds.push_back(eval_command(add_script, keys, args));
+      ++counts_.adds;
+    }
+  }
+  const std::size_t finish_at = cmds.size();
+  if (!rows.empty()) {
+    const std::vector<std::string> keys{key("done"), key("leased"), key("results"), key("counts"), key("origins")};
+    cmds.push_back(eval_command(finish_script, keys, finish_args(worker_, rows)));
+    ++counts_.finishes;
+  }
+  const std::size_t lease_at = cmds.size();
+  if (lease_n > 0) {
+    const std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("workers")};
+    const std::vector<std::string> args{std::to_string(lease_n), std::to_string(lease_ms), worker_};
+    cmds.push_back(eval_command(lease_script, keys, args));
+    ++counts_.leases;
+  }
+  step_result out;
+  if (cmds.empty()) co_return out;
+  ++counts_.round_trips;
+  const std::vector<redis::reply> replies = co_await c_.exec_batch(std::move(cmds));
+  for (const auto& r : replies) r.throw_if_error();
+  if (!rows.empty()) {
+    out.won = parse_won(replies.at(finish_at), rows.size());
+    counts_.finished_rows += rows.size();
+  }
+  if (lease_n > 0) {
+    out.leased = parse_lease(replies.at(lease_at));
+    counts_.leased_urls += out.leased.urls.size();
+  }
+  co_return out;
 }
 
 corio::awaitable<void> redis_frontier::release(const std::vector<std::string>& members) {
@@ -363,6 +441,7 @@ corio::awaitable<redis_frontier::job_state> redis_frontier::state() {
   std::vector<std::string> keys{key("options"), key("pending"), key("leased")};
   std::vector<std::string> args;
   ++counts_.checks;
+  ++counts_.round_trips;
   const redis::reply r = co_await c_.eval(finished_script, std::move(keys), std::move(args));
   const auto v = r.as_integer();
   co_return v == 2 ? job_state::cancelled : v == 1 ? job_state::finished : job_state::running;
@@ -527,9 +606,9 @@ private:
   corio::awaitable<void> watch_signals(asio::signal_set& signals);
   corio::awaitable<void> pump();
   corio::awaitable<void> pump_or_give_up();
-  /// Adds the links found and records the rows: when there are 16 rows or more, the oldest has
-  /// waited a second, or `force` (batches of 16 at steady state, whatever the crawl's pace).
-  corio::awaitable<void> flush(bool force);
+  /// One round trip: with `record`, adds the links found and records the rows; leases up to
+  /// `lease_n` URLs. Returns the lease.
+  corio::awaitable<redis_frontier::lease_result> step(bool record, std::size_t lease_n);
   void on_row(const std::string& fed, std::string line, bool failed, bool final);
   void write_out(const std::string& lines);
 
@@ -614,113 +693,105 @@ void worker::on_row(const std::string& fed, std::string line, bool failed, bool 
   if (rows_.size() >= 16 || s_.holding() + 16 <= target_) wake_.set();
 }
 
-corio::awaitable<void> worker::flush(bool force) {
-  if (!force && rows_.size() < 16 && (rows_.empty() || std::chrono::steady_clock::now() - first_row_at_ < 1s)) {
-    co_return;
-  }
-  if (!links_.empty()) {
-    std::vector<std::pair<std::vector<std::string>, int>> batch;
-    batch.swap(links_);
-    std::map<int, std::vector<std::pair<std::string, std::string>>> by_depth;
-    for (auto& [links, depth] : batch) {
+corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::size_t lease_n) {
+  std::vector<redis_frontier::finishing> rows;
+  std::vector<std::pair<redis_frontier::url_host_list, int>> adds;
+  if (record) {
+    rows.swap(rows_);
+    std::map<int, redis_frontier::url_host_list> by_depth;
+    for (auto& [links, depth] : links_) {
       auto& v = by_depth[depth];
       for (auto& l : links) {
         auto host = host_of(l);
         v.emplace_back(std::move(l), std::move(host));
       }
     }
-    for (auto& [depth, url_hosts] : by_depth) {
-      try {
-        co_await retrying("adding links", [&]() -> corio::awaitable<void> {
-          auto copy = url_hosts;
-          (void)co_await job_.add(std::move(copy), depth);
-        });
-      } catch (const redis_gone&) {
-        std::size_t n = 0;
-        for (const auto& [d, v] : by_depth) n += d >= depth ? v.size() : 0;
-        spdlog::error("{} links found on the pages fetched could not be added to the job", n);
-        throw;
-      }
+    links_.clear();
+    for (auto& [depth, v] : by_depth) adds.emplace_back(std::move(v), depth);
+  }
+  redis_frontier::step_result r;
+  try {
+    co_await retrying(lease_n ? "leasing URLs" : "recording rows", [&]() -> corio::awaitable<void> {
+      r = co_await job_.step(adds, rows, lease_n, lease_ms_);
+    });
+  } catch (const redis_gone&) {
+    std::size_t n = 0;
+    for (const auto& a : adds) n += a.first.size();
+    if (n) spdlog::error("{} links found on the pages fetched could not be added to the job", n);
+    rows.insert(rows.end(), std::make_move_iterator(rows_.begin()), std::make_move_iterator(rows_.end()));
+    rows_.swap(rows);  // written to the output by pump_or_give_up
+    throw;
+  }
+  std::string lines;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    held_.erase(rows[i].url);
+    if (r.won[i]) {
+      lines += rows[i].line;
+      lines += '\n';
+      ++recorded_;
+    } else {
+      ++lost_;
+      spdlog::debug("{}: another worker recorded its row first", rows[i].url);
     }
   }
-  if (!rows_.empty()) {
-    std::vector<redis_frontier::finishing> batch;
-    batch.swap(rows_);
-    std::vector<bool> won;
-    try {
-      co_await retrying("recording rows", [&]() -> corio::awaitable<void> { won = co_await job_.finish(batch); });
-    } catch (const redis_gone&) {
-      batch.insert(batch.end(), std::make_move_iterator(rows_.begin()), std::make_move_iterator(rows_.end()));
-      rows_.swap(batch);
-      throw;
-    }
-    std::string lines;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      held_.erase(batch[i].url);
-      if (won[i]) {
-        lines += batch[i].line;
-        lines += '\n';
-        ++recorded_;
-      } else {
-        ++lost_;
-        spdlog::debug("{}: another worker recorded its row first", batch[i].url);
-      }
-    }
-    write_out(lines);
-  }
+  write_out(lines);
+  co_return std::move(r.leased);
 }
 
 corio::awaitable<void> worker::pump() {
   auto next_renew = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ / 3);
   corio::duration idle = 20ms;
   for (;;) {
-    // Everything goes at once when the scraper holds nothing (the job may be finished) or stops.
-    co_await flush(run_done_ || closing_ || s_.stopped() || s_.holding() == 0);
-    if (run_done_) break;
+    const bool last = run_done_;  // the scraper is done: record what is left
+    // Rows go 16 at a time, or after a second; everything at once when the scraper holds nothing
+    // (the job may be finished) or stops. Leases when 16 slots or more are free.
+    const bool force = last || closing_ || s_.stopped() || s_.holding() == 0;
+    const bool record = (!rows_.empty() || !links_.empty()) &&
+                        (force || rows_.size() >= 16 || std::chrono::steady_clock::now() - first_row_at_ >= 1s);
+    std::size_t lease_n = 0;
+    if (!last && !s_.stopped() && !closing_) {
+      const std::size_t holding = s_.holding();
+      if (holding + 16 <= target_ || holding == 0) lease_n = target_ - holding;
+    }
+    bool got = false;
+    if (record || lease_n > 0) {
+      const redis_frontier::lease_result l = co_await step(record, lease_n);
+      if (lease_n > 0 && l.cancelled) {
+        spdlog::warn("job {} is cancelled: finishing what this worker holds", o_.job);
+        cancelled_ = true;
+        closing_ = true;
+        s_.close_input();
+        continue;
+      }
+      for (const auto& u : l.urls) {
+        if (!held_.emplace(u.url, u.member).second) continue;  // our own lease, expired and taken again
+        got = true;
+        // Once the scraper stops taking URLs, the rest stay held: given back at the end.
+        if (!s_.stopped()) (void)s_.feed(u.url, u.depth);
+      }
+    }
+    if (last) break;
+    if (lease_n > 0 && !got && s_.holding() == 0 && rows_.empty() && links_.empty()) {
+      redis_frontier::job_state st{};
+      co_await retrying("checking whether the job is finished",
+                        [&]() -> corio::awaitable<void> { st = co_await job_.state(); });
+      if (st != redis_frontier::job_state::running) {
+        cancelled_ = st == redis_frontier::job_state::cancelled;
+        closing_ = true;
+        s_.close_input();
+        continue;
+      }
+    }
     if (std::chrono::steady_clock::now() >= next_renew && !held_.empty()) {
       std::vector<std::string> members;
       for (const auto& [u, m] : held_) members.push_back(m);
       co_await retrying("renewing leases", [&]() -> corio::awaitable<void> { co_await job_.renew(members, lease_ms_); });
       next_renew = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ / 3);
     }
-    bool got = false;
-    if (!s_.stopped() && !closing_) {
-      const std::size_t holding = s_.holding();
-      if (holding + 16 <= target_ || holding == 0) {
-        redis_frontier::lease_result l;
-        co_await retrying("leasing URLs",
-                          [&]() -> corio::awaitable<void> { l = co_await job_.lease(target_ - holding, lease_ms_); });
-        if (l.cancelled) {
-          spdlog::warn("job {} is cancelled: finishing what this worker holds", o_.job);
-          cancelled_ = true;
-          closing_ = true;
-          s_.close_input();
-          continue;
-        }
-        for (auto& u : l.urls) {
-          if (!held_.emplace(u.url, u.member).second) continue;  // our own lease, expired and taken again
-          got = true;
-          // Once the scraper stops taking URLs, the rest stay held: given back at the end.
-          if (!s_.stopped()) (void)s_.feed(u.url, u.depth);
-        }
-        if (!got && s_.holding() == 0 && rows_.empty() && links_.empty()) {
-          redis_frontier::job_state st{};
-          co_await retrying("checking whether the job is finished",
-                            [&]() -> corio::awaitable<void> { st = co_await job_.state(); });
-          if (st != redis_frontier::job_state::running) {
-            cancelled_ = st == redis_frontier::job_state::cancelled;
-            closing_ = true;
-            s_.close_input();
-            continue;
-          }
-        }
-      }
-    }
     idle = got ? 20ms : std::min<corio::duration>(idle * 2, 500ms);
     (void)co_await corio::move_on_after(idle, [&] { return wake_.wait(); });
     wake_.clear();
   }
-  co_await flush(true);  // the rows that came during the last one
 }
 
 corio::awaitable<void> worker::pump_or_give_up() {
@@ -852,8 +923,9 @@ corio::awaitable<int> worker::run() {
   if (lost_) err_ << " (" << lost_ << " more were recorded first by other workers)";
   err_ << "\n";
   const auto& c = job_.counts();
-  spdlog::info("job {}: round trips: {} leases ({} URLs), {} adds, {} finishes ({} rows), {} renewals, {} checks", o_.job,
-               c.leases, c.leased_urls, c.adds, c.finishes, c.finished_rows, c.renewals, c.checks);
+  spdlog::info("job {}: {} round trips: {} leases ({} URLs), {} adds, {} finishes ({} rows), {} renewals, {} checks",
+               o_.job, c.round_trips, c.leases, c.leased_urls, c.adds, c.finishes, c.finished_rows, c.renewals,
+               c.checks);
   if (!gone_.empty()) {
     err_ << "corio-scrape: " << gone_ << "\n" << std::flush;
     co_return EXIT_FAILURE;

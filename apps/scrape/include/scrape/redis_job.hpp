@@ -81,6 +81,16 @@ public:
   /// every lease is dropped. Returns, per row, whether it was this worker's (first wins; a batch
   /// sent again after a lost reply gets the same answer).
   [[nodiscard]] corio::awaitable<std::vector<bool>> finish(const std::vector<finishing>& rows);
+  using url_host_list = std::vector<std::pair<std::string, std::string>>;
+  struct step_result {
+    std::vector<bool> won;  ///< per row, as finish()
+    lease_result leased;    ///< as lease() (empty when no lease was asked for)
+  };
+  /// One round trip (scripts sent with EVAL in one pipelined batch, in this order): adds each
+  /// group of links at its depth, records `rows`, then leases up to `lease_n` URLs (0: none).
+  [[nodiscard]] corio::awaitable<step_result> step(const std::vector<std::pair<url_host_list, int>>& adds,
+                                                   const std::vector<finishing>& rows, std::size_t lease_n,
+                                                   long long lease_ms);
   /// Gives leases back to pending (a worker stopping with URLs it did not finish).
   [[nodiscard]] corio::awaitable<void> release(const std::vector<std::string>& members);
   enum class job_state { running, finished, cancelled };
@@ -100,7 +110,8 @@ public:
 
   /// Round trips made, for the worker's summary (batching at a glance).
   struct call_counts {
-    std::size_t leases = 0, leased_urls = 0, adds = 0, finishes = 0, finished_rows = 0, renewals = 0, checks = 0;
+    std::size_t round_trips = 0, leases = 0, leased_urls = 0, adds = 0, finishes = 0, finished_rows = 0, renewals = 0,
+                checks = 0;
   };
   [[nodiscard]] const call_counts& counts() const noexcept { return counts_; }
 
