@@ -87,6 +87,7 @@ if redis.call('HGET', KEYS[1], 'cancelled') == '1' then return {-1} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZADD', KEYS[4], now, ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 86400000)  -- workers not seen for a day
 local n = tonumber(ARGV[1])
 local out = {0}
 local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, n)
