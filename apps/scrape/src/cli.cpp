@@ -1,3 +1,4 @@
+#include "scrape/redis_job.hpp"
 #include "scrape/scraper.hpp"
 
 #include <filesystem>
@@ -334,6 +335,7 @@ corio::awaitable<int> session::run() {
 }  // namespace
 
 int run_cli(const options& given, int in_fd, std::ostream& err) {
+  if (!given.redis.empty()) return run_redis_cli(given, in_fd, err);
   options o = given;
   take_proxy_environment(o, [](const char* name) { return std::getenv(name); });
   // A closed pipe or a file size limit is a write error to report, not a reason to die silently.

@@ -214,6 +214,23 @@ options parse_args(int argc, const char* const* argv) {
          o.cookie_jar = v;
          o.cookies = true;
        }},
+      {"--redis", [&](auto f, auto v) {
+         if (!v.starts_with("redis://") || v.size() == 8) {
+           throw usage_error(std::string(f) + " expects redis://HOST[:PORT][/DB], got '" + std::string(v) + "'");
+         }
+         o.redis = v;
+       }},
+      {"--job", [&](auto f, auto v) {
+         if (v.empty() || v.size() > 200 ||
+             v.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") !=
+                 std::string_view::npos) {
+           throw usage_error(std::string(f) + " expects a name of 1 to 200 letters, digits and _.:-, got '" +
+                             std::string(v) + "'");
+         }
+         o.job = v;
+       }},
+      {"--lease", [&](auto f, auto v) { o.lease = parse_seconds(f, v, 1, 86'400); }},
+      {"--redis-timeout", [&](auto f, auto v) { o.redis_timeout = parse_seconds(f, v, 0.1, 86'400); }},
       {"--log-level", [&](auto f, auto v) {
          for (std::string_view l : {"trace", "debug", "info", "warn", "error", "off"}) {
            if (v == l) {
@@ -255,6 +272,16 @@ options parse_args(int argc, const char* const* argv) {
     else if (a == "--progress") o.progress = true;
     else if (a == "--resume") o.resume = true;
     else if (a == "--cookies") o.cookies = true;
+    else if (a == "--export" || a == "--status" || a == "--cancel-job" || a == "--delete-job") {
+      const auto action = a == "--export"   ? options::job_action::export_rows
+                          : a == "--status" ? options::job_action::status
+                          : a == "--cancel-job" ? options::job_action::cancel
+                                                : options::job_action::remove;
+      if (o.action != options::job_action::none && o.action != action) {
+        throw usage_error("--export, --status, --cancel-job and --delete-job exclude each other");
+      }
+      o.action = action;
+    }
     else if (auto it = valued.find(a); it != valued.end()) {
       if (!has_value) {
         if (i + 1 >= argc) throw usage_error(std::string(shown) + " needs a value");
@@ -275,6 +302,19 @@ options parse_args(int argc, const char* const* argv) {
   }
   if (o.method == "HEAD" && o.crawl()) {
     throw usage_error("-X HEAD cannot crawl: --depth needs the pages' bodies to find their links");
+  }
+  if (!o.redis.empty() && o.job.empty()) throw usage_error("--redis needs --job NAME: the job the workers share");
+  if (o.redis.empty() && (!o.job.empty() || o.action != options::job_action::none)) {
+    throw usage_error("--job, --export, --status, --cancel-job and --delete-job need --redis URL");
+  }
+  if (!o.redis.empty()) {
+    if (o.resume) throw usage_error("--resume does not apply with --redis: the job on Redis is what a worker goes on from");
+    if (o.action != options::job_action::none && o.action != options::job_action::export_rows && !o.urls.empty()) {
+      throw usage_error("--status, --cancel-job and --delete-job take no URLs");
+    }
+    if (o.action == options::job_action::export_rows && (!o.urls.empty() || !o.input.empty())) {
+      throw usage_error("--export takes no URLs (it writes the job's rows to --out FILE or stdout)");
+    }
   }
   return o;
 }
@@ -342,6 +382,22 @@ as Basic authorization to that origin only, and rows show them as http://user:**
       --progress          live progress bar on stderr (when it is a terminal)
       --grace S           after Ctrl-C, seconds to let requests in flight finish (5)
       --log-level L       trace, debug, info, warn, error, off (warn)
+
+Crawling with several machines (a job on Redis; every worker runs the same command):
+      --redis URL         redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]: take URLs from the job
+                          and record rows there (needs --job); --out gets the rows this
+                          worker won. Exits 0 when the job has nothing pending nor leased.
+                          Seeds are added to the job; stdin is read only with --input -
+      --job NAME          the job: its keys are NAME:*; 1 to 200 of A-Z a-z 0-9 _.:-
+      --lease S           a URL taken by a worker that does not finish it within S is
+                          given to another worker, 1 to 86400 (60)
+      --redis-timeout S   give up (exit 1) when Redis is unreachable for S, 0.1 to 86400
+                          (60); rows fetched and not yet recorded are written to --out
+      --export            write the job's rows (JSON Lines) to --out FILE or stdout
+      --status            print the job's state as one JSON object
+      --cancel-job        stop the job: workers finish what they hold, then exit 4
+      --delete-job        remove the job's keys from Redis (refused while workers hold
+                          leases: stop them, or --cancel-job and let them end)
   -h, --help              this text
   -V, --version           the version
 
@@ -366,7 +422,7 @@ rows only, and --resume goes on from there.
 
 Exit status: 0 when the run completed (even if some URLs failed), 1 for set-up errors (a file
 that cannot be opened), 2 for usage errors, 3 when a write to the output (or of a body) failed,
-130 when interrupted by Ctrl-C (SIGINT; 143 for SIGTERM).
+4 when the job was cancelled (--redis), 130 when interrupted by Ctrl-C (SIGINT; 143 for SIGTERM).
 )";
 }
 

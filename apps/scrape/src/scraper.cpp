@@ -368,13 +368,13 @@ struct scraper::impl {
   corio::awaitable<robots_rules> fetch_robots(std::string key);
   corio::awaitable<void> ticker();
   corio::awaitable<void> grace_then_cancel();
-  void add_seed(std::string s);
+  void add_seed(std::string s, int depth = 0);
   [[nodiscard]] bool done_earlier(const std::string& url) const;
   void enqueue(item it, const std::string& key);
   void schedule();
   void handle(result res);
   void discover_links(result& res);
-  void write(const row& r);
+  void write(const row& r, const std::string& fed_url);
   void flush_rows();
   void interrupt();
   void cancel_running(cancel_reason why);
@@ -422,6 +422,7 @@ struct scraper::impl {
   std::unordered_set<std::string> done_before;  // resume: URLs with a final row already
   bool input_open = false;
   bool fed = false;  // open_input() was called
+  std::optional<external_frontier> external;  // distributed mode
   cancel_reason cancelled_by = cancel_reason::grace;
   std::size_t done = 0;
   /// idle → scheduling → (draining: interrupted once, in-flight requests get their grace period
@@ -435,6 +436,27 @@ struct scraper::impl {
   summary sum;
   std::chrono::steady_clock::time_point started;
 };
+
+std::string fetched_url(std::string_view seed, bool crawl, bool* credentials) {
+  if (credentials) *credentials = false;
+  if (!crawl && simple_origin_key(seed)) return std::string(seed);
+  boost::urls::url u;
+  std::string s(seed);
+  try {
+    u = http::parse_url(s);
+  } catch (const http::error&) {
+    auto fixed = with_default_scheme(s);
+    if (!fixed) return s;
+    try {
+      u = http::parse_url(*fixed);
+    } catch (const http::error&) {
+      return s;
+    }
+    s = std::move(*fixed);
+  }
+  if (credentials) *credentials = u.has_password() || (u.has_userinfo() && !u.encoded_user().empty());
+  return crawl ? http::normalize_url(u) : s;
+}
 
 scraper::scraper(options opts, std::ostream& out, std::ostream* progress)
     : impl_(std::make_unique<impl>(std::move(opts), out, progress)) {}
@@ -460,14 +482,23 @@ void scraper::open_input() {
   impl_->fed = true;
 }
 
-bool scraper::feed(std::string url) {
+bool scraper::feed(std::string url) { return feed(std::move(url), 0); }
+
+bool scraper::feed(std::string url, int depth) {
   if (!impl_->fed) throw std::logic_error("scrape::scraper::feed: open_input() was not called");
   if (!impl_->input_open || !impl_->taking_urls()) return false;
   ++impl_->added;
-  impl_->add_seed(std::move(url));
+  impl_->add_seed(std::move(url), depth);
   if (impl_->state == impl::phase::scheduling) impl_->schedule();
   return true;
 }
+
+void scraper::set_external(external_frontier f) {
+  if (impl_->state != impl::phase::idle) throw std::logic_error("scrape::scraper::set_external: the scraper has started");
+  impl_->external = std::move(f);
+}
+
+std::size_t scraper::holding() const noexcept { return impl_->queued + impl_->in_flight; }
 
 void scraper::close_input() {
   if (!impl_->input_open) return;
@@ -505,11 +536,16 @@ void scraper::resume(previous_run prev) {
   m.done_before = std::move(prev.done);
 }
 
-void scraper::impl::write(const row& r) {
+void scraper::impl::write(const row& r, const std::string& fed_url) {
   // Whole lines only, in batches: the dispatcher writes out what it has whenever it would wait
   // for a result (and every 64 KiB), so an interrupted run leaves valid JSON Lines and a busy one
   // makes one write per batch rather than one per line.
   sum.add(r);
+  if (external) {
+    external->row(fed_url, to_json_line(r, opts.crawl(), !opts.save_bodies.empty()),
+                  !r.error_kind.empty() || !r.error.empty(), is_final_error_kind(r.error_kind));
+    return;
+  }
   if (!failure.empty()) {
     ++rows_not_written;
     return;
@@ -586,7 +622,7 @@ bool scraper::impl::done_earlier(const std::string& url) const {
   return done_before.count(http::redact_userinfo(url)) != 0;
 }
 
-void scraper::impl::add_seed(std::string s) {
+void scraper::impl::add_seed(std::string s, int depth) {
   if (done_earlier(s)) {  // (its row is the one given: a bad URL's too)
     sum.add_skipped();
     return;
@@ -615,7 +651,7 @@ void scraper::impl::add_seed(std::string s) {
       r.url = http::redact_userinfo(s);
       r.error_kind = std::string(http::to_string(e.kind()));
       r.error = e.what();
-      write(r);
+      write(r, s);
       ++done;
       return;
     }
@@ -628,6 +664,11 @@ void scraper::impl::add_seed(std::string s) {
     }
   }
   std::string url = std::move(s);  // the queue keeps the only copy of each URL
+  if (external) {  // the job deduplicated it, and gives it as it will expect it in the row
+    const std::string key = origin_key(u);
+    enqueue(item{std::move(url), depth}, key);
+    return;
+  }
   if (opts.crawl()) {
     // The normal form has no user info: a seed's credentials are kept for its origin, and sent
     // with every request to it (the client drops them on a redirect to another origin).
@@ -888,6 +929,7 @@ void scraper::impl::handle(result res) {
   if (res.wake) return;
   const auto f = running.find(res.id);
   --origins[f->second.origin].in_flight;
+  const std::string fed_url = std::move(f->second.it.url);
   running.erase(f);
   --in_flight;
   ++done;
@@ -895,7 +937,7 @@ void scraper::impl::handle(result res) {
   // a resumed crawl knows them whenever it finds the row; also while the run is stopping, when
   // they are not fetched now but --resume goes on with them.
   if (opts.crawl()) discover_links(res);
-  write(res.r);
+  write(res.r, fed_url);
   if (!res.save_failure.empty()) {  // the rows so far (this one too: it says so) are written, then stop
     flush_rows();
     if (failure.empty()) write_failed(write_error(res.save_failure, 0), 0);
@@ -903,6 +945,10 @@ void scraper::impl::handle(result res) {
 }
 
 void scraper::impl::discover_links(result& res) {
+  if (external) {  // the job deduplicates, filters and queues them (also while stopping: none is lost)
+    if (res.r.depth + 1 <= opts.depth && !res.links.empty()) external->links(std::move(res.links), res.r.depth + 1);
+    return;
+  }
   // Where the page really came from counts as seen too (a redirect target is not fetched again).
   if (!res.r.final_url.empty()) {
     try {
@@ -1027,7 +1073,7 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   }
   sum.set_elapsed(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   if (jar && !opts.cookie_jar.empty()) write_cookie_jar(opts.cookie_jar, *jar);
-  if (opts.crawl()) sum.set_frontier(seen.size(), peak_queued);
+  if (opts.crawl() && !external) sum.set_frontier(seen.size(), peak_queued);  // (external: the job knows it)
   sum.set_peak_in_flight(peak_in_flight);
   client.reset();
   co_return sum;

@@ -239,4 +239,42 @@ BOOST_AUTO_TEST_CASE(max_memory_and_save_bodies) {
   BOOST_CHECK_THROW(parse({"--save-bodies", "", "http://a.test/"}), scrape::usage_error);
 }
 
+BOOST_AUTO_TEST_CASE(redis_mode_options_are_checked_and_need_each_other) {
+  const auto o = parse({"--redis", "redis://127.0.0.1:6379/2", "--job", "site-1", "--lease", "30", "--redis-timeout",
+                        "0.5", "http://a.test/"});
+  BOOST_TEST(o.redis == "redis://127.0.0.1:6379/2");
+  BOOST_TEST(o.job == "site-1");
+  BOOST_TEST(o.lease == 30.0);
+  BOOST_TEST(o.redis_timeout == 0.5);
+  BOOST_TEST((o.action == scrape::options::job_action::none));
+  const auto d = parse({"--redis", "redis://h", "--job", "j"});
+  BOOST_TEST(d.lease == 60.0);
+  BOOST_TEST(d.redis_timeout == 60.0);
+  BOOST_TEST((parse({"--redis=redis://h", "--job=j", "--status"}).action == scrape::options::job_action::status));
+  BOOST_TEST((parse({"--redis=redis://h", "--job=j", "--export", "-o", "x"}).action ==
+              scrape::options::job_action::export_rows));
+  BOOST_TEST((parse({"--redis=redis://h", "--job=j", "--cancel-job"}).action == scrape::options::job_action::cancel));
+  BOOST_TEST((parse({"--redis=redis://h", "--job=j", "--delete-job"}).action == scrape::options::job_action::remove));
+
+  BOOST_TEST(message({"--redis", "redis://h", "http://a.test/"}) == "--redis needs --job NAME: the job the workers share");
+  BOOST_TEST(message({"--job", "j", "http://a.test/"}).find("need --redis URL") != std::string::npos);
+  BOOST_TEST(message({"--status"}).find("need --redis URL") != std::string::npos);
+  BOOST_TEST(message({"--redis", "http://h", "--job", "j"}).find("--redis expects redis://") == 0);
+  BOOST_TEST(message({"--redis", "redis://", "--job", "j"}).find("--redis expects redis://") == 0);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", ""}).find("--job expects") == 0);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", "a b"}).find("--job expects") == 0);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", std::string(201, 'a').c_str()}).find("--job expects") == 0);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", "j", "--lease", "0.5"}).find("--lease expects") == 0);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", "j", "--lease", "86401"}).find("--lease expects") == 0);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", "j", "--redis-timeout", "0"}).find("--redis-timeout expects") == 0);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", "j", "--status", "--delete-job"}).find("exclude each other") !=
+             std::string::npos);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", "j", "--status", "http://a.test/"}) ==
+             "--status, --cancel-job and --delete-job take no URLs");
+  BOOST_TEST(message({"--redis", "redis://h", "--job", "j", "--export", "http://a.test/"}).find("--export takes no URLs") ==
+             0);
+  BOOST_TEST(message({"--redis", "redis://h", "--job", "j", "--resume", "-o", "x", "http://a.test/"})
+                 .find("--resume does not apply with --redis") == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

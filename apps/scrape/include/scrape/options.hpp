@@ -73,6 +73,14 @@ struct options {
   std::optional<std::string> noproxy;      ///< --noproxy LIST (curl's NO_PROXY syntax)
   bool cookies = false;                    ///< --cookies: one cookie jar for the run
   std::string cookie_jar;                  ///< --cookie-jar FILE: the jar written there at the end
+  // Distributed mode (redis_job.hpp): a job on Redis shared by every worker running it.
+  std::string redis;              ///< --redis redis://HOST[:PORT][/DB] ("": not distributed)
+  std::string job;                ///< --job NAME: the job's keys are NAME:...
+  double lease = 60;              ///< --lease S: a URL taken and not finished is given out again after S
+  double redis_timeout = 60;      ///< --redis-timeout S: how long Redis may be unreachable before giving up
+  /// --export, --status, --cancel-job, --delete-job: act on the job instead of crawling.
+  enum class job_action { none, export_rows, status, cancel, remove };
+  job_action action = job_action::none;
   std::string log_level = "warn";
   bool help = false;
   bool version = false;

@@ -42,12 +42,26 @@
 
 #include <corio/config.hpp>
 
+#include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scrape {
+
+/// Distributed mode (redis_job.hpp): a job elsewhere keeps the frontier and decides which rows
+/// count; the scraper fetches what it is fed and hands back rows and links.
+struct external_frontier {
+  /// The links of a crawled page (normalised http(s) URLs, not deduplicated, not filtered by
+  /// same_host or max_urls: the job does that), to be queued at `depth`.
+  std::function<void(std::vector<std::string> links, int depth)> links;
+  /// Every row, in place of the output: `fed` is the URL as given to feed() (the row's own url
+  /// may differ: credentials redacted), `line` the row's JSON (no newline), `failed` whether it
+  /// is an error row, `final` whether it counts as done (false: interrupted).
+  std::function<void(const std::string& fed, std::string line, bool failed, bool final)> row;
+};
 
 class scraper {
 public:
@@ -81,6 +95,14 @@ public:
   /// caller keeps the URL as not attempted. Throws std::logic_error without open_input().
   bool feed(std::string url);
   void close_input();
+  /// Before run(): the frontier is external (set both callbacks). Seeds are then fed with their
+  /// depth, none is deduplicated here, no row goes to the output, and crawling keeps no set of
+  /// the URLs seen (memory does not grow with the crawl). Throws std::logic_error once run() started.
+  void set_external(external_frontier f);
+  /// feed() at a crawl depth (external frontier: the depth the job queued the URL at).
+  bool feed(std::string url, int depth);
+  /// URLs queued or in flight.
+  [[nodiscard]] std::size_t holding() const noexcept;
   /// True once the scraper takes no more URLs (see feed()).
   [[nodiscard]] bool stopped() const noexcept;
   void interrupt();
@@ -91,8 +113,14 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// The URL a seed is fetched as and named by in its row: "http://" added when it has no scheme,
+/// normalised when crawling; the seed as given when it is not a URL (its row is an error row).
+/// `credentials` is set when the URL has user info.
+[[nodiscard]] std::string fetched_url(std::string_view seed, bool crawl, bool* credentials = nullptr);
+
 /// Exit statuses of corio-scrape beyond 0 (completed), 1 (set-up error) and 2 (usage error).
 inline constexpr int exit_write_error = 3;   ///< a write to the output or the journal failed
+inline constexpr int exit_job_cancelled = 4;  ///< --redis: the job was cancelled (--cancel-job)
 inline constexpr int exit_interrupted = 130;  ///< SIGINT (128 + the signal; SIGTERM gives 143)
 
 /// main()'s body after argument parsing: takes the proxy settings the command line left to the

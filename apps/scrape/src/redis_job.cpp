@@ -1,0 +1,1028 @@
+#include "scrape/redis_job.hpp"
+
+#include "scrape/scraper.hpp"
+
+#include <corio/cancellation.hpp>
+#include <corio/event.hpp>
+#include <corio/exception_group.hpp>
+#include <corio/http/error.hpp>
+#include <corio/http/url.hpp>
+#include <corio/run.hpp>
+#include <corio/sleep.hpp>
+#include <corio/task_group.hpp>
+#include <corio/timeout.hpp>
+
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <unordered_map>
+
+#include <unistd.h>
+
+namespace scrape {
+
+namespace asio = boost::asio;
+namespace redis = corio::redis;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Each script's keys are given in KEYS; its times are Redis's (TIME). A URL's key in seen and
+// done is the first 64 bits of its SHA-1, in hex.
+
+const redis::script create_script(R"(
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], unpack(ARGV))
+  redis.call('HSET', KEYS[1], 'created', redis.call('TIME')[1])
+  return ''
+end
+for i = 1, #ARGV, 2 do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v ~= ARGV[i + 1] then return {ARGV[i], v or ''} end
+end
+return ''
+)");
+
+// KEYS: options seen pending hosts; ARGV: depth, then url host pairs.
+const redis::script add_script(R"(
+local maxu = tonumber(redis.call('HGET', KEYS[1], 'max_urls') or '0') or 0
+local same = redis.call('HGET', KEYS[1], 'same_host') == '1'
+local depth = ARGV[1]
+local added = 0
+for i = 2, #ARGV, 2 do
+  local url, host = ARGV[i], ARGV[i + 1]
+  local ok = true
+  if depth == '0' then
+    if host ~= '' then redis.call('SADD', KEYS[4], host) end
+  else
+    if same and redis.call('SISMEMBER', KEYS[4], host) == 0 then ok = false end
+    if ok and maxu > 0 and redis.call('SCARD', KEYS[2]) >= maxu then break end
+  end
+  if ok and redis.call('SADD', KEYS[2], string.sub(redis.sha1hex(url), 1, 16)) == 1 then
+    redis.call('RPUSH', KEYS[3], depth .. '\t' .. url)
+    added = added + 1
+  end
+end
+return added
+)");
+
+// KEYS: options pending leased workers; ARGV: n, lease ms, worker. {-1} when cancelled, else
+// {0, member...}: expired leases first, then pending URLs.
+const redis::script lease_script(R"(
+if redis.call('HGET', KEYS[1], 'cancelled') == '1' then return {-1} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[4], now, ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - 86400000)  -- workers not seen for a day
+local n = tonumber(ARGV[1])
+local out = {0}
+local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, n)
+for _, m in ipairs(expired) do out[#out + 1] = m end
+local want = n - #expired
+if want > 0 then
+  local got = redis.call('LPOP', KEYS[2], want)
+  if got then for _, m in ipairs(got) do out[#out + 1] = m end end
+end
+local exp = now + tonumber(ARGV[2])
+for i = 2, #out do redis.call('ZADD', KEYS[3], exp, out[i]) end
+return out
+)");
+
+// KEYS: leased workers; ARGV: lease ms, worker, member...
+const redis::script renew_script(R"(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', KEYS[2], now, ARGV[2])
+local exp = now + tonumber(ARGV[1])
+for i = 3, #ARGV do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then redis.call('ZADD', KEYS[1], exp, ARGV[i]) end
+end
+return 0
+)");
+
+// KEYS: done leased results counts origins; ARGV: worker, then (member url row failed origin)...
+// Returns 1 or 0 per row: recorded by this worker (now, or by an earlier try of the same batch).
+const redis::script finish_script(R"(
+local bucket = math.floor(tonumber(redis.call('TIME')[1]) / 10)
+local b = tonumber(redis.call('HGET', KEYS[4], 'bucket') or '0') or 0
+if b ~= bucket then
+  local bn = redis.call('HGET', KEYS[4], 'bucket_rows') or '0'
+  if b ~= bucket - 1 then bn = '0' end
+  redis.call('HSET', KEYS[4], 'previous_rows', bn, 'bucket', bucket, 'bucket_rows', 0)
+end
+local won = {}
+for i = 2, #ARGV, 5 do
+  local url = ARGV[i + 1]
+  local h = string.sub(redis.sha1hex(url), 1, 16)
+  redis.call('ZREM', KEYS[2], ARGV[i])
+  if redis.call('HSETNX', KEYS[1], h, ARGV[1]) == 1 then
+    redis.call('XADD', KEYS[3], '*', 'url', url, 'row', ARGV[i + 2])
+    redis.call('HINCRBY', KEYS[4], 'done', 1)
+    redis.call('HINCRBY', KEYS[4], 'bucket_rows', 1)
+    if ARGV[i + 3] == '1' then redis.call('HINCRBY', KEYS[4], 'failed', 1) end
+    redis.call('HINCRBY', KEYS[5], ARGV[i + 4], 1)
+    won[#won + 1] = 1
+  elseif redis.call('HGET', KEYS[1], h) == ARGV[1] then
+    won[#won + 1] = 1
+  else
+    won[#won + 1] = 0
+  end
+end
+return won
+)");
+
+// KEYS: leased pending; ARGV: member...
+const redis::script release_script(R"(
+local n = 0
+for i = 1, #ARGV do
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+    redis.call('LPUSH', KEYS[2], ARGV[i])
+    n = n + 1
+  end
+end
+return n
+)");
+
+// KEYS: options pending leased. 2: cancelled, 1: finished, 0: not yet.
+const redis::script finished_script(R"(
+if redis.call('HGET', KEYS[1], 'cancelled') == '1' then return 2 end
+if redis.call('LLEN', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[3]) == 0 then return 1 end
+return 0
+)");
+
+// KEYS: options pending leased seen counts origins workers; ARGV: window s. nil: no such job.
+const redis::script status_script(R"(
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return {redis.call('LLEN', KEYS[2]), redis.call('ZCARD', KEYS[3]), redis.call('ZCOUNT', KEYS[3], '-inf', now),
+        redis.call('SCARD', KEYS[4]), redis.call('ZCOUNT', KEYS[7], now - tonumber(ARGV[1]) * 1000, '+inf'),
+        tonumber(t[1]), redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[5]),
+        redis.call('HGETALL', KEYS[6])}
+)");
+
+const redis::script cancel_script(R"(
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'cancelled', '1')
+return 1
+)");
+
+// KEYS: every key of the job, options and leased first. -N: N leases not expired (running
+// workers): nothing deleted; else the number of keys deleted.
+const redis::script delete_script(R"(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local active = redis.call('ZCOUNT', KEYS[2], '(' .. now, '+inf')
+if active > 0 then return -active end
+return redis.call('DEL', unpack(KEYS))
+)");
+
+constexpr const char* job_keys[] = {"options", "leased", "seen",  "pending", "done",
+                                    "results", "counts", "origins", "hosts",  "workers"};
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      out += fmt::format("\\u{:04x}", c);
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+/// The options a job fixes, as stored in NAME:options (canonical spellings).
+std::vector<std::pair<std::string, std::string>> job_options(const options& o) {
+  return {{"depth", std::to_string(o.depth)},       {"same_host", o.same_host ? "1" : "0"},
+          {"max_urls", std::to_string(o.max_urls)}, {"rate", fmt::format("{}", o.rate)},
+          {"per_host", std::to_string(o.per_host)}, {"robots", o.robots ? "1" : "0"}};
+}
+
+/// The command-line spelling of a stored option and its value.
+std::string shown_option(const std::string& name, const std::string& value) {
+  if (name == "same_host" || name == "robots") {
+    return (value == "1" ? "--" : "no --") + std::string(name == "same_host" ? "same-host" : "robots");
+  }
+  std::string flag = "--" + name;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag + " " + value;
+}
+
+std::map<std::string, std::string> as_map(const redis::reply& flat) {
+  std::map<std::string, std::string> m;
+  for (std::size_t i = 0; i + 1 < flat.size(); i += 2) m[flat[i].as_string()] = flat[i + 1].as_string();
+  return m;
+}
+
+long long number_in(const std::map<std::string, std::string>& m, const std::string& k) {
+  const auto it = m.find(k);
+  if (it == m.end()) return 0;
+  try {
+    return std::stoll(it->second);
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+/// "scheme://authority" of a URL (the per-origin counts' key); "(not a URL)" if it has none.
+std::string origin_of(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "(not a URL)";
+  return std::string(url.substr(0, url.find_first_of("/?#", scheme_end + 3)));
+}
+
+std::string host_of(const std::string& url) {
+  try {
+    auto h = std::string(corio::http::parse_url(url).encoded_host());
+    for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return h;
+  } catch (const corio::http::error&) {
+    return {};
+  }
+}
+
+/// EVAL with the script's source (for batches: never NOSCRIPT, even after a Redis restart).
+redis::command eval_command(const redis::script& sc, const std::vector<std::string>& keys,
+                            const std::vector<std::string>& args) {
+  redis::command c("EVAL");
+  c.arg(sc.source()).arg(keys.size()).args(keys).args(args);
+  return c;
+}
+
+redis_frontier::lease_result parse_lease(const redis::reply& r) {
+  redis_frontier::lease_result out;
+  if (r.size() == 0 || r[0].as_integer() < 0) {
+    out.cancelled = true;
+    return out;
+  }
+  for (std::size_t i = 1; i < r.size(); ++i) {
+    redis_frontier::leased_url u;
+    u.member = r[i].as_string();
+    const auto tab = u.member.find('\t');
+    if (tab == std::string::npos) throw redis::error(redis::errc::reply_type, "a leased URL without its depth: " + u.member);
+    u.depth = std::atoi(u.member.substr(0, tab).c_str());
+    u.url = u.member.substr(tab + 1);
+    out.urls.push_back(std::move(u));
+  }
+  return out;
+}
+
+std::vector<std::string> finish_args(const std::string& worker, const std::vector<redis_frontier::finishing>& rows);
+
+std::vector<bool> parse_won(const redis::reply& r, std::size_t rows) {
+  std::vector<bool> won;
+  for (const auto& e : r.as_array()) won.push_back(e.as_integer() == 1);
+  if (won.size() != rows) throw redis::error(redis::errc::reply_type, "the finish script answered for other rows");
+  return won;
+}
+
+}  // namespace
+
+namespace {
+
+std::vector<std::string> finish_args(const std::string& worker, const std::vector<redis_frontier::finishing>& rows) {
+  std::vector<std::string> args{worker};
+  for (const auto& f : rows) {
+    args.push_back(f.member);
+    args.push_back(f.url);
+    args.push_back(f.line);
+    args.push_back(f.failed ? "1" : "0");
+    args.push_back(origin_of(f.url));
+  }
+  return args;
+}
+
+}  // namespace
+
+redis_frontier::redis_frontier(redis::client& c, std::string job, std::string worker)
+    : c_(c), job_(std::move(job)), worker_(std::move(worker)) {}
+
+corio::awaitable<void> redis_frontier::create_or_check(const options& o) {
+  std::vector<std::string> keys{key("options")};
+  std::vector<std::string> args;
+  for (auto& [k, v] : job_options(o)) {
+    args.push_back(k);
+    args.push_back(v);
+  }
+  const redis::reply r = co_await c_.eval(create_script, std::move(keys), std::move(args));
+  if (r.is_array() && r.size() == 2) {
+    const std::string name = r[0].as_string();
+    std::string given;
+    for (auto& [k, v] : job_options(o)) {
+      if (k == name) given = v;
+    }
+    throw job_conflict("job " + job_ + " was created with " + shown_option(name, r[1].as_string()) +
+                       ", this worker has " + shown_option(name, given) +
+                       " (every worker of a job runs with the job's options)");
+  }
+}
+
+corio::awaitable<std::size_t> redis_frontier::add(std::vector<std::pair<std::string, std::string>> url_hosts,
+                                                  int depth) {
+  std::size_t added = 0;
+  constexpr std::size_t per_call = 1000;
+  for (std::size_t i = 0; i < url_hosts.size(); i += per_call) {
+    std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts")};
+    std::vector<std::string> args{std::to_string(depth)};
+    for (std::size_t j = i; j < std::min(url_hosts.size(), i + per_call); ++j) {
+      args.push_back(std::move(url_hosts[j].first));
+      args.push_back(std::move(url_hosts[j].second));
+    }
+    ++counts_.adds;
+    ++counts_.round_trips;
+    const redis::reply r = co_await c_.eval(add_script, std::move(keys), std::move(args));
+    added += static_cast<std::size_t>(r.as_integer());
+  }
+  co_return added;
+}
+
+corio::awaitable<redis_frontier::lease_result> redis_frontier::lease(std::size_t n, long long lease_ms) {
+  std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("workers")};
+  std::vector<std::string> args{std::to_string(n), std::to_string(lease_ms), worker_};
+  ++counts_.leases;
+  ++counts_.round_trips;
+  const redis::reply r = co_await c_.eval(lease_script, std::move(keys), std::move(args));
+  lease_result out = parse_lease(r);
+  counts_.leased_urls += out.urls.size();
+  co_return out;
+}
+
+corio::awaitable<void> redis_frontier::renew(const std::vector<std::string>& members, long long lease_ms) {
+  std::vector<std::string> keys{key("leased"), key("workers")};
+  std::vector<std::string> args{std::to_string(lease_ms), worker_};
+  args.insert(args.end(), members.begin(), members.end());
+  ++counts_.renewals;
+  ++counts_.round_trips;
+  co_await c_.eval(renew_script, std::move(keys), std::move(args));
+}
+
+corio::awaitable<std::vector<bool>> redis_frontier::finish(const std::vector<finishing>& rows) {
+  std::vector<std::string> keys{key("done"), key("leased"), key("results"), key("counts"), key("origins")};
+  std::vector<std::string> args = finish_args(worker_, rows);
+  ++counts_.finishes;
+  ++counts_.round_trips;
+  const redis::reply r = co_await c_.eval(finish_script, std::move(keys), std::move(args));
+  std::vector<bool> won = parse_won(r, rows.size());
+  counts_.finished_rows += rows.size();
+  co_return won;
+}
+
+corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::vector<std::pair<url_host_list, int>>& adds,
+                                                                   const std::vector<finishing>& rows,
+                                                                   std::size_t lease_n, long long lease_ms) {
+  std::vector<redis::command> cmds;
+  for (const auto& [uh, depth] : adds) {
+    for (std::size_t i = 0; i < uh.size(); i += 1000) {
+      const std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts")};
+      std::vector<std::string> args{std::to_string(depth)};
+      for (std::size_t j = i; j < std::min(uh.size(), i + 1000); ++j) {
+        args.push_back(uh[j].first);
+        args.push_back(uh[j].second);
+      }
+      cmds.push_back(eval_command(add_script, keys, args));
+      ++counts_.adds;
+    }
+  }
+  const std::size_t finish_at = cmds.size();
+  if (!rows.empty()) {
+    const std::vector<std::string> keys{key("done"), key("leased"), key("results"), key("counts"), key("origins")};
+    cmds.push_back(eval_command(finish_script, keys, finish_args(worker_, rows)));
+    ++counts_.finishes;
+  }
+  const std::size_t lease_at = cmds.size();
+  if (lease_n > 0) {
+    const std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("workers")};
+    const std::vector<std::string> args{std::to_string(lease_n), std::to_string(lease_ms), worker_};
+    cmds.push_back(eval_command(lease_script, keys, args));
+    ++counts_.leases;
+  }
+  step_result out;
+  if (cmds.empty()) co_return out;
+  ++counts_.round_trips;
+  const std::vector<redis::reply> replies = co_await c_.exec_batch(std::move(cmds));
+  for (const auto& r : replies) r.throw_if_error();
+  if (!rows.empty()) {
+    out.won = parse_won(replies.at(finish_at), rows.size());
+    counts_.finished_rows += rows.size();
+  }
+  if (lease_n > 0) {
+    out.leased = parse_lease(replies.at(lease_at));
+    counts_.leased_urls += out.leased.urls.size();
+  }
+  co_return out;
+}
+
+corio::awaitable<void> redis_frontier::release(const std::vector<std::string>& members) {
+  if (members.empty()) co_return;
+  std::vector<std::string> keys{key("leased"), key("pending")};
+  std::vector<std::string> args = members;
+  co_await c_.eval(release_script, std::move(keys), std::move(args));
+}
+
+corio::awaitable<redis_frontier::job_state> redis_frontier::state() {
+  std::vector<std::string> keys{key("options"), key("pending"), key("leased")};
+  std::vector<std::string> args;
+  ++counts_.checks;
+  ++counts_.round_trips;
+  const redis::reply r = co_await c_.eval(finished_script, std::move(keys), std::move(args));
+  const auto v = r.as_integer();
+  co_return v == 2 ? job_state::cancelled : v == 1 ? job_state::finished : job_state::running;
+}
+
+corio::awaitable<std::string> redis_frontier::status(int window_s) {
+  std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("seen"),
+                                key("counts"),  key("origins"), key("workers")};
+  std::vector<std::string> args{std::to_string(window_s)};
+  const redis::reply r = co_await c_.eval(status_script, std::move(keys), std::move(args));
+  if (r.is_null()) throw setup_error("no job " + job_ + " on this Redis");
+  const auto pending = r[0].as_integer();
+  const auto leased = r[1].as_integer();
+  const auto opts = as_map(r[6]);
+  const auto counts = as_map(r[7]);
+  const auto origins = as_map(r[8]);
+  const long long now_bucket = r[5].as_integer() / 10;
+  const long long bucket = number_in(counts, "bucket");
+  // Rows per second over the last whole 10 seconds.
+  const double rate = bucket == now_bucket       ? static_cast<double>(number_in(counts, "previous_rows")) / 10
+                      : bucket == now_bucket - 1 ? static_cast<double>(number_in(counts, "bucket_rows")) / 10
+                                                 : 0.0;
+  const bool cancelled = opts.count("cancelled") && opts.at("cancelled") == "1";
+  std::string j = "{\"job\":" + json_string(job_);
+  j += ",\"pending\":" + std::to_string(pending);
+  j += ",\"leased\":" + std::to_string(leased);
+  j += ",\"expired_leases\":" + std::to_string(r[2].as_integer());
+  j += ",\"done\":" + std::to_string(number_in(counts, "done"));
+  j += ",\"failed\":" + std::to_string(number_in(counts, "failed"));
+  j += ",\"seen\":" + std::to_string(r[3].as_integer());
+  j += ",\"workers\":" + std::to_string(r[4].as_integer());
+  j += ",\"workers_window_s\":" + std::to_string(window_s);
+  j += ",\"rate\":" + fmt::format("{}", rate);
+  j += std::string(",\"cancelled\":") + (cancelled ? "true" : "false");
+  j += std::string(",\"finished\":") + (pending == 0 && leased == 0 ? "true" : "false");
+  j += ",\"options\":{";
+  bool first = true;
+  for (const auto& [k, v] : job_options(options{})) {
+    const auto it = opts.find(k);
+    if (it == opts.end()) continue;
+    j += (first ? "" : ",") + json_string(k) + ":";
+    j += (k == "same_host" || k == "robots") ? (it->second == "1" ? "true" : "false") : it->second;
+    first = false;
+  }
+  j += "},\"origins\":{";
+  first = true;
+  for (const auto& [k, v] : origins) {
+    j += (first ? "" : ",") + json_string(k) + ":" + v;
+    first = false;
+  }
+  j += "}}";
+  co_return j;
+}
+
+corio::awaitable<std::size_t> redis_frontier::export_rows(sink& out) {
+  std::size_t n = 0;
+  std::string start = "-";
+  for (;;) {
+    redis::command xrange("XRANGE", key("results"), start, "+", "COUNT", 1000);
+    const redis::reply r = co_await c_.exec(std::move(xrange));
+    if (r.size() == 0) break;
+    std::string lines;
+    for (const auto& entry : r.as_array()) {
+      const auto& fields = entry[1];
+      for (std::size_t i = 0; i + 1 < fields.size(); i += 2) {
+        if (fields[i].as_string() == "row") {
+          lines += fields[i + 1].as_string();
+          lines += '\n';
+          ++n;
+        }
+      }
+    }
+    out.write(lines);
+    start = "(" + r[r.size() - 1][0].as_string();
+  }
+  co_return n;
+}
+
+corio::awaitable<void> redis_frontier::cancel() {
+  std::vector<std::string> keys{key("options")};
+  std::vector<std::string> args;
+  const redis::reply r = co_await c_.eval(cancel_script, std::move(keys), std::move(args));
+  if (r.as_integer() == 0) throw setup_error("no job " + job_ + " on this Redis");
+}
+
+corio::awaitable<long long> redis_frontier::remove() {
+  std::vector<std::string> keys;
+  for (const char* k : job_keys) keys.push_back(key(k));
+  std::vector<std::string> args;
+  const redis::reply r = co_await c_.eval(delete_script, std::move(keys), std::move(args));
+  if (r.as_integer() < 0) {
+    throw setup_error("job " + job_ + " has " + std::to_string(-r.as_integer()) +
+                      " URLs leased by running workers: stop them first (or --cancel-job and let them end; the "
+                      "leases of a killed worker expire after --lease)");
+  }
+  co_return r.as_integer();
+}
+
+namespace {
+
+/// Redis has been unreachable for --redis-timeout.
+class redis_gone : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A failure worth waiting out: the server unreachable or restarting.
+bool transient(const redis::error& e) {
+  switch (e.kind()) {
+    case redis::errc::connect:
+    case redis::errc::timeout:
+    case redis::errc::connection:
+    case redis::errc::protocol:
+      return true;
+    case redis::errc::server: {
+      const auto code = e.server_code();
+      return code == "LOADING" || code == "BUSY" || code == "MASTERDOWN" || code == "TRYAGAIN" || code == "READONLY";
+    }
+    default:
+      return false;
+  }
+}
+
+redis::options client_options(const options& o) {
+  redis::options c;
+  c.url = o.redis;
+  const auto cap = std::chrono::duration_cast<corio::duration>(std::chrono::duration<double>(o.redis_timeout));
+  c.connect_timeout = std::min<corio::duration>(5s, cap);
+  c.timeout = std::min<corio::duration>(10s, cap);
+  c.stall_timeout = c.timeout;
+  return c;
+}
+
+std::string new_worker_id() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::random_device rd;
+  return fmt::format("{}:{}:{:04x}", host, ::getpid(), rd() & 0xffff);
+}
+
+const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal"; }
+
+/// One worker of a job: seeds in, leases to the scraper, its rows and links back to the job.
+class worker {
+public:
+  worker(const options& o, std::ostream& err)
+      : o_(o),
+        err_(err),
+        client_(client_options(o)),
+        job_(client_, o.job, new_worker_id()),
+        s_(o, null_out_, o.progress && ::isatty(STDERR_FILENO) ? &err : nullptr) {
+    target_ = std::max<std::size_t>(32, 2 * o.concurrency);
+    lease_ms_ = static_cast<long long>(o.lease * 1000);
+  }
+
+  corio::awaitable<int> run();
+
+private:
+  template <typename F>
+  corio::awaitable<void> retrying(const char* what, F f);
+  corio::awaitable<void> add_seeds();
+  corio::awaitable<void> watch_signals(asio::signal_set& signals);
+  corio::awaitable<void> pump();
+  corio::awaitable<void> pump_or_give_up();
+  /// One round trip: with `record`, adds the links found and records the rows; leases up to
+  /// `lease_n` URLs. Returns the lease.
+  corio::awaitable<redis_frontier::lease_result> step(bool record, std::size_t lease_n);
+  void on_row(const std::string& fed, std::string line, bool failed, bool final);
+  void write_out(const std::string& lines);
+
+  const options& o_;
+  std::ostream& err_;
+  redis::client client_;
+  redis_frontier job_;
+  std::ostringstream null_out_;  // (the scraper's output: unused, rows go to on_row)
+  scraper s_;
+  std::optional<fd_sink> out_;
+  std::size_t target_ = 32;  // URLs to hold (queued and in flight) at once
+  long long lease_ms_ = 60'000;
+  std::unordered_map<std::string, std::string> held_;  // leased URL → its member, until finished
+  std::vector<redis_frontier::finishing> rows_;       // rows to record
+  std::vector<std::pair<std::vector<std::string>, int>> links_;  // links to add, with their depth
+  corio::event wake_;
+  bool run_done_ = false;
+  bool closing_ = false;   // the job is finished: the input is closed
+  bool cancelled_ = false;
+  std::string gone_;       // Redis unreachable for good: why
+  std::string write_failure_;
+  int signal_ = 0;
+  std::chrono::steady_clock::time_point first_row_at_;  // when the oldest of rows_ came
+  std::size_t recorded_ = 0;  // rows this worker recorded in the job
+  std::size_t lost_ = 0;      // rows another worker recorded first
+};
+
+template <typename F>
+corio::awaitable<void> worker::retrying(const char* what, F f) {
+  std::optional<std::chrono::steady_clock::time_point> since;
+  corio::duration delay = 100ms;
+  const auto limit = std::chrono::duration<double>(o_.redis_timeout);
+  for (;;) {
+    std::string failure;
+    try {
+      co_await f();
+      if (since) spdlog::warn("Redis is back ({})", what);
+      co_return;
+    } catch (const redis::error& e) {
+      if (!transient(e)) throw;
+      failure = e.what();
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!since) {
+      since = now;
+      spdlog::warn("Redis: {} failed ({}): retrying for up to --redis-timeout {} s", what, failure, o_.redis_timeout);
+    }
+    if (now - *since >= limit) {
+      throw redis_gone("Redis unreachable for --redis-timeout " + fmt::format("{}", o_.redis_timeout) + " s (" +
+                       failure + ")");
+    }
+    co_await corio::sleep(delay);
+    delay = std::min<corio::duration>(delay * 2, 2s);
+  }
+}
+
+void worker::write_out(const std::string& lines) {
+  if (lines.empty() || !write_failure_.empty()) return;
+  try {
+    out_->write(lines);
+  } catch (const write_error& e) {
+    write_failure_ = e.what();
+    spdlog::error("{}: stopping (the rows are recorded in the job all the same)", write_failure_);
+    s_.interrupt();
+  }
+}
+
+void worker::on_row(const std::string& fed, std::string line, bool failed, bool final) {
+  if (!final) return;  // interrupted: its lease is given back at the end
+  if (!gone_.empty()) {  // not recorded in the job: kept here at least
+    write_out(line + "\n");
+    return;
+  }
+  const auto it = held_.find(fed);
+  if (it == held_.end()) {  // (cannot happen: every URL fed was leased)
+    spdlog::error("a row for {} which this worker did not lease: kept in the output only", fed);
+    write_out(line + "\n");
+    return;
+  }
+  if (rows_.empty()) first_row_at_ = std::chrono::steady_clock::now();
+  rows_.push_back(redis_frontier::finishing{it->second, fed, std::move(line), failed});
+  if (rows_.size() >= 16 || s_.holding() + 16 <= target_) wake_.set();
+}
+
+corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::size_t lease_n) {
+  std::vector<redis_frontier::finishing> rows;
+  std::vector<std::pair<redis_frontier::url_host_list, int>> adds;
+  if (record) {
+    rows.swap(rows_);
+    std::map<int, redis_frontier::url_host_list> by_depth;
+    for (auto& [links, depth] : links_) {
+      auto& v = by_depth[depth];
+      for (auto& l : links) {
+        auto host = host_of(l);
+        v.emplace_back(std::move(l), std::move(host));
+      }
+    }
+    links_.clear();
+    for (auto& [depth, v] : by_depth) adds.emplace_back(std::move(v), depth);
+  }
+  redis_frontier::step_result r;
+  try {
+    co_await retrying(lease_n ? "leasing URLs" : "recording rows", [&]() -> corio::awaitable<void> {
+      r = co_await job_.step(adds, rows, lease_n, lease_ms_);
+    });
+  } catch (const redis_gone&) {
+    std::size_t n = 0;
+    for (const auto& a : adds) n += a.first.size();
+    if (n) spdlog::error("{} links found on the pages fetched could not be added to the job", n);
+    rows.insert(rows.end(), std::make_move_iterator(rows_.begin()), std::make_move_iterator(rows_.end()));
+    rows_.swap(rows);  // written to the output by pump_or_give_up
+    throw;
+  }
+  std::string lines;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    held_.erase(rows[i].url);
+    if (r.won[i]) {
+      lines += rows[i].line;
+      lines += '\n';
+      ++recorded_;
+    } else {
+      ++lost_;
+      spdlog::debug("{}: another worker recorded its row first", rows[i].url);
+    }
+  }
+  write_out(lines);
+  co_return std::move(r.leased);
+}
+
+corio::awaitable<void> worker::pump() {
+  auto next_renew = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ / 3);
+  corio::duration idle = 20ms;
+  for (;;) {
+    const bool last = run_done_;  // the scraper is done: record what is left
+    // Rows go 16 at a time, or after a second; everything at once when the scraper holds nothing
+    // (the job may be finished) or stops. Leases when 16 slots or more are free.
+    const bool force = last || closing_ || s_.stopped() || s_.holding() == 0;
+    const bool record = (!rows_.empty() || !links_.empty()) &&
+                        (force || rows_.size() >= 16 || std::chrono::steady_clock::now() - first_row_at_ >= 1s);
+    std::size_t lease_n = 0;
+    if (!last && !s_.stopped() && !closing_) {
+      const std::size_t holding = s_.holding();
+      if (holding + 16 <= target_ || holding == 0) lease_n = target_ - holding;
+    }
+    bool got = false;
+    if (record || lease_n > 0) {
+      const redis_frontier::lease_result l = co_await step(record, lease_n);
+      if (lease_n > 0 && l.cancelled) {
+        spdlog::warn("job {} is cancelled: finishing what this worker holds", o_.job);
+        cancelled_ = true;
+        closing_ = true;
+        s_.close_input();
+        continue;
+      }
+      for (const auto& u : l.urls) {
+        if (!held_.emplace(u.url, u.member).second) continue;  // our own lease, expired and taken again
+        got = true;
+        // Once the scraper stops taking URLs, the rest stay held: given back at the end.
+        if (!s_.stopped()) (void)s_.feed(u.url, u.depth);
+      }
+    }
+    if (last) break;
+    if (lease_n > 0 && !got && s_.holding() == 0 && rows_.empty() && links_.empty()) {
+      redis_frontier::job_state st{};
+      co_await retrying("checking whether the job is finished",
+                        [&]() -> corio::awaitable<void> { st = co_await job_.state(); });
+      if (st != redis_frontier::job_state::running) {
+        cancelled_ = st == redis_frontier::job_state::cancelled;
+        closing_ = true;
+        s_.close_input();
+        continue;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= next_renew && !held_.empty()) {
+      std::vector<std::string> members;
+      for (const auto& [u, m] : held_) members.push_back(m);
+      co_await retrying("renewing leases", [&]() -> corio::awaitable<void> { co_await job_.renew(members, lease_ms_); });
+      next_renew = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ / 3);
+    }
+    idle = got ? 20ms : std::min<corio::duration>(idle * 2, 500ms);
+    (void)co_await corio::move_on_after(idle, [&] { return wake_.wait(); });
+    wake_.clear();
+  }
+}
+
+corio::awaitable<void> worker::pump_or_give_up() {
+  try {
+    co_await pump();
+  } catch (const redis_gone& e) {
+    gone_ = e.what();
+    spdlog::error("{}: stopping; the rows fetched are written to the output only", gone_);
+    std::string lines;
+    for (auto& r : rows_) lines += r.line + "\n";
+    rows_.clear();
+    write_out(lines);
+    s_.interrupt();
+    s_.close_input();
+  }
+}
+
+corio::awaitable<void> worker::add_seeds() {
+  std::vector<std::pair<std::string, std::string>> batch;
+  auto send = [&]() -> corio::awaitable<void> {
+    co_await retrying("adding URLs", [&]() -> corio::awaitable<void> {
+      auto copy = batch;
+      (void)co_await job_.add(std::move(copy), 0);
+    });
+    batch.clear();
+  };
+  auto take = [&](const std::string& seed) {
+    bool credentials = false;
+    std::string url = fetched_url(seed, o_.crawl(), &credentials);
+    if (credentials) {
+      throw usage_error("URLs with credentials cannot be given with --redis (they would be stored in Redis): " +
+                        corio::http::redact_userinfo(seed));
+    }
+    auto host = host_of(url);
+    batch.emplace_back(std::move(url), std::move(host));
+  };
+  for (const auto& u : o_.urls) take(u);
+  if (!o_.input.empty()) {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (o_.input != "-") {
+      file.open(o_.input);
+      if (!file) throw setup_error("cannot read " + o_.input);
+      in = &file;
+    }
+    std::string line;
+    while (std::getline(*in, line)) {
+      if (auto u = url_in_line(line); !u.empty()) take(std::string(u));
+      if (batch.size() >= 1000) co_await send();
+    }
+    if (in->bad()) throw setup_error("cannot read " + o_.input);
+  }
+  if (!batch.empty()) co_await send();
+}
+
+corio::awaitable<void> worker::watch_signals(asio::signal_set& signals) {
+  for (int n = 1;; ++n) {
+    const int sig = co_await signals.async_wait(asio::deferred);
+    if (n == 1) {
+      signal_ = sig;
+      spdlog::warn("interrupted: no new URLs; those in flight get their grace period (again to cancel them)");
+    } else if (n >= 3) {
+      signals.clear();
+      std::signal(sig, SIG_DFL);
+      std::raise(sig);
+    }
+    s_.interrupt();
+    wake_.set();
+  }
+}
+
+corio::awaitable<int> worker::run() {
+  const auto ex = co_await asio::this_coro::executor;
+  asio::signal_set signals(ex, SIGINT, SIGTERM);
+  try {
+    if (!o_.out.empty() && o_.out != "-") {
+      out_.emplace(fd_sink::open(o_.out, true));  // appended to: a worker started again keeps its rows
+    } else {
+      out_.emplace(STDOUT_FILENO, "stdout");
+    }
+  } catch (const std::system_error& e) {
+    throw setup_error(e.what());
+  }
+  try {
+    co_await client_.wait_connected(std::chrono::duration_cast<corio::duration>(
+        std::chrono::duration<double>(o_.redis_timeout)));
+  } catch (const redis::error& e) {
+    throw setup_error(std::string("cannot connect to Redis at ") + o_.redis + ": " + e.what());
+  }
+  co_await retrying("creating the job", [&]() -> corio::awaitable<void> { co_await job_.create_or_check(o_); });
+  co_await add_seeds();
+  spdlog::info("job {}: working (Ctrl-C stops gracefully)", o_.job);
+  external_frontier ext;
+  ext.links = [this](std::vector<std::string> links, int depth) { links_.emplace_back(std::move(links), depth); };
+  ext.row = [this](const std::string& fed, std::string line, bool failed, bool final) {
+    on_row(fed, std::move(line), failed, final);
+  };
+  s_.set_external(std::move(ext));
+  s_.open_input();
+  summary sum;
+  auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
+    auto watcher = g.spawn(watch_signals(signals), "signals");
+    auto pumping = g.spawn(pump_or_give_up(), "job");
+    sum = co_await s_.run({});  // gcc12-ok: value-initialises run's by-value vector parameter
+    run_done_ = true;
+    wake_.set();
+    co_await pumping.wait();
+    watcher.cancel();
+  };
+  try {
+    co_await corio::task_group::run(body);
+  } catch (const corio::exception_group& eg) {
+    corio::rethrow_first<usage_error>(eg);
+    corio::rethrow_first<setup_error>(eg);
+    throw;
+  }
+  // What this worker leased and did not finish (interrupted, not attempted) goes back to the job.
+  if (gone_.empty() && !held_.empty()) {
+    std::vector<std::string> members;
+    for (const auto& [u, m] : held_) members.push_back(m);
+    try {
+      co_await retrying("giving leases back", [&]() -> corio::awaitable<void> { co_await job_.release(members); });
+    } catch (const redis_gone& e) {
+      spdlog::warn("{}: {} leases not given back (other workers take them after --lease)", e.what(), members.size());
+    }
+  }
+  err_ << sum.format();
+  err_ << "corio-scrape: job " << o_.job << ": this worker recorded " << recorded_ << " rows";
+  if (lost_) err_ << " (" << lost_ << " more were recorded first by other workers)";
+  err_ << "\n";
+  const auto& c = job_.counts();
+  spdlog::info("job {}: {} round trips: {} leases ({} URLs), {} adds, {} finishes ({} rows), {} renewals, {} checks",
+               o_.job, c.round_trips, c.leases, c.leased_urls, c.adds, c.finishes, c.finished_rows, c.renewals,
+               c.checks);
+  if (!gone_.empty()) {
+    err_ << "corio-scrape: " << gone_ << "\n" << std::flush;
+    co_return EXIT_FAILURE;
+  }
+  if (!write_failure_.empty()) {
+    err_ << std::flush;
+    co_return exit_write_error;
+  }
+  if (signal_ != 0 && !closing_) {
+    err_ << "corio-scrape: interrupted by " << signal_name(signal_) << "; run the same command to go on\n" << std::flush;
+    co_return 128 + signal_;
+  }
+  if (cancelled_) {
+    err_ << "corio-scrape: job " << o_.job << " is cancelled\n" << std::flush;
+    co_return exit_job_cancelled;
+  }
+  err_ << "corio-scrape: job " << o_.job << " is finished\n" << std::flush;
+  co_return EXIT_SUCCESS;
+}
+
+/// A worker, made and destroyed inside the run (its connections' tasks end with it, not when
+/// the io_context's work runs out).
+corio::awaitable<int> run_worker(const options& o, std::ostream& err) {
+  worker w(o, err);
+  co_return co_await w.run();
+}
+
+/// --status, --export, --cancel-job, --delete-job.
+corio::awaitable<int> job_action(const options& o, std::ostream& err) {
+  redis::client c(client_options(o));
+  redis_frontier job(c, o.job, new_worker_id());
+  try {
+    co_await c.wait_connected(std::chrono::duration_cast<corio::duration>(std::chrono::duration<double>(o.redis_timeout)));
+  } catch (const redis::error& e) {
+    throw setup_error(std::string("cannot connect to Redis at ") + o.redis + ": " + e.what());
+  }
+  switch (o.action) {
+    case options::job_action::status: {
+      const std::string s = co_await job.status();
+      std::cout << s << "\n" << std::flush;
+      break;
+    }
+    case options::job_action::export_rows: {
+      std::optional<fd_sink> out;
+      try {
+        if (!o.out.empty() && o.out != "-") {
+          out.emplace(fd_sink::open(o.out, false));
+        } else {
+          out.emplace(STDOUT_FILENO, "stdout");
+        }
+      } catch (const std::system_error& e) {
+        throw setup_error(e.what());
+      }
+      try {
+        const std::size_t n = co_await job.export_rows(*out);
+        spdlog::info("job {}: {} rows exported", o.job, n);
+      } catch (const write_error& e) {
+        err << "corio-scrape: " << e.what() << "\n";
+        co_return exit_write_error;
+      }
+      break;
+    }
+    case options::job_action::cancel:
+      co_await job.cancel();
+      err << "corio-scrape: job " << o.job << " cancelled: its workers stop\n";
+      break;
+    case options::job_action::remove: {
+      const long long n = co_await job.remove();
+      err << "corio-scrape: job " << o.job << ": " << n << " keys deleted\n";
+      break;
+    }
+    case options::job_action::none:
+      break;
+  }
+  co_return EXIT_SUCCESS;
+}
+
+}  // namespace
+
+int run_redis_cli(const options& given, int in_fd, std::ostream& err) {
+  (void)in_fd;  // --input - reads std::cin
+  options o = given;
+  take_proxy_environment(o, [](const char* name) { return std::getenv(name); });
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
+  corio::run_options ro;
+  ro.handle_signals = false;
+  auto wrap = [&](corio::awaitable<int> a) {
+    try {
+      return corio::run(std::move(a), ro);
+    } catch (const redis::error& e) {
+      throw setup_error(std::string("Redis: ") + e.what());
+    }
+  };
+  if (o.action != options::job_action::none) return wrap(job_action(o, err));
+  return wrap(run_worker(o, err));
+}
+
+}  // namespace scrape

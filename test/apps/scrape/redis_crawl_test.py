@@ -1,0 +1,436 @@
+#!/usr/bin/env python3
+"""Integration test of corio-scrape's distributed mode (--redis): workers share a crawl of a
+generated site served by nginx through a real redis-server (both started here on free loopback
+ports, with their files in a temp dir).
+
+    redis_crawl_test.py [--pages N] [--seed S] CORIO_SCRAPE NGINX MAKE_SITE_PY REDIS_SERVER
+
+ 1. Three workers crawl the site; one is killed -9 once the job has recorded a seeded random
+    share of it: the two others exit 0, --export holds every page exactly once, no page is in
+    two workers' --out files, and every row of those files is in the export.
+ 2. --status: its fields after the crawl.
+ 3. A worker with options other than the job's is refused (exit 2, naming the option).
+ 4. Stop every worker (SIGINT) in the middle of a crawl, start them again: the job goes on and
+    ends with every page exactly once.
+ 5. List mode from --input (a bad URL gets its error row); batches.
+    --delete-job refused while a worker runs; --cancel-job: a running worker exits 4. --delete-job removes every key of the job.
+ 6. Usage errors; a Redis that is not there: exit 1 after --redis-timeout.
+ 7. Redis (with AOF) killed -9 and started again in the middle of a crawl: the workers wait,
+    reconnect, and the job ends with every page exactly once. Killed for good: a worker exits 1
+    after --redis-timeout with the rows it fetched in its --out.
+
+Exit 77 (skipped) when nginx or redis-server is not installed.
+"""
+import argparse
+import collections
+import json
+import os
+import pty
+import random
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nginx_crawl_test import free_port, start_nginx, stop, wait_listening  # noqa: E402
+
+
+class Redis:
+    """redis-server on a free loopback port, no persistence, files in `tmp`; a tiny RESP client."""
+
+    def __init__(self, server, tmp, aof=False):
+        self.server, self.dir, self.aof = server, tmp, aof
+        for _ in range(5):
+            self.port = free_port()
+            if self._start():
+                break
+        else:
+            raise RuntimeError("redis-server did not start")
+        self.url = f"redis://127.0.0.1:{self.port}"
+
+    def _start(self):
+        persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.aof else ["--appendonly", "no"]
+        self.proc = subprocess.Popen([self.server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                                      "--save", "", *persistence, "--daemonize", "no"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_listening(self.port, self.proc):
+            stop(self.proc)
+            return False
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        self.buf = b""
+        return True
+
+    def kill(self):
+        """kill -9 (with AOF and appendfsync always, nothing acknowledged is lost)."""
+        self.sock.close()
+        self.proc.kill()
+        self.proc.wait()
+
+    def restart(self):
+        for _ in range(50):  # the port is free again once the process is gone
+            if self._start():
+                return
+            time.sleep(0.1)
+        raise RuntimeError("redis-server did not start again")
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("redis closed the connection")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _reply(self):
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return rest.decode()
+        if kind == b"-":
+            raise RuntimeError(rest.decode())
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            while len(self.buf) < n + 2:
+                self.buf += self.sock.recv(65536)
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return data.decode()
+        if kind == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._reply() for _ in range(n)]
+        raise RuntimeError(f"bad reply {line!r}")
+
+    def __call__(self, *args):
+        out = f"*{len(args)}\r\n"
+        for a in args:
+            a = str(a)
+            out += f"${len(a.encode())}\r\n{a}\r\n"
+        self.sock.sendall(out.encode())
+        return self._reply()
+
+    def done(self, job):
+        return int(self("HGET", f"{job}:counts", "done") or 0)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.sock.close()
+            stop(self.proc)
+
+
+def wait_until(what, cond, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def rows_of(path):
+    if not os.path.exists(path):
+        return []
+    return [json.loads(line) for line in open(path)]
+
+
+def check_export(scrape, redis, job, want, tmp):
+    out = os.path.join(tmp, f"{job}-export.jsonl")
+    r = subprocess.run([scrape, "--redis", redis.url, "--job", job, "--export", "-o", out],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    rows = rows_of(out)
+    urls = collections.Counter(row["url"] for row in rows)
+    dupes = [u for u, n in urls.items() if n > 1]
+    assert not dupes, f"{job}: in the export more than once: {dupes[:5]}"
+    assert set(urls) == want, f"{job}: missing {sorted(want - set(urls))[:5]}, unexpected {sorted(set(urls) - want)[:5]}"
+    bad = [row for row in rows if row["status"] != 200 or row["error"] is not None]
+    assert not bad, f"failed rows: {bad[:3]}"
+    return {row["url"]: row for row in rows}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pages", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("scrape")
+    ap.add_argument("nginx")
+    ap.add_argument("make_site")
+    ap.add_argument("redis_server")
+    a = ap.parse_args()
+    for prog in (a.nginx, a.redis_server):
+        if not prog or not os.access(prog, os.X_OK):
+            print(f"SKIP: {prog or 'nginx or redis-server'} is not installed (scripts/deps.sh installs them)")
+            return 77
+    rnd = random.Random(a.seed)
+    tmp = tempfile.mkdtemp(prefix="corio-redis-crawl-")
+    os.chmod(tmp, 0o755)
+    nginx = redis = None
+    procs = []
+    try:
+        site = os.path.join(tmp, "site")
+        expected = subprocess.run([sys.executable, a.make_site, site, "--pages", str(a.pages)], check=True,
+                                  capture_output=True, text=True).stdout.split()
+        nginx, port = start_nginx(tmp, site, a.nginx)
+        if nginx is None:
+            return 1
+        redis = Redis(a.redis_server, tmp)
+        base = f"http://127.0.0.1:{port}"
+        want = {base + p for p in expected}
+        n = len(want)
+
+        def worker(job, out, *extra, server=None):
+            cmd = [a.scrape, "--redis", (server or redis).url, "--job", job, "--depth", "1000", "--same-host",
+                   "--concurrency", "8", "--rate", "150", "--lease", "2", "--redis-timeout", "10", "-o", out,
+                   *extra, base + "/"]
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            procs.append(p)
+            return p
+
+        def finish(p, what, seconds=120):
+            try:
+                _, err = p.communicate(timeout=seconds)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                _, err = p.communicate()
+                raise AssertionError(f"{what}: did not end within {seconds} s:\n{err}")
+            return p.returncode, err
+
+        def script_calls():
+            stats = redis("INFO", "commandstats")
+            return sum(int(line.split("calls=")[1].split(",")[0]) for line in stats.splitlines()
+                       if line.startswith(("cmdstat_evalsha:", "cmdstat_eval:")))
+
+        # 1. Three workers, one killed -9 in the middle.
+        calls_before = script_calls()
+        outs = [os.path.join(tmp, f"w{i}.jsonl") for i in range(3)]
+        workers = [worker("crawl", out) for out in outs]
+        kill_at = rnd.randint(n // 10, n // 2)
+        victim = rnd.randrange(3)
+        wait_until(f"{kill_at} rows recorded", lambda: redis.done("crawl") >= kill_at)
+        leased_then = redis("ZCARD", "crawl:leased")
+        workers[victim].kill()
+        workers[victim].wait()
+        print(f"killed worker {victim} at {redis.done('crawl')} rows recorded ({leased_then} URLs leased)")
+        for i, p in enumerate(workers):
+            if i == victim:
+                continue
+            code, err = finish(p, f"worker {i}")
+            assert code == 0, f"worker {i}: exit status {code}:\n{err}"
+        exported = check_export(a.scrape, redis, "crawl", want, tmp)
+        owner = {}
+        for i, out in enumerate(outs):
+            for row in rows_of(out):
+                assert row["url"] not in owner, f"{row['url']} is in w{owner[row['url']]} and w{i}"
+                owner[row["url"]] = i
+                assert row == exported[row["url"]], f"w{i}'s row differs from the job's: {row['url']}"
+        survivors = {u for u, i in owner.items() if i != victim}
+        assert len(survivors) + len([u for u, i in owner.items() if i == victim]) <= n
+        print(f"OK: {n} pages, each exactly once in the export; the workers' outputs are disjoint")
+        # (A crawl's frontier is short here — the pages are found as they are fetched —, so leases
+        # are often smaller than 16: the batching is checked in list mode below.)
+        calls = script_calls() - calls_before
+        print(f"{calls} script calls for {n} pages: {n / calls:.1f} URLs per call")
+
+        # 2. --status.
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "crawl", "--status"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        st = json.loads(r.stdout)
+        assert st["job"] == "crawl" and st["pending"] == 0 and st["leased"] == 0, st
+        assert st["done"] == n and st["failed"] == 0 and st["seen"] == n and st["finished"] is True, st
+        assert st["origins"] == {base: n}, st["origins"]
+        assert st["options"] == {"depth": 1000, "same_host": True, "max_urls": 0, "rate": 150, "per_host": 8,
+                                 "robots": False}, st["options"]
+        assert 1 <= st["workers"] <= 3 and st["workers_window_s"] == 60 and st["cancelled"] is False, st
+        assert isinstance(st["rate"], (int, float)) and st["expired_leases"] == 0, st
+        print("OK: --status", r.stdout.strip()[:200])
+
+        # 3. Conflicting options.
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "crawl", "--depth", "2", base + "/"],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2, (r.returncode, r.stderr)
+        assert "--depth 1000" in r.stderr and "--depth 2" in r.stderr, r.stderr
+        print("OK: conflicting options:", r.stderr.splitlines()[0])
+
+        # 4. Stop every worker, start again.
+        outs2 = [os.path.join(tmp, f"r{i}.jsonl") for i in range(2)]
+        workers = [worker("resume", out) for out in outs2]
+        stop_at = rnd.randint(n // 10, n // 2)
+        wait_until(f"{stop_at} rows recorded", lambda: redis.done("resume") >= stop_at)
+        for p in workers:
+            p.send_signal(signal.SIGINT)
+        for i, p in enumerate(workers):
+            code, err = finish(p, f"interrupted worker {i}")
+            assert code in (0, 130), f"worker {i}: exit status {code}:\n{err}"
+        done_then = redis.done("resume")
+        assert redis("ZCARD", "resume:leased") == 0, "leases not given back on SIGINT"
+        assert done_then < n, "the job ended before it was stopped: nothing to resume"
+        print(f"stopped both workers at {done_then} rows; starting them again")
+        workers = [worker("resume", out) for out in outs2]
+        for i, p in enumerate(workers):
+            code, err = finish(p, f"restarted worker {i}")
+            assert code == 0, f"worker {i}: exit status {code}:\n{err}"
+        exported = check_export(a.scrape, redis, "resume", want, tmp)
+        urls = collections.Counter(row["url"] for out in outs2 for row in rows_of(out))
+        assert all(c == 1 for c in urls.values()) and set(urls) == want, "resumed outputs: not each page once"
+        print("OK: stopped and started again: every page exactly once")
+
+        # List mode (no --depth) from --input: URLs as given (one without a scheme gets http://),
+        # a line that is not a URL gets its error row; given twice, each URL still has one row.
+        lst = os.path.join(tmp, "list.txt")
+        with open(lst, "w") as f:
+            f.write(f"{base}/\n# a comment\n{base}/nope\nnot a url\n127.0.0.1:{port}/s1/\n{base}/\n")
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "list", "-i", lst, "-o",
+                            os.path.join(tmp, "list.jsonl")], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        rows = {row["url"]: row for row in rows_of(os.path.join(tmp, "list.jsonl"))}
+        assert set(rows) == {base + "/", base + "/nope", "not a url", base + "/s1/"}, sorted(rows)
+        assert rows[base + "/nope"]["status"] == 404 and rows["not a url"]["error_kind"] == "bad_url", rows
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "list", "--status"], capture_output=True,
+                           text=True, timeout=30)
+        st = json.loads(r.stdout)
+        assert st["done"] == 4 and st["failed"] == 2 and st["origins"] == {base: 3, "(not a URL)": 1}, st
+        assert st["options"]["depth"] == 0, st
+        print("OK: list mode")
+
+        # Batching at steady state (a list of every page, one worker): one round trip per 16 URLs or
+        # more — rows recorded and URLs leased in the same one (each URL's row within a second).
+        with open(lst, "w") as f:
+            f.write("".join(f"{u}\n" for u in sorted(want)))
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "batches", "-i", lst, "-c", "8", "-o",
+                            os.path.join(tmp, "batches.jsonl"), "--log-level", "info"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        line = next(x for x in r.stderr.splitlines() if "round trips" in x)
+        trips = int(line.split("round trips")[0].split()[-1])
+        words = line.split("round trips: ")[1].replace("(", "").replace(",", "").split()
+        leased, finished = int(words[2]), int(words[8])
+        assert leased == n and finished == n, line
+        assert trips <= n // 16 + 8, line  # (+ the seeds, the first lease, the last rows, the check)
+        print("OK: batches:", line.split("info: ")[1])
+
+        # --progress draws on a terminal as without --redis.
+        master, slave = pty.openpty()
+        p = subprocess.Popen([a.scrape, "--redis", redis.url, "--job", "progress", "-i", lst, "--rate", "500",
+                              "--progress", "-o", os.path.join(tmp, "progress.jsonl")],
+                             stdout=subprocess.DEVNULL, stderr=slave)
+        os.close(slave)
+        seen = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the terminal's other side is closed
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            elif p.poll() is not None:
+                break
+        os.close(master)
+        assert p.wait(timeout=60) == 0, seen[-2000:]
+        assert b"\r\x1b[K[" in seen and b"/s" in seen, seen[-2000:]
+        print("OK: --progress")
+
+        # 5. --cancel-job stops a running worker (exit 4); --delete-job removes the keys.
+        p = worker("cancel", os.path.join(tmp, "c.jsonl"))
+        wait_until("some rows", lambda: redis.done("cancel") >= 20)
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "cancel", "--delete-job"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1 and "leased by running workers" in r.stderr, (r.returncode, r.stderr)
+        assert redis("EXISTS", "cancel:options") == 1
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "cancel", "--cancel-job"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        code, err = finish(p, "cancelled worker")
+        assert code == 4, f"cancelled worker: exit status {code}:\n{err}"
+        p = worker("cancel", os.path.join(tmp, "c2.jsonl"))
+        code, err = finish(p, "worker of a cancelled job")
+        assert code == 4, f"worker of a cancelled job: exit status {code}:\n{err}"
+        for job in ("crawl", "resume", "cancel", "list", "batches", "progress"):
+            assert redis("KEYS", f"{job}:*"), job
+            r = subprocess.run([a.scrape, "--redis", redis.url, "--job", job, "--delete-job"], capture_output=True,
+                               text=True, timeout=30)
+            assert r.returncode == 0, r.stderr
+            assert redis("KEYS", f"{job}:*") == [], redis("KEYS", f"{job}:*")
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "crawl", "--status"], capture_output=True,
+                           text=True, timeout=30)
+        assert r.returncode == 1 and "no job crawl" in r.stderr, (r.returncode, r.stderr)
+        print("OK: --cancel-job, --delete-job")
+
+        # 6. Usage errors, and a Redis that is not there.
+        for args, text in ((["--redis", redis.url, base], "--redis needs --job"),
+                           (["--job", "x", base], "need --redis"),
+                           (["--redis", "http://x", "--job", "x"], "--redis expects"),
+                           (["--redis", redis.url, "--job", "a b"], "--job expects"),
+                           (["--redis", redis.url, "--job", "x", "--lease", "0"], "--lease expects"),
+                           (["--redis", redis.url, "--job", "x", "--status", "--export"], "exclude each other")):
+            r = subprocess.run([a.scrape, *args], capture_output=True, text=True, timeout=30)
+            assert r.returncode == 2 and text in r.stderr, (args, r.returncode, r.stderr)
+        t0 = time.monotonic()
+        r = subprocess.run([a.scrape, "--redis", f"redis://127.0.0.1:{free_port()}", "--job", "x",
+                            "--redis-timeout", "1", base + "/"], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1 and "cannot connect to Redis" in r.stderr, (r.returncode, r.stderr)
+        assert time.monotonic() - t0 < 30
+        print("OK: usage errors; no Redis: exit 1")
+
+        # 7. Redis restarted, then gone for good.
+        aof_dir = os.path.join(tmp, "aof")
+        os.mkdir(aof_dir)
+        redis2 = Redis(a.redis_server, aof_dir, aof=True)
+        try:
+            outs3 = [os.path.join(tmp, f"o{i}.jsonl") for i in range(2)]
+            workers = [worker("outage", out, server=redis2) for out in outs3]
+            wait_until("some rows", lambda: redis2.done("outage") >= rnd.randint(n // 10, n // 2))
+            redis2.kill()
+            time.sleep(1)  # (the workers see it gone meanwhile: they retry)
+            redis2.restart()
+            for i, p in enumerate(workers):
+                code, err = finish(p, f"worker {i} across a Redis restart")
+                assert code == 0, f"worker {i}: exit status {code}:\n{err}"
+                assert "Redis is back" in err, err
+            saved, redis = redis, redis2
+            try:
+                check_export(a.scrape, redis, "outage", want, tmp)
+            finally:
+                redis = saved
+            print("OK: Redis killed and started again: every page exactly once")
+
+            out = os.path.join(tmp, "gone.jsonl")
+            p = worker("gone", out, "--redis-timeout", "1.5", server=redis2)
+            wait_until("some rows", lambda: redis2.done("gone") >= 50)
+            redis2.kill()
+            t0 = time.monotonic()
+            code, err = finish(p, "worker whose Redis is gone", seconds=60)
+            assert code == 1 and "Redis unreachable for --redis-timeout 1.5 s" in err, (code, err)
+            assert time.monotonic() - t0 < 30, "gave up too late"
+            rows = rows_of(out)
+            assert len(rows) >= 50 and len({r["url"] for r in rows}) == len(rows), len(rows)
+            print(f"OK: Redis gone for good: exit 1, {len(rows)} rows in the worker's output")
+        finally:
+            redis2.close()
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        if redis is not None:
+            redis.close()
+        if nginx is not None:
+            stop(nginx)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
