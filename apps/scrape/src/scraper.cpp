@@ -799,7 +799,7 @@ corio::awaitable<void> scraper::impl::fetch(std::uint64_t id) {
     cut.error_kind = "timeout";
     cut.error = "timeout: the per-URL time cap (--max-time " + given_seconds(opts.max_time) + ") was reached ";
     if (requested) {
-      cut.attempts = 1;
+      cut.attempts = std::max(1, trace.attempts);  // (the client counts the attempts it started)
       cut.error += "(attempts, retry waits and Retry-After included)";
     } else {
       cut.error += "before the request was sent (waiting for robots.txt or its Crawl-delay)";

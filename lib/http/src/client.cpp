@@ -296,6 +296,7 @@ awaitable<response> client::impl::send(std::shared_ptr<impl> self, request r) {
   const boost::urls::url url = parse_url(r.url);  // a bad URL fails at once, without retries
   if (opts.retry.max_attempts == 1) {  // no retries: no policy to copy, no retry loop to run
     const duration total = r.total_timeout.value_or(opts.total_timeout);
+    if (r.trace) r.trace->attempts = 1;
     try {  // (attempt()'s body, without its coroutine frame)
       response resp = co_await corio::with_timeout(total, [&]() -> awaitable<response> { return follow(r, url); });
       resp.attempts = 1;
@@ -348,6 +349,7 @@ awaitable<response> client::impl::send(std::shared_ptr<impl> self, request r) {
   int attempts = 0;
   auto once = [&](int attempt) -> awaitable<response> {
     attempts = attempt;
+    if (r.trace) r.trace->attempts = attempt;
     response resp = co_await this->attempt(r, url, total);
     const bool retry_status =
         std::find(opts.retry_statuses.begin(), opts.retry_statuses.end(), resp.status) != opts.retry_statuses.end();

@@ -447,6 +447,11 @@ def test_max_time_caps_a_url_that_would_retry_for_long(srv):
           and row.get("error") == "timeout: the per-URL time cap (--max-time 1 s) was reached "
                                   "(attempts, retry waits and Retry-After included)",
           f"--max-time: a 'timeout' row saying the per-URL cap was reached ({row})")
+    # The attempts started before the cap are counted (500s, retried after a short backoff).
+    row = one_row(scrape("--retries", "50", "--max-time", "3", srv.url("/flaky?key=maxtime-count&fails=100")),
+                  "--max-time, attempts")
+    check(row.get("error_kind") == "timeout" and row.get("attempts", 0) >= 2,
+          f"--max-time: the row counts the attempts made before the cap ({row})")
     # A stalled request is cut the same way, whatever --timeout says.
     row = one_row(scrape("--timeout", "600", "--read-timeout", "600", "--max-time", "0.5", srv.url("/stall?mt")),
                   "--max-time on /stall")

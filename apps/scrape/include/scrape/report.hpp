@@ -14,8 +14,8 @@
 // body_path and sha256 are null when they do not apply (error is null exactly when a response
 // arrived with a status below 400). error_kind is a corio::http::errc name, or
 // "http_status", "robots" (disallowed by robots.txt) or "interrupted" (cancelled after SIGINT).
-// A URL cut by --max-time is a "timeout" row whose error says so; its attempts is 1 once a
-// request was sent (the retries made before the cap are not counted), 0 before.
+// A URL cut by --max-time is a "timeout" row whose error says so; its attempts are those started
+// before the cap (0 if it came before the request was sent).
 //
 // Cancellation: not applicable.  Exceptions: std::bad_alloc only.
 // Thread safety: value types; summary is not synchronised.

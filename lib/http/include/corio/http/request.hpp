@@ -47,6 +47,8 @@ struct request_trace {
   std::optional<clock::time_point> first_byte;
   /// The URLs redirected from, in order, in the last attempt (response::url is where they led).
   std::vector<std::string> redirects;
+  /// Attempts started (1 + retries so far; the last may not have finished).
+  int attempts = 0;
   /// The peer's IP address for the last request sent ("" if no connection was made); through a
   /// proxy, the proxy's.
   std::string remote_address;
