@@ -300,9 +300,7 @@ corio::awaitable<int> session::run() {
   try {
     co_await corio::task_group::run(body);
   } catch (const corio::exception_group& eg) {
-    // The errors main() explains in one line (a bug stays an exception_group).
-    corio::rethrow_first<usage_error>(eg);
-    corio::rethrow_first<setup_error>(eg);
+    rethrow_user_error(eg);
     throw;
   }
   if (!started && signal_ == 0) throw usage_error("no URLs: give them as arguments, with --input FILE, or on stdin");

@@ -16,6 +16,11 @@
 
 namespace scrape {
 
+void rethrow_user_error(const corio::exception_group& eg) {
+  corio::rethrow_first<usage_error>(eg);
+  corio::rethrow_first<setup_error>(eg);
+}
+
 namespace {
 
 // The accepted ranges (usage() states them too).

@@ -905,8 +905,7 @@ corio::awaitable<int> worker::run() {
   try {
     co_await corio::task_group::run(body);
   } catch (const corio::exception_group& eg) {
-    corio::rethrow_first<usage_error>(eg);
-    corio::rethrow_first<setup_error>(eg);
+    rethrow_user_error(eg);
     throw;
   }
   // What this worker leased and did not finish (interrupted, not attempted) goes back to the job.

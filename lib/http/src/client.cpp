@@ -460,7 +460,7 @@ awaitable<response> client::impl::exchange(const hop& h, const std::string& url_
   if (proxy) o.via = proxy->to_string() + " " + proxy->authorization;
   const std::string wire = serialize(h.method, h.url, h.headers, h.body, opts, proxy && !o.tls ? proxy : nullptr,
                                      h.jar_cookie);
-  const auto queued_at = clock::now();
+  const auto queued_at = h.trace ? clock::now() : clock::time_point{};  // (read only for a trace)
   auto lease = co_await conns.acquire(o);
   if (h.trace) h.trace->queued += clock::now() - queued_at;
   // A pooled connection may have been closed by the server just as we picked it: if it fails

@@ -13,6 +13,8 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <corio/exception_group.hpp>
+
 #include <cstddef>
 #include <istream>
 #include <stdexcept>
@@ -35,6 +37,10 @@ class setup_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
 };
+
+/// Rethrows the first usage_error or setup_error in `eg` (what main() explains in one line);
+/// returns if it holds neither (a bug stays an exception_group).
+void rethrow_user_error(const corio::exception_group& eg);
 
 struct options {
   std::vector<std::string> urls;  ///< positional arguments

@@ -9,7 +9,7 @@
 // 64-bit hashes of every URL the job knows), pending (list of "DEPTH<TAB>URL", FIFO), leased
 // (sorted set of "DEPTH<TAB>URL" scored by lease expiry, ms), done (hash: URL hash → the worker
 // that recorded its row), results (stream: url, row — the job's record), counts (hash: done,
-// failed, rate buckets), origins (hash: scheme://host:port → rows), hosts (set: the seeds' hosts,
+// failed, rate buckets), origins (hash: an origin, its scheme, host and port → rows), hosts (set: the seeds' hosts,
 // for --same-host), workers (sorted set: worker → last seen, ms).
 // Every step is one Lua script, so it is atomic: adding URLs (a URL the job has seen is a no-op);
 // leasing (expired leases are taken back first, then pending URLs move to leased); finishing
