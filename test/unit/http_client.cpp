@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -552,6 +553,63 @@ CORIO_HTTP_TEST(rate_per_host_spaces_the_requests) {
   const auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 5; ++i) co_await c.get(srv.url("/ok"));
   BOOST_TEST(ms_since(t0) >= 200);  // 4 intervals after the first
+}
+
+CORIO_HTTP_TEST(rate_slots_are_not_saved_up_while_requests_wait_for_a_connection) {
+  // One connection, a slow server: the second and third requests wait for the permit far longer
+  // than the rate's interval. Their rate slots are taken once they hold it, so they still leave
+  // 50 ms apart from the one before them, not at once when the permit comes free.
+  http_test_server srv;
+  auto o = fast_options();
+  o.connections_per_host = 1;
+  o.rate_per_host = 20;  // one per 50 ms
+  std::vector<std::chrono::steady_clock::time_point> sent;
+  o.pacer = [&sent](const std::string&) -> corio::awaitable<void> {  // (runs after the rate's wait)
+    sent.push_back(std::chrono::steady_clock::now());
+    co_return;
+  };
+  http::client c(o);
+  co_await corio::gather(c.get(srv.url("/slow?ms=200")), c.get(srv.url("/ok")), c.get(srv.url("/ok")));
+  BOOST_REQUIRE(sent.size() == 3u);
+  const auto ms = [](auto d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+  BOOST_TEST(ms(sent[1] - sent[0]) >= 200);  // after the slow response
+  BOOST_TEST(ms(sent[2] - sent[1]) >= 45);   // its own interval, although it waited 200 ms as well
+}
+
+CORIO_HTTP_TEST(the_pacer_is_awaited_before_every_request_written_with_its_origin) {
+  http_test_server srv;
+  auto o = fast_options();
+  std::vector<std::string> origins;
+  std::size_t requests_when_paced = 0;
+  o.pacer = [&](const std::string& origin) -> corio::awaitable<void> {
+    origins.push_back(origin);
+    requests_when_paced = srv.requests();
+    co_await corio::sleep(1ms);
+  };
+  http::client c(o);
+  auto r = co_await c.get(srv.url("/redirect/2"));  // two redirect hops: three requests
+  BOOST_TEST(r.status == 200u);
+  const std::string origin = "http://127.0.0.1:" + std::to_string(srv.port());
+  BOOST_TEST(origins == (std::vector<std::string>{origin, origin, origin}), boost::test_tools::per_element());
+  BOOST_TEST(requests_when_paced == 2u);  // the third was paced before it was written
+  BOOST_TEST(srv.requests() == 3u);
+}
+
+CORIO_HTTP_TEST(a_pacer_that_throws_fails_the_request_unsent_and_one_that_waits_is_cancellable) {
+  http_test_server srv;
+  auto o = fast_options();
+  o.pacer = [](const std::string&) -> corio::awaitable<void> {
+    throw std::runtime_error("no slot");
+    co_return;
+  };
+  http::client c(o);
+  BOOST_CHECK_THROW(co_await c.get(srv.url("/ok")), std::runtime_error);
+  BOOST_TEST(srv.requests() == 0u);
+  auto waits = fast_options();
+  waits.pacer = [](const std::string&) -> corio::awaitable<void> { co_await corio::sleep(24h); };
+  http::client slow(waits);
+  BOOST_CHECK_THROW(co_await corio::wait_for(slow.get(srv.url("/ok")), 50ms), corio::timeout_error);
+  BOOST_TEST(srv.requests() == 0u);
 }
 
 CORIO_HTTP_TEST(a_method_that_could_inject_headers_is_refused_before_sending) {

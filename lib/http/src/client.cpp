@@ -466,6 +466,15 @@ awaitable<response> client::impl::exchange(const hop& h, const std::string& url_
   // A pooled connection may have been closed by the server just as we picked it: if it fails
   // before any response byte arrives, an idempotent request is sent once more on a new one.
   for (int round = 0;; ++round) {
+    // Rate limits: every request written counts, a resend too; waited for holding the permit
+    // (in the trace, the wait is queue time).
+    auto* rate = conns.rate_for(o);
+    if (rate || opts.pacer) {
+      const auto paced_at = h.trace ? clock::now() : clock::time_point{};
+      if (rate) co_await rate->acquire();
+      if (opts.pacer) co_await opts.pacer(o.to_string());
+      if (h.trace) h.trace->queued += clock::now() - paced_at;
+    }
     const bool reused = lease.conn != nullptr;
     if (!reused) {
       try {

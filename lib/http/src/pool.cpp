@@ -33,7 +33,6 @@ void pool::drop_expired(host& h) {
 
 awaitable<pool::lease> pool::acquire(const origin& o) {
   host& h = host_for(o);  // stable: hosts are never erased while the pool lives
-  if (h.rate) co_await h.rate->acquire();
   lease l;
   if (auto free = h.permits.try_acquire()) {  // (the common case: no coroutine frame to wait in)
     l.permit = std::move(*free);
@@ -53,6 +52,12 @@ awaitable<pool::lease> pool::acquire(const origin& o) {
     break;
   }
   co_return l;
+}
+
+rate_limiter* pool::rate_for(const origin& o) {
+  if (rate_ <= 0) return nullptr;
+  auto& h = host_for(o);
+  return h.rate ? &*h.rate : nullptr;
 }
 
 void pool::give_back(lease& l) {

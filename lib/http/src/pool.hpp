@@ -1,6 +1,6 @@
 // Internal: the connection pool — per origin a FIFO semaphore of `per_host` permits (a request
 // holds one from before it picks a connection until its response is read), the idle kept-alive
-// connections (most recently used last), and an optional rate limiter.
+// connections (most recently used last), and an optional rate limiter per origin.
 //
 // Invariant: open connections to an origin = requests holding a permit + idle ones; a new
 // connection is made only when no idle one is usable, so an origin never has more than
@@ -40,8 +40,11 @@ public:
     bool reused = false;
   };
 
-  /// Waits for the origin's rate limit, then for a permit (both cancellable).
+  /// Waits for a permit (cancellable).
   [[nodiscard]] awaitable<lease> acquire(const origin& o);
+  /// The origin's rate limiter (null without a rate): a request waits for it once it holds its
+  /// permit, right before it is written, so that waiting for a permit never saves up slots.
+  [[nodiscard]] rate_limiter* rate_for(const origin& o);
   /// Keeps `l.conn` for reuse (after a complete response that allows keep-alive).
   void give_back(lease& l);
   void close_idle() noexcept;

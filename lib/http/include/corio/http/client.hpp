@@ -47,8 +47,13 @@
 // than the caller waits) is returned as the response it is. When retries run out on a status,
 // the last response is returned (it is a valid response); on an error, the last error is thrown
 // with attempts() set.
-// Rate: `rate_per_host` > 0 spaces the requests to one origin (corio::rate_limiter, each attempt
-// and each redirect hop counts).
+// Rate: `rate_per_host` > 0 spaces the requests to one origin (corio::rate_limiter, each attempt,
+// each redirect hop and each resend on a fresh connection counts). A request waits for its slot
+// once it holds its permit, just before it is written: waiting for a permit (a slow server, a
+// full pool) never saves up slots to be spent in a burst later. `pacer`, when set, is awaited
+// at the same point (after the local rate limit) with the origin as "scheme://host:port" (IPv6 in
+// brackets): a caller's own pacing, e.g. a rate shared by several processes. A pacer that throws
+// fails the attempt with its exception; cancellation reaches it like any wait.
 // TLS: OpenSSL through Asio's ssl::stream; SNI; the certificate is verified against the system
 // store (plus `ca_file`) including the host name, unless `verify_tls` is false.
 // Cookies: with a `cookies` jar (cookies.hpp: RFC 6265's rules), each request, redirect hops
@@ -132,6 +137,8 @@ struct client_options {
   /// Requests per second per origin (0: no limit), with bursts of `rate_burst`.
   double rate_per_host = 0;
   std::size_t rate_burst = 1;
+  /// Awaited before each request is written (see Rate above); null: none.
+  std::function<awaitable<void>(const std::string& origin)> pacer;
   bool verify_tls = true;
   /// Extra trusted certificates (PEM file), e.g. a test CA.
   std::string ca_file;

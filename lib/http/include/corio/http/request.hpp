@@ -41,7 +41,7 @@ namespace corio::http {
 
 /// What happened on the way to a response (or an error); see request::trace.
 struct request_trace {
-  /// Waiting for the origin's rate limit and for a connection slot, over every hop and attempt.
+  /// Waiting for a connection slot, the origin's rate limit and the pacer, over every hop and attempt.
   duration queued{};
   /// When the first byte of the last response received arrived (empty if none did).
   std::optional<clock::time_point> first_byte;
