@@ -392,7 +392,10 @@ Crawling with several machines (a job on Redis; every worker runs the same comma
       --redis URL         redis://[[USER]:PASSWORD@]HOST[:PORT][/DB]: take URLs from the job
                           and record rows there (needs --job); --out gets the rows this
                           worker won. Exits 0 when the job has nothing pending nor leased.
-                          Seeds are added to the job; stdin is read only with --input -
+                          Seeds are added to the job; stdin is read only with --input -.
+                          The job fixes --depth --same-host --max-urls --rate --burst
+                          --per-host --robots; --rate and --per-host hold for the job's
+                          workers together, per origin
       --job NAME          the job: its keys are NAME:*; 1 to 200 of A-Z a-z 0-9 _.:-
       --lease S           a URL taken by a worker that does not finish it within S is
                           given to another worker, 1 to 86400 (60)

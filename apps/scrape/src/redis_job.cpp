@@ -23,9 +23,11 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -145,6 +147,78 @@ end
 return won
 )");
 
+// GCRA (the generic cell rate algorithm) shared by the job's workers: per origin, the theoretical
+// arrival time (TAT, µs) of its next request. Reserves n request times one after the other.
+// KEYS: pace; ARGV: origin, interval µs, tolerance µs ((burst - 1) × interval), n. Returns, per
+// request, how long after now (µs) it may be sent.
+const redis::script pace_script(R"(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval, tolerance = tonumber(ARGV[2]), tonumber(ARGV[3])
+local tat = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0') or 0
+if tat < now then tat = now end
+local out = {}
+for i = 1, tonumber(ARGV[4]) do
+  local at = tat - tolerance
+  if at < now then at = now end
+  out[i] = at - now
+  tat = math.max(tat, at) + interval
+end
+redis.call('HSET', KEYS[1], ARGV[1], string.format('%.0f', tat))
+return out
+)");
+
+// The per-origin request slots (--per-host) shared by the job's workers. Per origin a JSON object
+// worker → [slots held, expiry ms, slots wanted]; a worker's holding expires unless renewed (a
+// killed worker's slots come back after its lease). A worker is granted what it wants of the slots
+// the others do not hold; while another worker wants more than it holds, no worker is granted more
+// than an equal share. A worker holds what it is granted, or more while it has more requests busy
+// (it starts none until it is under its grant: holders shrink to an equal share as their requests
+// end, and the others get the slots as they come free).
+// KEYS: holds; ARGV: worker, per_host, ttl ms, then (origin busy want)... Returns the grants.
+const redis::script hold_script(R"(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local me, cap, ttl = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local out = {}
+for i = 4, #ARGV, 3 do
+  local origin, busy, want = ARGV[i], tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local raw = redis.call('HGET', KEYS[1], origin)
+  local m = raw and cjson.decode(raw) or {}
+  local others, wanting, starving = 0, 0, false
+  if want > 0 then wanting = 1 end
+  for w, v in pairs(m) do
+    if w ~= me then
+      if v[2] < now then
+        m[w] = nil
+      else
+        others = others + v[1]
+        if v[3] > 0 then wanting = wanting + 1 end
+        if v[3] > v[1] then starving = true end
+      end
+    end
+  end
+  local grant = math.max(math.min(want, cap - others), 0)
+  if starving then grant = math.min(grant, math.max(1, math.floor(cap / wanting))) end
+  local holding = math.max(grant, busy)
+  if holding > 0 or want > 0 then m[me] = {holding, now + ttl, want} else m[me] = nil end
+  if next(m) == nil then
+    redis.call('HDEL', KEYS[1], origin)
+  else
+    redis.call('HSET', KEYS[1], origin, cjson.encode(m))
+  end
+  out[#out + 1] = grant
+end
+return out
+)");
+
+// Where redirected pages landed: seen, so that a link to one is not fetched again.
+// KEYS: seen; ARGV: url...
+const redis::script landed_script(R"(
+for i = 1, #ARGV do redis.call('SADD', KEYS[1], string.sub(redis.sha1hex(ARGV[i]), 1, 16)) end
+return 0
+)");
+
 // KEYS: leased pending; ARGV: member...
 const redis::script release_script(R"(
 local n = 0
@@ -191,8 +265,8 @@ if active > 0 then return -active end
 return redis.call('DEL', unpack(KEYS))
 )");
 
-constexpr const char* job_keys[] = {"options", "leased", "seen",  "pending", "done",
-                                    "results", "counts", "origins", "hosts",  "workers"};
+constexpr const char* job_keys[] = {"options", "leased", "seen",  "pending", "done",   "results",
+                                    "counts",  "origins", "hosts", "workers", "pace", "holds"};
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";
@@ -214,7 +288,8 @@ std::string json_string(std::string_view s) {
 std::vector<std::pair<std::string, std::string>> job_options(const options& o) {
   return {{"depth", std::to_string(o.depth)},       {"same_host", o.same_host ? "1" : "0"},
           {"max_urls", std::to_string(o.max_urls)}, {"rate", fmt::format("{}", o.rate)},
-          {"per_host", std::to_string(o.per_host)}, {"robots", o.robots ? "1" : "0"}};
+          {"burst", std::to_string(o.burst)},       {"per_host", std::to_string(o.per_host)},
+          {"robots", o.robots ? "1" : "0"}};
 }
 
 /// The command-line spelling of a stored option and its value.
@@ -288,6 +363,24 @@ redis_frontier::lease_result parse_lease(const redis::reply& r) {
 
 std::vector<std::string> finish_args(const std::string& worker, const std::vector<redis_frontier::finishing>& rows);
 
+std::vector<std::string> hold_args(const std::string& worker, const std::vector<redis_frontier::hold_request>& holds,
+                                   std::size_t per_host, long long ttl_ms) {
+  std::vector<std::string> args{worker, std::to_string(per_host), std::to_string(ttl_ms)};
+  for (const auto& h : holds) {
+    args.push_back(h.origin);
+    args.push_back(std::to_string(h.busy));
+    args.push_back(std::to_string(h.want));
+  }
+  return args;
+}
+
+std::vector<std::size_t> parse_held(const redis::reply& r, std::size_t n) {
+  std::vector<std::size_t> held;
+  for (const auto& e : r.as_array()) held.push_back(static_cast<std::size_t>(std::max<long long>(0, e.as_integer())));
+  if (held.size() != n) throw redis::error(redis::errc::reply_type, "the hold script answered for other origins");
+  return held;
+}
+
 std::vector<bool> parse_won(const redis::reply& r, std::size_t rows) {
   std::vector<bool> won;
   for (const auto& e : r.as_array()) won.push_back(e.as_integer() == 1);
@@ -356,14 +449,8 @@ corio::awaitable<std::size_t> redis_frontier::add(std::vector<std::pair<std::str
 }
 
 corio::awaitable<redis_frontier::lease_result> redis_frontier::lease(std::size_t n, long long lease_ms) {
-  std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("workers")};
-  std::vector<std::string> args{std::to_string(n), std::to_string(lease_ms), worker_};
-  ++counts_.leases;
-  ++counts_.round_trips;
-  const redis::reply r = co_await c_.eval(lease_script, std::move(keys), std::move(args));
-  lease_result out = parse_lease(r);
-  counts_.leased_urls += out.urls.size();
-  co_return out;
+  step_result r = co_await step({}, {}, n, lease_ms);
+  co_return std::move(r.leased);
 }
 
 corio::awaitable<void> redis_frontier::renew(const std::vector<std::string>& members, long long lease_ms) {
@@ -376,20 +463,21 @@ corio::awaitable<void> redis_frontier::renew(const std::vector<std::string>& mem
 }
 
 corio::awaitable<std::vector<bool>> redis_frontier::finish(const std::vector<finishing>& rows) {
-  std::vector<std::string> keys{key("done"), key("leased"), key("results"), key("counts"), key("origins")};
-  std::vector<std::string> args = finish_args(worker_, rows);
-  ++counts_.finishes;
-  ++counts_.round_trips;
-  const redis::reply r = co_await c_.eval(finish_script, std::move(keys), std::move(args));
-  std::vector<bool> won = parse_won(r, rows.size());
-  counts_.finished_rows += rows.size();
-  co_return won;
+  step_result r = co_await step({}, rows, 0, 0);
+  co_return std::move(r.won);
 }
 
 corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::vector<std::pair<url_host_list, int>>& adds,
                                                                    const std::vector<finishing>& rows,
-                                                                   std::size_t lease_n, long long lease_ms) {
+                                                                   std::size_t lease_n, long long lease_ms,
+                                                                   const std::vector<hold_request>& holds,
+                                                                   std::size_t per_host) {
   std::vector<redis::command> cmds;
+  std::vector<std::string> landed;
+  for (const auto& f : rows) {
+    if (!f.landed.empty()) landed.push_back(f.landed);
+  }
+  if (!landed.empty()) cmds.push_back(eval_command(landed_script, {key("seen")}, landed));  // before the links
   for (const auto& [uh, depth] : adds) {
     for (std::size_t i = 0; i < uh.size(); i += 1000) {
       const std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts")};
@@ -408,6 +496,12 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
     cmds.push_back(eval_command(finish_script, keys, finish_args(worker_, rows)));
     ++counts_.finishes;
   }
+  const std::size_t hold_at = cmds.size();
+  if (!holds.empty()) {
+    const std::vector<std::string> keys{key("holds")};
+    cmds.push_back(eval_command(hold_script, keys, hold_args(worker_, holds, per_host, lease_ms)));
+    ++counts_.holds;
+  }
   const std::size_t lease_at = cmds.size();
   if (lease_n > 0) {
     const std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("workers")};
@@ -424,10 +518,38 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
     out.won = parse_won(replies.at(finish_at), rows.size());
     counts_.finished_rows += rows.size();
   }
+  if (!holds.empty()) out.held = parse_held(replies.at(hold_at), holds.size());
   if (lease_n > 0) {
     out.leased = parse_lease(replies.at(lease_at));
     counts_.leased_urls += out.leased.urls.size();
   }
+  co_return out;
+}
+
+corio::awaitable<std::vector<std::size_t>> redis_frontier::hold(const std::vector<hold_request>& requests,
+                                                               std::size_t per_host, long long ttl_ms) {
+  if (requests.empty()) co_return std::vector<std::size_t>{};
+  ++counts_.holds;
+  ++counts_.round_trips;
+  std::vector<std::string> keys{key("holds")};  // (named: GCC 12 rejects a braced list in a co_await)
+  std::vector<std::string> args = hold_args(worker_, requests, per_host, ttl_ms);
+  const redis::reply r = co_await c_.eval(hold_script, std::move(keys), std::move(args));
+  co_return parse_held(r, requests.size());
+}
+
+corio::awaitable<std::vector<std::chrono::microseconds>> redis_frontier::pace(const std::string& origin, std::size_t n,
+                                                                             double rate, std::size_t burst) {
+  const double interval = 1e6 / rate;
+  const double tolerance = interval * static_cast<double>(std::max<std::size_t>(burst, 1) - 1);
+  ++counts_.paces;
+  ++counts_.round_trips;
+  std::vector<std::string> keys{key("pace")};
+  std::vector<std::string> args{origin, fmt::format("{:.3f}", interval), fmt::format("{:.3f}", tolerance),
+                                std::to_string(n)};
+  const redis::reply r = co_await c_.eval(pace_script, std::move(keys), std::move(args));
+  std::vector<std::chrono::microseconds> out;
+  for (const auto& e : r.as_array()) out.emplace_back(std::max<long long>(0, e.as_integer()));
+  if (out.size() != n) throw redis::error(redis::errc::reply_type, "the pace script answered for other requests");
   co_return out;
 }
 
@@ -594,7 +716,7 @@ public:
         client_(client_options(o)),
         job_(client_, o.job, new_worker_id()),
         s_(o, null_out_, o.progress && ::isatty(STDERR_FILENO) ? &err : nullptr) {
-    target_ = std::max<std::size_t>(32, 2 * o.concurrency);
+    most_held_ = std::max<std::size_t>(32, 2 * o.concurrency);
     lease_ms_ = static_cast<long long>(o.lease * 1000);
   }
 
@@ -610,8 +732,49 @@ private:
   /// One round trip: with `record`, adds the links found and records the rows; leases up to
   /// `lease_n` URLs. Returns the lease.
   corio::awaitable<redis_frontier::lease_result> step(bool record, std::size_t lease_n);
-  void on_row(const std::string& fed, std::string line, bool failed, bool final);
+  void on_row(const std::string& fed, std::string line, bool failed, bool final, const std::string& landed);
+  /// URLs to hold (queued and in flight): twice what may be in flight, which is the request slots
+  /// held (--per-host, shared with the job's other workers) up to --concurrency; at least 32, so
+  /// that a worker without slots yet leases URLs to ask slots for. The rest stays pending in the
+  /// job for the other workers.
+  [[nodiscard]] std::size_t target() const {
+    std::size_t held = 0;
+    for (const auto& [origin, sl] : slots_) held += sl.held;
+    return std::clamp<std::size_t>(2 * std::min(held, s_.max_in_flight()), 32, most_held_);
+  }
   void write_out(const std::string& lines);
+
+  // --rate across the job's workers: a request waits for a time reserved in Redis (pace_script).
+  // Per origin, those waiting are served in batches: one of them (the caller) reserves times for
+  // every request waiting then, while the next ones queue for the following batch.
+  struct pace_waiter {
+    corio::event ready;  // the caller's role was handed over, or a time was given
+    std::optional<corio::clock::time_point> at;
+    bool caller = false;
+  };
+  struct pace_line {
+    std::deque<std::shared_ptr<pace_waiter>> waiting;
+    bool calling = false;  // a caller exists (reserving, or about to)
+  };
+  corio::awaitable<void> pace(std::string origin);
+  corio::awaitable<void> reserve(const std::string& origin, pace_line& line);
+  static void hand_off(pace_line& line);
+
+  // --per-host across the job's workers: the request slots this worker holds per origin
+  // (hold_script); the scraper starts no more than that.
+  struct slots {
+    std::size_t held = 0;
+    std::size_t asked = 0;  // the want last asked for
+    std::size_t busy = 0;   // the requests in flight then (held above the grant until they end)
+    std::chrono::steady_clock::time_point asked_at;
+  };
+  /// The slot requests due: changed wants, renewals (every second), and with `urgent_only` only
+  /// if some origin has URLs waiting for slots it lacks (then every request due is sent).
+  std::vector<redis_frontier::hold_request> due_holds(bool urgent_only);
+  void took_holds(const std::vector<redis_frontier::hold_request>& asked, const std::vector<std::size_t>& held);
+  /// Asks for the slot requests due (with `urgent_only`, only when some are urgent).
+  corio::awaitable<void> update_holds(bool urgent_only = true);
+  corio::awaitable<void> release_holds();
 
   const options& o_;
   std::ostream& err_;
@@ -620,7 +783,7 @@ private:
   std::ostringstream null_out_;  // (the scraper's output: unused, rows go to on_row)
   scraper s_;
   std::optional<fd_sink> out_;
-  std::size_t target_ = 32;  // URLs to hold (queued and in flight) at once
+  std::size_t most_held_ = 32;  // URLs to hold (queued and in flight) at once, at most
   long long lease_ms_ = 60'000;
   std::unordered_map<std::string, std::string> held_;  // leased URL → its member, until finished
   std::vector<redis_frontier::finishing> rows_;       // rows to record
@@ -635,6 +798,10 @@ private:
   std::chrono::steady_clock::time_point first_row_at_;  // when the oldest of rows_ came
   std::size_t recorded_ = 0;  // rows this worker recorded in the job
   std::size_t lost_ = 0;      // rows another worker recorded first
+  std::unordered_map<std::string, pace_line> pacing_;
+  bool pacing_gone_ = false;  // Redis gone while pacing: requests wait until the stop cancels them
+  corio::event never_;        // (never set)
+  std::unordered_map<std::string, slots> slots_;
 };
 
 template <typename F>
@@ -677,7 +844,139 @@ void worker::write_out(const std::string& lines) {
   }
 }
 
-void worker::on_row(const std::string& fed, std::string line, bool failed, bool final) {
+corio::awaitable<void> worker::pace(std::string origin) {
+  if (pacing_gone_ || !gone_.empty()) co_await never_.wait();
+  auto& line = pacing_[origin];  // (node-based: stays valid as others are added)
+  auto me = std::make_shared<pace_waiter>();
+  line.waiting.push_back(me);
+  if (!line.calling) {
+    line.calling = true;
+    me->caller = true;
+  }
+  try {
+    while (!me->at && !pacing_gone_) {
+      if (me->caller) {
+        co_await reserve(origin, line);
+      } else {
+        co_await me->ready.wait();
+        me->ready.clear();
+      }
+    }
+  } catch (...) {  // cancelled: out of the line; a caller hands its role on
+    if (const auto it = std::find(line.waiting.begin(), line.waiting.end(), me); it != line.waiting.end()) {
+      line.waiting.erase(it);
+    }
+    if (me->caller && !me->at) {
+      me->caller = false;
+      hand_off(line);
+    }
+    throw;
+  }
+  if (!me->at) co_await never_.wait();  // Redis is gone: the stop cancels this request
+  co_await corio::sleep_until(*me->at);
+}
+
+void worker::hand_off(pace_line& line) {
+  if (line.waiting.empty()) {
+    line.calling = false;
+    return;
+  }
+  line.waiting.front()->caller = true;
+  line.waiting.front()->ready.set();
+}
+
+corio::awaitable<void> worker::reserve(const std::string& origin, pace_line& line) {
+  co_await corio::yield();  // the requests arriving in this turn join the batch
+  std::vector<std::shared_ptr<pace_waiter>> batch(line.waiting.begin(), line.waiting.end());
+  line.waiting.clear();
+  std::vector<std::chrono::microseconds> after;
+  try {
+    co_await retrying("pacing requests", [&]() -> corio::awaitable<void> {
+      after = co_await job_.pace(origin, batch.size(), o_.rate, o_.burst);
+    });
+  } catch (const redis_gone&) {
+    pacing_gone_ = true;  // every request waiting, now or later, waits for the stop
+    for (auto& w : batch) w->ready.set();
+    for (auto& w : line.waiting) w->ready.set();
+    co_return;
+  } catch (...) {  // the caller was cancelled: the batch waits for the next caller
+    line.waiting.insert(line.waiting.begin(), batch.begin(), batch.end());
+    throw;
+  }
+  const auto now = corio::clock::now();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i]->at = now + after[i];
+    batch[i]->caller = false;
+    batch[i]->ready.set();
+  }
+  hand_off(line);
+}
+
+std::vector<redis_frontier::hold_request> worker::due_holds(bool urgent_only) {
+  const auto now = std::chrono::steady_clock::now();
+  const std::size_t most = std::min(o_.per_host, s_.max_in_flight());
+  std::vector<redis_frontier::hold_request> due;
+  bool urgent = false;
+  std::unordered_map<std::string, bool> busy_origins;
+  for (const auto& l : s_.demand()) {
+    busy_origins.emplace(l.origin, true);
+    auto& sl = slots_[l.origin];
+    const std::size_t want = std::min(most, l.in_flight + l.queued);
+    const bool starved = sl.held < want && l.queued > 0 && l.in_flight >= sl.held;
+    if (starved && (sl.asked != want || now - sl.asked_at >= 200ms)) urgent = true;
+    // Over its grant (another worker wanted a share): each request ending gives a slot back.
+    const bool shrinking = sl.busy > sl.held && l.in_flight < sl.busy;
+    urgent = urgent || shrinking;
+    if (sl.asked != want || now - sl.asked_at >= 1s || shrinking || (starved && now - sl.asked_at >= 200ms)) {
+      due.push_back({l.origin, l.in_flight, want});
+    }
+  }
+  for (const auto& [origin, sl] : slots_) {  // no URL there any more: the slots go back
+    if (!busy_origins.count(origin) && (sl.held > 0 || sl.asked > 0)) due.push_back({origin, 0, 0});
+  }
+  if (urgent_only && !urgent) return {};
+  return due;
+}
+
+void worker::took_holds(const std::vector<redis_frontier::hold_request>& asked, const std::vector<std::size_t>& held) {
+  const auto now = std::chrono::steady_clock::now();
+  bool more = false;
+  for (std::size_t i = 0; i < asked.size() && i < held.size(); ++i) {
+    auto& sl = slots_[asked[i].origin];
+    more = more || held[i] > sl.held;
+    sl.held = held[i];
+    sl.asked = asked[i].want;
+    sl.busy = asked[i].busy;
+    sl.asked_at = now;
+    if (sl.held == 0 && sl.asked == 0) slots_.erase(asked[i].origin);
+  }
+  if (more) s_.reschedule();
+}
+
+corio::awaitable<void> worker::update_holds(bool urgent_only) {
+  const auto due = due_holds(urgent_only);
+  if (due.empty()) co_return;
+  std::vector<std::size_t> held;
+  co_await retrying("sharing --per-host", [&]() -> corio::awaitable<void> {
+    held = co_await job_.hold(due, o_.per_host, lease_ms_);
+  });
+  took_holds(due, held);
+}
+
+corio::awaitable<void> worker::release_holds() {
+  std::vector<redis_frontier::hold_request> all;
+  for (const auto& [origin, sl] : slots_) all.push_back({origin, 0, 0});
+  if (all.empty()) co_return;
+  try {
+    co_await retrying("giving request slots back", [&]() -> corio::awaitable<void> {
+      (void)co_await job_.hold(all, o_.per_host, lease_ms_);
+    });
+  } catch (const redis_gone&) {  // they expire after --lease
+  }
+  slots_.clear();
+}
+
+void worker::on_row(const std::string& fed, std::string line, bool failed, bool final, const std::string& landed) {
   if (!final) return;  // interrupted: its lease is given back at the end
   if (!gone_.empty()) {  // not recorded in the job: kept here at least
     write_out(line + "\n");
@@ -690,8 +989,8 @@ void worker::on_row(const std::string& fed, std::string line, bool failed, bool 
     return;
   }
   if (rows_.empty()) first_row_at_ = std::chrono::steady_clock::now();
-  rows_.push_back(redis_frontier::finishing{it->second, fed, std::move(line), failed});
-  if (rows_.size() >= 16 || s_.holding() + 16 <= target_) wake_.set();
+  rows_.push_back(redis_frontier::finishing{it->second, fed, std::move(line), failed, landed});
+  if (rows_.size() >= 16 || s_.holding() + 16 <= target()) wake_.set();
 }
 
 corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::size_t lease_n) {
@@ -711,9 +1010,10 @@ corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::si
     for (auto& [depth, v] : by_depth) adds.emplace_back(std::move(v), depth);
   }
   redis_frontier::step_result r;
+  const auto holds = due_holds(false);
   try {
     co_await retrying(lease_n ? "leasing URLs" : "recording rows", [&]() -> corio::awaitable<void> {
-      r = co_await job_.step(adds, rows, lease_n, lease_ms_);
+      r = co_await job_.step(adds, rows, lease_n, lease_ms_, holds, o_.per_host);
     });
   } catch (const redis_gone&) {
     std::size_t n = 0;
@@ -723,6 +1023,7 @@ corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::si
     rows_.swap(rows);  // written to the output by pump_or_give_up
     throw;
   }
+  took_holds(holds, r.held);
   std::string lines;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     held_.erase(rows[i].url);
@@ -752,7 +1053,8 @@ corio::awaitable<void> worker::pump() {
     std::size_t lease_n = 0;
     if (!last && !s_.stopped() && !closing_) {
       const std::size_t holding = s_.holding();
-      if (holding + 16 <= target_ || holding == 0) lease_n = target_ - holding;
+      const std::size_t target = this->target();
+      if (holding + 16 <= target || holding == 0) lease_n = target - holding;
     }
     bool got = false;
     if (record || lease_n > 0) {
@@ -772,6 +1074,7 @@ corio::awaitable<void> worker::pump() {
       }
     }
     if (last) break;
+    co_await update_holds();  // URLs waiting for request slots this worker lacks
     if (lease_n > 0 && !got && s_.holding() == 0 && rows_.empty() && links_.empty()) {
       redis_frontier::job_state st{};
       co_await retrying("checking whether the job is finished",
@@ -787,6 +1090,7 @@ corio::awaitable<void> worker::pump() {
       std::vector<std::string> members;
       for (const auto& [u, m] : held_) members.push_back(m);
       co_await retrying("renewing leases", [&]() -> corio::awaitable<void> { co_await job_.renew(members, lease_ms_); });
+      co_await update_holds(false);  // (the slots expire with the leases)
       next_renew = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ / 3);
     }
     idle = got ? 20ms : std::min<corio::duration>(idle * 2, 500ms);
@@ -887,8 +1191,13 @@ corio::awaitable<int> worker::run() {
   spdlog::info("job {}: working (Ctrl-C stops gracefully)", o_.job);
   external_frontier ext;
   ext.links = [this](std::vector<std::string> links, int depth) { links_.emplace_back(std::move(links), depth); };
-  ext.row = [this](const std::string& fed, std::string line, bool failed, bool final) {
-    on_row(fed, std::move(line), failed, final);
+  ext.row = [this](const std::string& fed, std::string line, bool failed, bool final, const std::string& landed) {
+    on_row(fed, std::move(line), failed, final, landed);
+  };
+  if (o_.rate > 0) ext.pace = [this](const std::string& origin) { return pace(origin); };
+  ext.allowance = [this](const std::string& origin) -> std::size_t {
+    const auto it = slots_.find(origin);
+    return it == slots_.end() ? 0 : it->second.held;
   };
   s_.set_external(std::move(ext));
   s_.open_input();
@@ -908,6 +1217,7 @@ corio::awaitable<int> worker::run() {
     rethrow_user_error(eg);
     throw;
   }
+  if (gone_.empty()) co_await release_holds();
   // What this worker leased and did not finish (interrupted, not attempted) goes back to the job.
   if (gone_.empty() && !held_.empty()) {
     std::vector<std::string> members;
@@ -923,9 +1233,10 @@ corio::awaitable<int> worker::run() {
   if (lost_) err_ << " (" << lost_ << " more were recorded first by other workers)";
   err_ << "\n";
   const auto& c = job_.counts();
-  spdlog::info("job {}: {} round trips: {} leases ({} URLs), {} adds, {} finishes ({} rows), {} renewals, {} checks",
+  spdlog::info("job {}: {} round trips: {} leases ({} URLs), {} adds, {} finishes ({} rows), {} renewals, {} checks, "
+               "{} slot requests, {} pacings",
                o_.job, c.round_trips, c.leases, c.leased_urls, c.adds, c.finishes, c.finished_rows, c.renewals,
-               c.checks);
+               c.checks, c.holds, c.paces);
   if (!gone_.empty()) {
     err_ << "corio-scrape: " << gone_ << "\n" << std::flush;
     co_return EXIT_FAILURE;

@@ -372,6 +372,17 @@ struct scraper::impl {
   [[nodiscard]] bool done_earlier(const std::string& url) const;
   void enqueue(item it, const std::string& key);
   void schedule();
+  /// Crawling, each page in flight may hold --max-bytes until it is parsed: --max-memory bounds
+  /// them (list mode streams bodies: nothing to bound there).
+  [[nodiscard]] std::size_t most_in_flight() const noexcept {
+    return opts.crawl() ? std::min(opts.concurrency, std::max<std::size_t>(1, opts.max_memory / opts.max_bytes))
+                        : opts.concurrency;
+  }
+  /// Requests allowed in flight to an origin: per_host, or the job's share of it (external).
+  [[nodiscard]] std::size_t per_host_limit(const std::string& key) const {
+    if (external && external->allowance) return std::min(opts.per_host, external->allowance(key));
+    return opts.per_host;
+  }
   void handle(result res);
   void discover_links(result& res);
   void write(const row& r, const std::string& fed_url);
@@ -500,6 +511,20 @@ void scraper::set_external(external_frontier f) {
 
 std::size_t scraper::holding() const noexcept { return impl_->queued + impl_->in_flight; }
 
+std::vector<scraper::origin_load> scraper::demand() const {
+  std::vector<origin_load> out;
+  for (const auto& [key, q] : impl_->origins) {
+    if (q.in_flight + q.waiting.size() > 0) out.push_back(origin_load{key, q.in_flight, q.waiting.size()});
+  }
+  return out;
+}
+
+std::size_t scraper::max_in_flight() const noexcept { return impl_->most_in_flight(); }
+
+void scraper::reschedule() {
+  if (impl_->state == impl::phase::scheduling) impl_->schedule();
+}
+
 void scraper::close_input() {
   if (!impl_->input_open) return;
   impl_->input_open = false;
@@ -542,8 +567,16 @@ void scraper::impl::write(const row& r, const std::string& fed_url) {
   // makes one write per batch rather than one per line.
   sum.add(r);
   if (external) {
+    std::string landed;  // where a redirected page came from, normalised (crawling)
+    if (opts.crawl() && !r.final_url.empty() && r.final_url != fed_url) {
+      try {
+        landed = http::normalize_url(r.final_url);
+      } catch (const http::error&) {
+      }
+      if (landed == fed_url) landed.clear();
+    }
     external->row(fed_url, to_json_line(r, opts.crawl(), !opts.save_bodies.empty()),
-                  !r.error_kind.empty() || !r.error.empty(), is_final_error_kind(r.error_kind));
+                  !r.error_kind.empty() || !r.error.empty(), is_final_error_kind(r.error_kind), landed);
     return;
   }
   if (!failure.empty()) {
@@ -701,17 +734,14 @@ void scraper::impl::enqueue(item it, const std::string& key) {
 }
 
 void scraper::impl::schedule() {
-  // Crawling, each page in flight may hold --max-bytes until it is parsed: --max-memory bounds
-  // them (list mode streams bodies: nothing to bound there).
-  const std::size_t most = opts.crawl() ? std::min(opts.concurrency, std::max<std::size_t>(1, opts.max_memory / opts.max_bytes))
-                                        : opts.concurrency;
+  const std::size_t most = most_in_flight();
   while (taking_urls() && in_flight < most && !ready.empty()) {
     bool started_one = false;
     for (std::size_t n = ready.size(); n > 0 && !started_one; --n) {
       std::string key = std::move(ready.front());
       ready.pop_front();
       auto& q = origins[key];
-      if (q.in_flight >= opts.per_host) {  // busy: try the next origin, keep its place in the ring
+      if (q.in_flight >= per_host_limit(key)) {  // busy: try the next origin, keep its place in the ring
         ready.push_back(std::move(key));
         continue;
       }
@@ -1032,7 +1062,14 @@ corio::awaitable<summary> scraper::impl::run(std::vector<std::string> seeds) {
   if (state != phase::idle) throw std::logic_error("scrape::scraper::run: a scraper runs once");
   started = std::chrono::steady_clock::now();
   if (opts.cookies) jar = std::make_shared<http::cookie_jar>();
-  client.emplace(client_options_for(opts, jar));
+  {
+    auto co = client_options_for(opts, jar);
+    if (external && external->pace) {  // the job paces every request: the rate is the job's
+      co.rate_per_host = 0;
+      co.pacer = external->pace;
+    }
+    client.emplace(std::move(co));
+  }
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
     group = &g;
     state = phase::scheduling;

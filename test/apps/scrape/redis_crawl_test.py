@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Integration test of corio-scrape's distributed mode (--redis): workers share a crawl of a
-generated site served by nginx through a real redis-server (both started here on free loopback
-ports, with their files in a temp dir).
+generated site served by corio-serve through a real redis-server (both started here on free
+loopback ports, with their files in a temp dir).
 
-    redis_crawl_test.py [--pages N] [--seed S] CORIO_SCRAPE NGINX MAKE_SITE_PY REDIS_SERVER
+    redis_crawl_test.py [--pages N] [--seed S] CORIO_SCRAPE CORIO_SERVE MAKE_SITE_PY REDIS_SERVER
 
  1. Three workers crawl the site; one is killed -9 once the job has recorded a seeded random
     share of it: the two others exit 0, --export holds every page exactly once, no page is in
@@ -18,8 +18,14 @@ ports, with their files in a temp dir).
  7. Redis (with AOF) killed -9 and started again in the middle of a crawl: the workers wait,
     reconnect, and the job ends with every page exactly once. Killed for good: a worker exits 1
     after --redis-timeout with the rows it fetched in its --out.
+ 8. Politeness is the job's, measured at the server (corio-serve's access log): three workers
+    with --rate 20 never send more than 20 + burst requests in any second, and with --per-host 3
+    never have more than 3 requests in flight together. A page that redirects counts where it
+    landed as seen: a link to that URL is not fetched again.
+ 9. With --memory-urls N: a worker's peak RSS for a job of N URLs is that for N/10 (within 15%
+    and 2 MiB).
 
-Exit 77 (skipped) when nginx or redis-server is not installed.
+Exit 77 (skipped) when redis-server is not installed.
 """
 import argparse
 import collections
@@ -34,10 +40,36 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nginx_crawl_test import free_port, start_nginx, stop, wait_listening  # noqa: E402
+from nginx_crawl_test import free_port, stop, wait_listening  # noqa: E402
+
+
+def start_serve(serve, site, access_log=None):
+    """corio-serve serving `site` on a free loopback port; returns (process, port)."""
+    log = ["--access-log", access_log, "--access-log-format", "json"] if access_log else ["--access-log", "off"]
+    proc = subprocess.Popen([serve, "--port", "0", "--static", site, "--log-level", "warn", *log],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()  # "listening on 127.0.0.1:PORT"
+    if "listening on 127.0.0.1:" not in line:
+        stop(proc)
+        raise RuntimeError(f"corio-serve did not start: {line!r}")
+    threading.Thread(target=proc.stdout.read, daemon=True).start()  # (keeps its stdout drained)
+    return proc, int(line.rsplit(":", 1)[1])
+
+
+def access_times(path):
+    """(start, end) of each request in corio-serve's JSON access log, in µs, shrunk to what is
+    certain: the log has the end in ms (truncated) and the duration in µs."""
+    out = []
+    with open(path) as f:
+        for line in f:
+            entry = json.loads(line[line.index("{"):])
+            end = entry["ts_ms"] * 1000
+            out.append((entry["target"], end + 1000 - entry["us"], end))
+    return out
 
 
 class Redis:
@@ -160,27 +192,25 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--memory-urls", type=int, default=0, help="check a worker's memory with 1/10 and all of N URLs")
     ap.add_argument("scrape")
-    ap.add_argument("nginx")
+    ap.add_argument("serve")
     ap.add_argument("make_site")
     ap.add_argument("redis_server")
     a = ap.parse_args()
-    for prog in (a.nginx, a.redis_server):
-        if not prog or not os.access(prog, os.X_OK):
-            print(f"SKIP: {prog or 'nginx or redis-server'} is not installed (scripts/deps.sh installs them)")
-            return 77
+    if not a.redis_server or not os.access(a.redis_server, os.X_OK):
+        print("SKIP: redis-server is not installed (scripts/deps.sh installs it)")
+        return 77
     rnd = random.Random(a.seed)
     tmp = tempfile.mkdtemp(prefix="corio-redis-crawl-")
-    os.chmod(tmp, 0o755)
-    nginx = redis = None
+    server = redis = None
     procs = []
     try:
         site = os.path.join(tmp, "site")
         expected = subprocess.run([sys.executable, a.make_site, site, "--pages", str(a.pages)], check=True,
                                   capture_output=True, text=True).stdout.split()
-        nginx, port = start_nginx(tmp, site, a.nginx)
-        if nginx is None:
-            return 1
+        server, port = start_serve(a.serve, site)
+        procs.append(server)
         redis = Redis(a.redis_server, tmp)
         base = f"http://127.0.0.1:{port}"
         want = {base + p for p in expected}
@@ -188,7 +218,7 @@ def main():
 
         def worker(job, out, *extra, server=None):
             cmd = [a.scrape, "--redis", (server or redis).url, "--job", job, "--depth", "1000", "--same-host",
-                   "--concurrency", "8", "--rate", "150", "--lease", "2", "--redis-timeout", "10", "-o", out,
+                   "--concurrency", "8", "--rate", "600", "--lease", "2", "--redis-timeout", "10", "-o", out,
                    *extra, base + "/"]
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             procs.append(p)
@@ -247,8 +277,8 @@ def main():
         assert st["job"] == "crawl" and st["pending"] == 0 and st["leased"] == 0, st
         assert st["done"] == n and st["failed"] == 0 and st["seen"] == n and st["finished"] is True, st
         assert st["origins"] == {base: n}, st["origins"]
-        assert st["options"] == {"depth": 1000, "same_host": True, "max_urls": 0, "rate": 150, "per_host": 8,
-                                 "robots": False}, st["options"]
+        assert st["options"] == {"depth": 1000, "same_host": True, "max_urls": 0, "rate": 600, "burst": 1,
+                                 "per_host": 8, "robots": False}, st["options"]
         assert 1 <= st["workers"] <= 3 and st["workers_window_s"] == 60 and st["cancelled"] is False, st
         assert isinstance(st["rate"], (int, float)) and st["expired_leases"] == 0, st
         print("OK: --status", r.stdout.strip()[:200])
@@ -315,7 +345,7 @@ def main():
         leased, finished = int(words[2]), int(words[8])
         assert leased == n and finished == n, line
         per_trip = 16  # URLs leased and finished per round trip at steady state
-        slack = 8  # the seeds, the first lease, the last rows, the finished check
+        slack = 8 + n // 1000  # the seeds (1,000 a round trip), the first lease, the last rows, the finished check
         assert trips <= n // per_trip + slack, line
         print("OK: batches:", line.split("info: ")[1])
 
@@ -421,6 +451,97 @@ def main():
             print(f"OK: Redis gone for good: exit 1, {len(rows)} rows in the worker's output")
         finally:
             redis2.close()
+
+        # 8. Politeness across workers, measured at the server.
+        log = os.path.join(tmp, "access.jsonl")
+        polite, pport = start_serve(a.serve, site, access_log=log)
+        procs.append(polite)
+        pbase = f"http://127.0.0.1:{pport}"
+        pages = 120
+        workers = [subprocess.Popen([a.scrape, "--redis", redis.url, "--job", "polite", "--depth", "1000",
+                                     "--same-host", "--max-urls", str(pages), "--rate", "20", "--per-host", "4",
+                                     "-o", os.path.join(tmp, f"polite{i}.jsonl"), pbase + "/"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(3)]
+        procs.extend(workers)
+        for i, p in enumerate(workers):
+            code, err = finish(p, f"polite worker {i}")
+            assert code == 0, f"polite worker {i}: exit status {code}:\n{err}"
+        stop(polite)  # (its access log is complete once it has exited)
+        starts = sorted(start for _, start, _ in access_times(log))
+        assert len(starts) == pages, f"{len(starts)} requests for {pages} pages"
+        most, first = 0, 0
+        for last, t in enumerate(starts):
+            while t - starts[first] > 1_000_000:
+                first += 1
+            most = max(most, last - first + 1)
+        assert most <= 20 + 1, f"{most} requests in one second with --rate 20 (burst 1) across 3 workers"
+        span = (starts[-1] - starts[0]) / 1e6
+        assert span >= (pages - 1) / 20 - 0.05, f"{pages} requests within {span:.2f} s with --rate 20"
+        rows = [row for i in range(3) for row in rows_of(os.path.join(tmp, f"polite{i}.jsonl"))]
+        assert len(rows) == pages and len({r["url"] for r in rows}) == pages, len(rows)
+        print(f"OK: --rate 20 across 3 workers: at most {most} requests in any second ({pages} in {span:.1f} s)")
+
+        log = os.path.join(tmp, "slots.jsonl")
+        slots, sport = start_serve(a.serve, site, access_log=log)
+        procs.append(slots)
+        lst = os.path.join(tmp, "slow.txt")
+        with open(lst, "w") as f:
+            f.write("".join(f"http://127.0.0.1:{sport}/api/sleep?ms=20&i={i}\n" for i in range(150)))
+        workers = [subprocess.Popen([a.scrape, "--redis", redis.url, "--job", "slots", "-i", lst, "--per-host", "3",
+                                     "-o", os.path.join(tmp, f"slots{i}.jsonl")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for i in range(3)]
+        procs.extend(workers)
+        for i, p in enumerate(workers):
+            code, err = finish(p, f"slots worker {i}")
+            assert code == 0, f"slots worker {i}: exit status {code}:\n{err}"
+        stop(slots)
+        events = sorted([(start, 1) for _, start, _ in access_times(log)] +
+                        [(end, -1) for _, _, end in access_times(log)])
+        busy = most = 0
+        for _, d in events:
+            busy += d
+            most = max(most, busy)
+        assert len(events) == 300 and 1 <= most <= 3, f"{most} requests in flight together with --per-host 3"
+        print(f"OK: --per-host 3 across 3 workers: at most {most} requests in flight together")
+
+        landed = os.path.join(tmp, "landed")
+        os.makedirs(os.path.join(landed, "sub"))
+        with open(os.path.join(landed, "index.html"), "w") as f:
+            f.write('<a href="/sub">sub</a>')
+        with open(os.path.join(landed, "sub", "index.html"), "w") as f:
+            f.write('<a href="/sub/">here</a> <a href="/">home</a> <a href="/end.html">end</a>')
+        with open(os.path.join(landed, "end.html"), "w") as f:
+            f.write("<p>the end</p>")
+        lsrv, lport = start_serve(a.serve, landed)
+        procs.append(lsrv)
+        lbase = f"http://127.0.0.1:{lport}"
+        r = subprocess.run([a.scrape, "--redis", redis.url, "--job", "landed", "--depth", "5", "-o",
+                            os.path.join(tmp, "landed.jsonl"), lbase + "/"], capture_output=True, text=True,
+                           timeout=60)
+        assert r.returncode == 0, r.stderr
+        rows = {row["url"]: row for row in rows_of(os.path.join(tmp, "landed.jsonl"))}
+        assert set(rows) == {lbase + "/", lbase + "/sub", lbase + "/end.html"}, sorted(rows)
+        assert rows[lbase + "/sub"]["final_url"] == lbase + "/sub/", rows[lbase + "/sub"]
+        print("OK: a redirect's target counts as seen: not fetched again")
+
+        # 9. A worker's memory does not grow with the job: the job lives in Redis.
+        if a.memory_urls:
+            peaks = {}
+            for count in (a.memory_urls // 10, a.memory_urls):
+                lst = os.path.join(tmp, f"mem{count}.txt")
+                with open(lst, "w") as f:
+                    f.write("".join(f"{base}/?n={i}\n" for i in range(count)))
+                out = os.path.join(tmp, f"mem{count}.jsonl")
+                r = subprocess.run(["/usr/bin/time", "-f", "%M", a.scrape, "--redis", redis.url, "--job",
+                                    f"mem{count}", "-i", lst, "-o", out], capture_output=True, text=True, timeout=240)
+                assert r.returncode == 0, r.stderr
+                assert sum(1 for _ in open(out)) == count
+                peaks[count] = int(r.stderr.strip().splitlines()[-1])  # KiB
+            small, large = peaks[a.memory_urls // 10], peaks[a.memory_urls]
+            assert large <= small * 1.15 + 2048, f"peak RSS {small} KiB for {a.memory_urls // 10} URLs, {large} KiB for {a.memory_urls}"
+            print(f"OK: a worker's peak RSS: {small} KiB for {a.memory_urls // 10} URLs, {large} KiB for {a.memory_urls}")
+        else:
+            print("(the memory check is skipped under the sanitizers: their allocators keep freed memory)")
         return 0
     finally:
         for p in procs:
@@ -429,8 +550,6 @@ def main():
                 p.wait()
         if redis is not None:
             redis.close()
-        if nginx is not None:
-            stop(nginx)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -10,7 +10,9 @@
 // (sorted set of "DEPTH<TAB>URL" scored by lease expiry, ms), done (hash: URL hash → the worker
 // that recorded its row), results (stream: url, row — the job's record), counts (hash: done,
 // failed, rate buckets), origins (hash: an origin, its scheme, host and port → rows), hosts (set: the seeds' hosts,
-// for --same-host), workers (sorted set: worker → last seen, ms).
+// for --same-host), workers (sorted set: worker → last seen, ms), pace (hash: origin → the GCRA
+// time of its next request, µs: --rate across workers), holds (hash: origin → the request slots
+// each worker holds: --per-host across workers).
 // Every step is one Lua script, so it is atomic: adding URLs (a URL the job has seen is a no-op);
 // leasing (expired leases are taken back first, then pending URLs move to leased); finishing
 // (first wins: a URL's row is appended to results in the same step that marks it done, so the
@@ -30,6 +32,7 @@
 #include <corio/config.hpp>
 #include <corio/redis/client.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <ostream>
 #include <string>
@@ -66,7 +69,8 @@ public:
     bool cancelled = false;
     std::vector<leased_url> urls;
   };
-  /// Leases up to `n` URLs for `lease_ms` (expired leases first, then pending ones).
+  /// Leases up to `n` URLs for `lease_ms` (expired leases first, then pending ones): step() with
+  /// nothing else.
   [[nodiscard]] corio::awaitable<lease_result> lease(std::size_t n, long long lease_ms);
   /// Extends the leases still held (those another worker took back are left alone).
   [[nodiscard]] corio::awaitable<void> renew(const std::vector<std::string>& members, long long lease_ms);
@@ -76,21 +80,41 @@ public:
     std::string url;
     std::string line;  ///< the row's JSON
     bool failed = false;
+    std::string landed;  ///< where the page redirected to (counted as seen), or empty
   };
   /// Records the rows: for each URL not done yet, marks it done and appends its row to results;
   /// every lease is dropped. Returns, per row, whether it was this worker's (first wins; a batch
-  /// sent again after a lost reply gets the same answer).
+  /// sent again after a lost reply gets the same answer). step() with the rows only.
   [[nodiscard]] corio::awaitable<std::vector<bool>> finish(const std::vector<finishing>& rows);
+  /// One origin's request slots (--per-host, shared by the job's workers) asked for.
+  struct hold_request {
+    std::string origin;
+    std::size_t busy = 0;  ///< requests this worker has in flight there (never taken away)
+    std::size_t want = 0;  ///< slots it could use now (0: it gives them all back)
+  };
+  /// Asks for slots: per request, the requests this worker may have in flight there now (its
+  /// grant; it holds at least `busy` until those end; see the script in the source for how the
+  /// slots are shared). They expire after `ttl_ms` unless asked for again.
+  [[nodiscard]] corio::awaitable<std::vector<std::size_t>> hold(const std::vector<hold_request>& requests,
+                                                               std::size_t per_host, long long ttl_ms);
+  /// Reserves the times of `n` requests to `origin` under the job's rate (GCRA: one every
+  /// 1/rate s, bursts of `burst`): per request, how long from now it may be sent.
+  [[nodiscard]] corio::awaitable<std::vector<std::chrono::microseconds>> pace(const std::string& origin, std::size_t n,
+                                                                             double rate, std::size_t burst);
   using url_host_list = std::vector<std::pair<std::string, std::string>>;
   struct step_result {
     std::vector<bool> won;  ///< per row, as finish()
     lease_result leased;    ///< as lease() (empty when no lease was asked for)
+    std::vector<std::size_t> held;  ///< per hold request, as hold()
   };
-  /// One round trip (scripts sent with EVAL in one pipelined batch, in this order): adds each
-  /// group of links at its depth, records `rows`, then leases up to `lease_n` URLs (0: none).
+  /// One round trip (scripts sent with EVAL in one pipelined batch, in this order): marks where
+  /// the pages of `rows` landed (redirects) as seen, adds each group of links at its depth
+  /// (before the rows: a page recorded has its links in the job), records `rows`, asks for the slots in `holds` (with
+  /// `per_host`, for `lease_ms`), then leases up to `lease_n` URLs (0: none).
   [[nodiscard]] corio::awaitable<step_result> step(const std::vector<std::pair<url_host_list, int>>& adds,
                                                    const std::vector<finishing>& rows, std::size_t lease_n,
-                                                   long long lease_ms);
+                                                   long long lease_ms, const std::vector<hold_request>& holds = {},
+                                                   std::size_t per_host = 0);
   /// Gives leases back to pending (a worker stopping with URLs it did not finish).
   [[nodiscard]] corio::awaitable<void> release(const std::vector<std::string>& members);
   enum class job_state { running, finished, cancelled };
@@ -111,7 +135,7 @@ public:
   /// Round trips made, for the worker's summary (batching at a glance).
   struct call_counts {
     std::size_t round_trips = 0, leases = 0, leased_urls = 0, adds = 0, finishes = 0, finished_rows = 0, renewals = 0,
-                checks = 0;
+                checks = 0, holds = 0, paces = 0;
   };
   [[nodiscard]] const call_counts& counts() const noexcept { return counts_; }
 

@@ -47,6 +47,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace scrape {
@@ -59,8 +60,17 @@ struct external_frontier {
   std::function<void(std::vector<std::string> links, int depth)> links;
   /// Every row, in place of the output: `fed` is the URL as given to feed() (the row's own url
   /// may differ: credentials redacted), `line` the row's JSON (no newline), `failed` whether it
-  /// is an error row, `final` whether it counts as done (false: interrupted).
-  std::function<void(const std::string& fed, std::string line, bool failed, bool final)> row;
+  /// is an error row, `final` whether it counts as done (false: interrupted), `landed` where a
+  /// crawled page redirected to, normalised (empty: it did not, or not crawling) — a URL the job
+  /// should count as seen.
+  std::function<void(const std::string& fed, std::string line, bool failed, bool final, const std::string& landed)> row;
+  /// Optional: awaited before each request is written (http::client_options::pacer), in place
+  /// of the local --rate, which the caller then enforces (a rate shared by several workers).
+  std::function<corio::awaitable<void>(const std::string& origin)> pace;
+  /// Optional: the requests allowed in flight to an origin ("scheme://host:port", as demand()
+  /// names it) now, at most per_host: the caller's share of a limit shared with other workers.
+  /// When it grows, call reschedule().
+  std::function<std::size_t(const std::string& origin)> allowance;
 };
 
 class scraper {
@@ -103,6 +113,17 @@ public:
   bool feed(std::string url, int depth);
   /// URLs queued or in flight.
   [[nodiscard]] std::size_t holding() const noexcept;
+  struct origin_load {
+    std::string origin;  ///< "scheme://host:port", lower case
+    std::size_t in_flight = 0;
+    std::size_t queued = 0;
+  };
+  /// The origins with URLs queued or in flight.
+  [[nodiscard]] std::vector<origin_load> demand() const;
+  /// Requests in flight at most (concurrency, or what --max-memory allows crawling).
+  [[nodiscard]] std::size_t max_in_flight() const noexcept;
+  /// Starts what may start now (after external_frontier::allowance grew).
+  void reschedule();
   /// True once the scraper takes no more URLs (see feed()).
   [[nodiscard]] bool stopped() const noexcept;
   void interrupt();
