@@ -121,6 +121,27 @@ BOOST_AUTO_TEST_CASE(chunked_applied_twice_is_400_and_an_unknown_coding_before_i
   BOOST_TEST(status_both_ways("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: , chunked\r\n\r\n0\r\n\r\n") == 400u);
 }
 
+BOOST_AUTO_TEST_CASE(an_empty_transfer_encoding_is_400_in_any_order_and_with_any_other_framing) {
+  for (std::string_view bad : {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n\r\n",
+                               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \t \r\n\r\n",
+                               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\nContent-Length: 3\r\n\r\nabc",
+                               "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: \r\n\r\nabc",
+                               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: \r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                               "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: \r\n\r\n0\r\n\r\n",
+                               "GET / HTTP/1.0\r\nTransfer-Encoding:\r\n\r\n"}) {
+    BOOST_TEST_CONTEXT("input: " << bad) { BOOST_TEST(status_both_ways(bad) == 400u); }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_space_or_a_control_character_in_the_request_target_is_400) {
+  for (std::string_view bad : {"GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", "GET /a HTTP/1.1 HTTP/1.1\r\nHost: h\r\n\r\n",
+                               "GET /a\tb HTTP/1.1\r\nHost: h\r\n\r\n", "GET /a\x7f HTTP/1.1\r\nHost: h\r\n\r\n",
+                               "GET / a HTTP/1.1\r\nHost: h\r\n\r\n"}) {
+    BOOST_TEST_CONTEXT("input: " << bad) { BOOST_TEST(status_both_ways(bad) == 400u); }
+  }
+  BOOST_TEST(status_both_ways("GET /a%20b HTTP/1.1\r\nHost: h\r\n\r\n") == 0u);
+}
+
 BOOST_AUTO_TEST_CASE(a_chunked_body_in_http_1_0_is_400) {
   BOOST_TEST(status_both_ways("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n") == 400u);
 }

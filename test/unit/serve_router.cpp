@@ -80,6 +80,24 @@ BOOST_AUTO_TEST_CASE(a_known_path_with_another_method_is_405_with_allow_and_head
   BOOST_TEST(m.status == http::status::not_found);
 }
 
+BOOST_AUTO_TEST_CASE(head_on_a_streaming_route_is_405_never_its_body) {
+  serve::router r;
+  r.add(http::verb::get, "/events", serve::stream_handler([](serve::request_context&, serve::stream&) -> corio::awaitable<void> {
+          co_return;
+        }));
+  r.add(http::verb::get, "/page", named("page"));
+  auto m = r.find(http::verb::head, "/events");
+  BOOST_TEST(!m.found);
+  BOOST_TEST(m.status == http::status::method_not_allowed);
+  BOOST_TEST(m.allow == "GET");
+  BOOST_TEST(r.find(http::verb::get, "/events").found != nullptr);
+  BOOST_TEST(handler_name(r.find(http::verb::head, "/page")) == "page");
+  // A streaming GET beside a plain catch-all: HEAD goes to neither the stream nor past it.
+  r.add(http::verb::get, "/{*rest}", named("files"));
+  m = r.find(http::verb::head, "/events");
+  BOOST_TEST(m.status == http::status::method_not_allowed);
+}
+
 BOOST_AUTO_TEST_CASE(malformed_patterns_are_refused) {
   serve::router r;
   BOOST_CHECK_THROW(r.add(http::verb::get, "no-slash", named("x")), std::invalid_argument);

@@ -118,6 +118,41 @@ BOOST_AUTO_TEST_CASE(a_directory_serves_its_index_and_without_the_slash_redirect
   BOOST_TEST(serve::header_of(top)[http::field::content_type] == "text/html; charset=utf-8");
 }
 
+BOOST_AUTO_TEST_CASE(a_directory_redirect_is_built_from_the_normalised_path_never_protocol_relative) {
+  site s;
+  fs::create_directories(s.root / "host.example" / "a");
+  site::write(s.root / "host.example" / "index.html", "a directory named like a host");
+  serve::file_server top(s.root, "/");
+  for (std::string_view rel : {"/host.example", "//host.example", "host.example//", "/host.example/a"}) {
+    BOOST_TEST_CONTEXT("rel: " << rel) {
+      auto r = top.serve(get("/x"), rel);
+      const std::string location(serve::header_of(r)[http::field::location]);
+      if (rel == "host.example//") {
+        BOOST_TEST(status(r) == 200u);  // a directory with its slash: its index
+      } else {
+        BOOST_TEST(status(r) == 301u);
+        BOOST_TEST(location.rfind("//", 0) != 0u);
+        BOOST_TEST(location == (rel.find("/a") != std::string_view::npos ? "/host.example/a/" : "/host.example/"));
+      }
+    }
+  }
+  serve::file_server mounted(s.root, "/site/");
+  auto r = mounted.serve(get("/site//docs"), "/docs");
+  BOOST_TEST(status(r) == 301u);
+  BOOST_TEST(serve::header_of(r)[http::field::location] == "/site/docs/");
+}
+
+BOOST_AUTO_TEST_CASE(a_file_named_with_a_trailing_slash_is_404) {
+  site s;
+  serve::file_server top(s.root, "/");
+  auto slash = top.serve(get("/index.html/"), "index.html/");
+  BOOST_TEST(status(slash) == 404u);
+  auto slashes = top.serve(get("/style.css//"), "style.css//");
+  BOOST_TEST(status(slashes) == 404u);
+  auto file = top.serve(get("/index.html"), "index.html");
+  BOOST_TEST(status(file) == 200u);
+}
+
 BOOST_AUTO_TEST_CASE(a_root_that_is_not_a_directory_is_refused_at_construction) {
   BOOST_CHECK_THROW(serve::file_server("/definitely/not/here", "/"), std::runtime_error);
 }

@@ -36,8 +36,9 @@ bool valid_host(std::string_view s) {
   });
 }
 
-/// Beast reports a malformed version and an unsupported one alike: only a request line that ends
-/// in a well-formed "HTTP/d.d" (so far) gets 505, anything else is a bad request.
+/// Beast reports a malformed version and an unsupported one alike: only a request line of three
+/// parts (method SP target SP version: a space inside the target makes more) that ends in a
+/// well-formed "HTTP/d.d" (so far) gets 505, anything else is a bad request.
 bool well_formed_version(std::string_view data) {
   const auto lf = data.find('\n');
   auto line = data.substr(0, lf);
@@ -45,7 +46,7 @@ bool well_formed_version(std::string_view data) {
     if (line.empty() || line.back() != '\r') return false;  // a bare LF: malformed
     line.remove_suffix(1);
   }
-  if (line.size() < 9) return false;
+  if (line.size() < 9 || std::count(line.begin(), line.end(), ' ') != 2) return false;
   const auto v = line.substr(line.size() - 9);  // " HTTP/d.d"
   return v.substr(0, 6) == " HTTP/" && v[6] >= '0' && v[6] <= '9' && v[7] == '.' && v[8] >= '0' && v[8] <= '9';
 }
@@ -167,6 +168,9 @@ void request_parser::on_field_impl(http::field f, beast::string_view name, beast
       if (!all_digits(trim(v))) return reject(http::status::bad_request, "bad Content-Length", ec);
       break;
     case http::field::transfer_encoding:
+      // An empty one is refused outright: read as "no coding" it would frame the body by
+      // Content-Length here and as chunked by a peer that skips it (in either order).
+      if (trim(v).empty()) return reject(http::status::bad_request, "empty Transfer-Encoding", ec);
       if (!transfer_codings_.empty()) transfer_codings_ += ',';
       transfer_codings_.append(v);
       break;

@@ -133,7 +133,10 @@ router::match router::find(http::verb method, std::string_view path) const {
         m.status = http::status::ok;
         return m;
       }
-      if (method == http::verb::head && r.method == http::verb::get && !head_fallback) {
+      // HEAD is answered by a GET route's handler with the body left out, which a streaming
+      // handler cannot do (it writes its own framing, and may never end): HEAD is 405 there.
+      const bool head_ok = r.method == http::verb::get && !std::holds_alternative<stream_handler>(r.h);
+      if (method == http::verb::head && head_ok && !head_fallback) {
         head_fallback = &r;
         head_params = params;
       }
@@ -141,7 +144,7 @@ router::match router::find(http::verb method, std::string_view path) const {
       if (m.allow.find(std::string_view(name.data(), name.size())) == std::string::npos) {
         if (!m.allow.empty()) m.allow += ", ";
         m.allow.append(name.data(), name.size());
-        if (r.method == http::verb::get && m.allow.find("HEAD") == std::string::npos) m.allow += ", HEAD";
+        if (head_ok && m.allow.find("HEAD") == std::string::npos) m.allow += ", HEAD";
       }
       m.status = http::status::method_not_allowed;
     }

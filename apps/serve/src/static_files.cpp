@@ -80,6 +80,7 @@ response file_server::serve(const request& req, std::string_view rel) const {
   if (!decoded || decoded->find('\0') != std::string::npos) return error(http::status::bad_request, "bad path");
   std::filesystem::path path = root_;
   std::string_view rest = *decoded;
+  const bool trailing_slash = !decoded->empty() && decoded->back() == '/';
   while (!rest.empty()) {
     const auto slash = rest.find('/');
     const auto seg = rest.substr(0, slash);
@@ -94,12 +95,27 @@ response file_server::serve(const request& req, std::string_view rel) const {
   }
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    if (!decoded->empty() && decoded->back() != '/') {
+    if (!decoded->empty() && !trailing_slash) {
+      // The normalised path (empty segments dropped), never the raw one: "//host.example" must
+      // not become the protocol-relative "Location: //host.example/".
+      std::string location = mount_;
+      std::string_view raw = rel;
+      while (!raw.empty()) {
+        const auto slash = raw.find('/');
+        if (const auto seg = raw.substr(0, slash); !seg.empty()) {
+          location.append(seg);
+          location += '/';
+        }
+        if (slash == std::string_view::npos) break;
+        raw.remove_prefix(slash + 1);
+      }
       auto res = error(http::status::moved_permanently, "moved");
-      res.set(http::field::location, mount_ + std::string(rel) + "/");
+      res.set(http::field::location, location);
       return res;
     }
     path /= "index.html";
+  } else if (trailing_slash) {  // "/index.html/": a file is not a directory
+    return error(http::status::not_found, "not found");
   }
   // Symlinks may point anywhere: what is served must really be inside the root.
   const auto real = std::filesystem::canonical(path, ec);
