@@ -5,7 +5,7 @@
 // an accepted connection, the input is sent from the other end, which is then half-closed, and
 // what comes back is read until the server closes (at most 60 s of virtual time: streaming
 // endpoints never end on their own); then the shard shuts down gracefully.
-// (The peer is not a loopback TCP address: /debug/tasks answers 403 here.)
+// (/debug/tasks is enabled, and the peer is not a loopback TCP address: it answers 403 here.)
 //
 // Checked, besides "no crash, no sanitizer report, no hang": whatever the server sent is a
 // sequence of well-formed HTTP/1.1 responses (Beast's parser accepts each), and the shard shuts

@@ -63,6 +63,18 @@ BOOST_AUTO_TEST_CASE(bad_arguments_give_one_sentence_naming_the_option) {
   BOOST_TEST(problem({"--max-body-bytes", "-1"}).find("--max-body-bytes") != std::string::npos);
   BOOST_TEST(problem({"--log-level", "loud"}).find("--log-level") != std::string::npos);
   BOOST_TEST(std::holds_alternative<serve::show_help>(parse({"--port", "1", "-h"})));
+  BOOST_TEST(problem({"--debug-token", "short"}).find("--debug-token") != std::string::npos);
+  BOOST_TEST(problem({"--debug-token", "sixteen chars with spaces"}).find("--debug-token") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(debug_tasks_is_off_by_default_and_a_token_enables_it) {
+  BOOST_TEST(!std::get<serve::config>(parse({})).debug_tasks);
+  BOOST_TEST(std::get<serve::config>(parse({"--debug-tasks"})).debug_tasks);
+  const auto cfg = std::get<serve::config>(parse({"--debug-token=0123456789abcdef"}));
+  BOOST_TEST(cfg.debug_tasks);
+  BOOST_TEST(cfg.debug_token == "0123456789abcdef");
+  BOOST_TEST(std::holds_alternative<serve::show_version>(parse({"-V"})));
+  BOOST_TEST(std::holds_alternative<serve::show_version>(parse({"--version"})));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

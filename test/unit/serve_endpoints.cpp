@@ -23,19 +23,29 @@ namespace {
 
 tcp::endpoint loopback() { return {boost::asio::ip::make_address("127.0.0.1"), 5}; }
 
+serve::config with_debug_tasks(std::string token = {}) {
+  serve::config c;
+  c.debug_tasks = true;
+  c.debug_token = std::move(token);
+  return c;
+}
+
 struct fixture {
   serve::config cfg;
   serve::app a{cfg, std::make_shared<spdlog::logger>("endpoints-test", std::make_shared<spdlog::sinks::null_sink_mt>())};
-  fixture() { serve::register_endpoints(a); }
+  explicit fixture(serve::config c = with_debug_tasks()) : cfg(std::move(c)) { serve::register_endpoints(a); }
 
-  /// Calls the route for `target` as a client at `from` would; the response's status and body.
-  corio::awaitable<std::pair<unsigned, std::string>> call(std::string target, tcp::endpoint from = loopback()) {
+  /// Calls the route for `target` as a client at `from` would (with `authorization`, if any);
+  /// the response's status and body (404 when no route matches).
+  corio::awaitable<std::pair<unsigned, std::string>> call(std::string target, tcp::endpoint from = loopback(),
+                                                          std::string authorization = {}) {
     serve::request req(http::verb::get, target, 11);
+    if (!authorization.empty()) req.set(http::field::authorization, authorization);
     const auto q = target.find('?');
     const std::string path = target.substr(0, q);
     const std::string query = q == std::string::npos ? "" : target.substr(q + 1);
     auto m = a.routes().find(http::verb::get, path);
-    BOOST_TEST_REQUIRE(m.found);
+    if (!m.found) co_return std::make_pair(404u, std::string());
     serve::request_context ctx{req, std::move(m.params), path, query, from, a};
     serve::response res;
     if (auto* s = std::get_if<serve::sync_handler>(&m.found->h)) res = (*s)(ctx);
@@ -105,6 +115,28 @@ CORIO_TEST_CASE(debug_tasks_is_for_loopback_clients_only) {
   BOOST_TEST(remote == 403u);
   auto [v6, also] = co_await f.call("/debug/tasks", local_v6);
   BOOST_TEST(v6 == 200u);
+}
+
+CORIO_TEST_CASE(debug_tasks_is_off_unless_enabled) {
+  fixture f{serve::config{}};
+  auto [status, body] = co_await f.call("/debug/tasks");
+  BOOST_TEST(status == 404u);
+}
+
+CORIO_TEST_CASE(with_a_token_debug_tasks_needs_it_from_every_client_loopback_too) {
+  fixture f{with_debug_tasks("0123456789abcdef-secret")};
+  auto [none, a] = co_await f.call("/debug/tasks");
+  BOOST_TEST(none == 401u);  // a loopback peer is not trusted: a reverse proxy may be one
+  auto [wrong, b] = co_await f.call("/debug/tasks", loopback(), "Bearer 0123456789abcdef-secreT");
+  BOOST_TEST(wrong == 401u);
+  auto [prefix, c] = co_await f.call("/debug/tasks", loopback(), "Bearer 0123456789abcdef");
+  BOOST_TEST(prefix == 401u);
+  auto [basic, d] = co_await f.call("/debug/tasks", loopback(), "Basic 0123456789abcdef-secret");
+  BOOST_TEST(basic == 401u);
+  const tcp::endpoint elsewhere(boost::asio::ip::make_address("192.0.2.7"), 5);
+  auto [remote, body] = co_await f.call("/debug/tasks", elsewhere, "Bearer 0123456789abcdef-secret");
+  BOOST_TEST(remote == 200u);
+  BOOST_TEST(json::parse(body).as_object().contains("tasks"));
 }
 
 CORIO_TEST_CASE(stats_reports_requests_connections_tasks_and_percentiles) {

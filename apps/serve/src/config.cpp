@@ -75,6 +75,10 @@ A demo HTTP/1.1 + WebSocket server on Corio: every connection and request is a t
   --access-log DEST         FILE, - (stdout, default) or off
   --access-log-format F     text (default) or json
   --debug                   Corio debug mode: slow-step warnings, task ages in /debug/tasks
+  --debug-tasks             serve /debug/tasks (the live task tree) to loopback clients; off by
+                            default (behind a reverse proxy on this host, use --debug-token)
+  --debug-token TOKEN       serve /debug/tasks to clients sending "Authorization: Bearer TOKEN"
+                            only (16 characters or more; loopback clients need it too)
   -h, --help                this text
   -V, --version             the version
 
@@ -147,6 +151,14 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
          if (cfg.lim.max_connections == 0) throw std::invalid_argument("--max-connections must be at least 1");
        }},
       {"--drain-timeout", [&](const std::string& v) { cfg.lim.drain_timeout = parse_duration(v); }},
+      {"--debug-token",
+       [&](const std::string& v) {
+         if (v.size() < 16 || v.find_first_of(" \t\r\n") != std::string::npos) {
+           throw std::invalid_argument("--debug-token needs 16 characters or more, without spaces");
+         }
+         cfg.debug_token = v;
+         cfg.debug_tasks = true;
+       }},
   };
   try {
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -162,6 +174,10 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
       if (name == "-V" || name == "--version") return show_version{};
       if (name == "--debug") {
         cfg.debug = true;
+        continue;
+      }
+      if (name == "--debug-tasks") {
+        cfg.debug_tasks = true;
         continue;
       }
       auto it = with_value.find(name);

@@ -199,8 +199,25 @@ corio::awaitable<void> api_events(request_context& c, stream& s) {
   co_await s.write("0\r\n\r\n");
 }
 
+/// Compares without stopping at the first difference (the time taken says nothing of the token).
+bool same_secret(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  return diff == 0;
+}
+
 response debug_tasks(request_context& c) {
-  if (!c.remote.address().is_loopback()) return error(http::status::forbidden, "/debug/tasks is for loopback clients only");
+  if (const auto& token = c.server.cfg().debug_token; !token.empty()) {
+    const auto auth = c.req[http::field::authorization];
+    const std::string_view given(auth.data(), auth.size());
+    if (given.rfind("Bearer ", 0) != 0 || !same_secret(given.substr(7), token)) {
+      auto res = error(http::status::unauthorized, "/debug/tasks needs its token");
+      res.set(http::field::www_authenticate, "Bearer");
+      return res;
+    }
+  } else if (!c.remote.address().is_loopback()) {
+    return error(http::status::forbidden, "/debug/tasks is for loopback clients only");
+  }
   if (c.query_param("format").value_or("") == "text") return text(http::status::ok, corio::dump_tasks());
   return text(http::status::ok, corio::dump_tasks_json(), "application/json");
 }
@@ -230,7 +247,7 @@ void register_endpoints(app& a) {
         }));
   r.add(http::verb::get, "/api/events", stream_handler(api_events));
   r.add(http::verb::get, "/ws/chat", stream_handler(chat_session));
-  r.add(http::verb::get, "/debug/tasks", sync_handler(debug_tasks));
+  if (a.cfg().debug_tasks || !a.cfg().debug_token.empty()) r.add(http::verb::get, "/debug/tasks", sync_handler(debug_tasks));
 
   std::shared_ptr<const file_server> dashboard;
   try {

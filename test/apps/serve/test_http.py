@@ -126,11 +126,17 @@ class Basics(unittest.TestCase):
         for key in ("requests", "active_connections", "live_tasks", "latency", "connections_total"):
             self.assertIn(key, stats)
         self.assertIn("p99_us", stats["latency"])
-        tasks = self.server.get_json("/debug/tasks")
-        names = [t["name"] for t in tasks["tasks"]]
-        self.assertIn("accept 0", names)
-        self.assertTrue(any(n.startswith("conn 127.0.0.1:") for n in names), names)
-        self.assertIn(b"live tasks", curl(self.server.url + "/debug/tasks?format=text"))
+        self.assertIn(b"404", curl("-i", self.server.url + "/debug/tasks"))  # off by default
+        with Server("--debug-tasks") as s:
+            tasks = s.get_json("/debug/tasks")
+            names = [t["name"] for t in tasks["tasks"]]
+            self.assertIn("accept 0", names)
+            self.assertTrue(any(n.startswith("conn 127.0.0.1:") for n in names), names)
+            self.assertIn(b"live tasks", curl(s.url + "/debug/tasks?format=text"))
+        with Server("--debug-token", "a-token-of-16-chars") as s:
+            self.assertIn(b"401", curl("-i", s.url + "/debug/tasks"))
+            self.assertIn(b"live tasks", curl("-H", "Authorization: Bearer a-token-of-16-chars",
+                                              s.url + "/debug/tasks?format=text"))
 
 
 class BadInput(unittest.TestCase):

@@ -59,6 +59,11 @@ struct config {
   std::string access_log = "-";  // a file, "-" (stdout) or "off"
   log_format access_log_format = log_format::text;
   bool debug = false;  // Corio's debug mode (slow-step warnings, richer /debug/tasks)
+  /// /debug/tasks: off (404) unless enabled; enabled, loopback peers only, or with a token,
+  /// every client that sends "Authorization: Bearer TOKEN" (loopback peers too: behind a reverse
+  /// proxy on the same host every client is a loopback peer).
+  bool debug_tasks = false;
+  std::string debug_token;  // non-empty: enables /debug/tasks with this token
   limits lim;
 };
 
