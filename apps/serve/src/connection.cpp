@@ -320,6 +320,7 @@ corio::awaitable<bool> connection::serve_one() {
   continue_sent_ = false;
   bytes_written_ = 0;
   status_ = 0;
+  cut_off_ = false;
   keep_alive_ = false;
   request_logged_ = false;
   // The fast path — the whole head already read, no body — awaits no nested coroutine.
@@ -432,11 +433,17 @@ corio::awaitable<bool> connection::run_stream(const stream_handler& h, request_c
   } catch (const std::exception& e) {
     if (corio::is_cancellation(e)) throw;
     shard_.owner().log().debug("conn {}: {} ended: {}", id_, ctx.path, e.what());
+    if (response_started()) cut_off_ = true;
     co_return false;
   }
   shutdown_hook_ = nullptr;
   if (rejected) {
-    if (!response_started()) co_await reject(p, rejected->status, rejected->reason);
+    if (!response_started()) {
+      co_await reject(p, rejected->status, rejected->reason);
+    } else {  // too late for its status: the response is cut off (the client sees it incomplete)
+      shard_.owner().log().debug("conn {}: {}: {} after the response started", id_, ctx.path, rejected->reason);
+      cut_off_ = true;
+    }
     co_return false;
   }
   co_return keep_alive_ && p.is_done() && !draining_;
@@ -476,7 +483,7 @@ void connection::log_request(const request& req, corio::clock::time_point starte
   request_logged_ = true;
   app& a = shard_.owner();
   const auto took = corio::clock::now() - started;
-  a.counters().request_done(shard_.index(), status_, took);
+  a.counters().request_done(shard_.index(), cut_off_ ? 0 : status_, took);
   if (a.access_log_enabled()) {
     a.log_access({remote_, std::string_view(req.method_string().data(), req.method_string().size()),
                   std::string_view(req.target().data(), req.target().size()), req.version(), status_,

@@ -144,21 +144,39 @@ std::string response_head(http::status status, std::string_view content_type, st
   return h;
 }
 
+constexpr std::size_t echo_buffer = 64 * 1024;
+
 corio::awaitable<void> api_echo(request_context& c, stream& s) {
   const bool keep = c.req.keep_alive();
   std::string type = "application/octet-stream";
   if (auto it = c.req.find(http::field::content_type); it != c.req.end()) type = std::string(it->value());
-  auto first = co_await s.read_body();  // may throw request_rejected before anything is sent
-  if (!first || c.req.version() < 11) {
-    // Nothing to stream, or an HTTP/1.0 client (no chunked responses): answer in one piece.
-    std::string body = first ? std::move(*first) : std::string();
-    while (auto more = co_await s.read_body()) body += *more;
+  // A body of up to echo_buffer bytes is read whole, framing and trailers validated, before any
+  // byte of the response: a bad chunk or a body over the limit then gets its 400/413 (read_body
+  // throws request_rejected, answered by the connection). A larger one is echoed as it comes; if
+  // it then fails, the response is cut off (counted as aborted in /api/stats).
+  std::string body;
+  bool whole = false;
+  while (body.size() < echo_buffer) {
+    auto piece = co_await s.read_body();
+    if (!piece) {
+      whole = true;
+      break;
+    }
+    body += *piece;
+  }
+  if (whole || c.req.version() < 11) {
+    // All of it, or an HTTP/1.0 client (no chunked responses): answer in one piece.
+    while (!whole) {
+      auto more = co_await s.read_body();
+      if (!more) break;
+      body += *more;
+    }
     co_await s.send(text(http::status::ok, std::move(body), type), keep);
     co_return;
   }
   s.set_status(200);
   co_await s.write(response_head(http::status::ok, type, keep ? "" : "Connection: close\r\n"));
-  co_await s.write(chunk(*first));
+  co_await s.write(chunk(body));
   while (auto piece = co_await s.read_body()) co_await s.write(chunk(*piece));
   co_await s.write("0\r\n\r\n");
   s.keep_alive(keep);

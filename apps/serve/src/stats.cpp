@@ -95,6 +95,7 @@ boost::json::object stats::snapshot::to_json() const {
   boost::json::object classes;
   for (std::size_t c = 1; c < by_class.size(); ++c) classes[std::to_string(c) + "xx"] = by_class[c];
   o["responses"] = std::move(classes);
+  o["aborted"] = by_class[0];  // responses cut off after they started
   boost::json::object lat;
   lat["p50_us"] = std::llround(percentile_us(0.50));
   lat["p90_us"] = std::llround(percentile_us(0.90));

@@ -122,6 +122,7 @@ protected:
   std::function<void()> shutdown_hook_;
   std::uint64_t bytes_written_ = 0;  // of the current response
   unsigned status_ = 0;
+  bool cut_off_ = false;  // a stream handler's response ended before it was complete
   phase phase_ = phase::idle;
   bool keep_alive_ = false;
   bool eof_ = false;

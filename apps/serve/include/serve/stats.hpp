@@ -29,7 +29,7 @@ public:
     std::uint64_t requests = 0;
     std::uint64_t connections_total = 0;
     std::int64_t active_connections = 0;
-    std::array<std::uint64_t, 6> by_class{};  // [1] = 1xx ... [5] = 5xx
+    std::array<std::uint64_t, 6> by_class{};  // [1] = 1xx ... [5] = 5xx; [0]: cut off (below)
     std::vector<std::uint64_t> histogram = std::vector<std::uint64_t>(buckets);
     std::vector<std::uint64_t> connections_by_shard;  // connections_total, per shard
 
@@ -42,6 +42,8 @@ public:
 
   explicit stats(std::size_t shards = 1);
 
+  /// A request answered; `status` 0: its response was cut off after it started (the client
+  /// got an incomplete one), counted as "aborted", not in a status class.
   void request_done(std::size_t shard, unsigned status, corio::duration latency) noexcept;
   void connection_opened(std::size_t shard) noexcept;
   void connection_closed(std::size_t shard) noexcept;
