@@ -208,6 +208,60 @@ CORIO_TEST_CASE(a_client_trickling_its_head_is_dropped_at_the_header_timeout_whi
   });
 }
 
+CORIO_TEST_CASE(a_new_connection_that_sends_nothing_is_closed_at_the_header_timeout_not_the_idle_one) {
+  serve::config cfg;
+  cfg.lim.header_timeout = 2s;
+  cfg.lim.idle_timeout = 60s;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    auto silent = co_await client::connect(ep);
+    const auto t0 = corio::clock::now();
+    BOOST_TEST(co_await silent.closed_by_server());
+    BOOST_TEST((corio::clock::now() - t0 == 2s));
+    // After a request, the keep-alive wait is the idle timeout.
+    auto c = co_await client::connect(ep);
+    co_await c.send(get("/plaintext"));
+    BOOST_TEST((co_await c.response()).result_int() == 200u);
+    const auto t1 = corio::clock::now();
+    BOOST_TEST(co_await c.closed_by_server());
+    BOOST_TEST((corio::clock::now() - t1 == 60s));
+  });
+}
+
+CORIO_TEST_CASE(a_body_trickling_in_is_dropped_at_the_body_timeout_and_a_stalled_one_at_the_read_timeout) {
+  serve::config cfg;
+  cfg.lim.body_timeout = 5s;
+  cfg.lim.body_read_timeout = 2s;
+  co_await with_server(cfg, [](tcp::endpoint ep, serve::server&, serve::app&) -> corio::awaitable<void> {
+    for (const bool streamed : {true, false}) {
+      BOOST_TEST_CONTEXT((streamed ? "streamed to /api/echo" : "read before the handler")) {
+        // A byte every 1.5 s: each read comes within the read timeout, the whole body does not.
+        auto slow = co_await client::connect(ep);
+        const std::string head = streamed ? "POST /api/echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+                                          : "POST /plaintext HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n";
+        co_await slow.send(head);
+        const auto t0 = corio::clock::now();
+        auto trickle = [&]() -> corio::awaitable<void> {
+          for (int i = 0; i < 100; ++i) {
+            co_await corio::sleep(1500ms);
+            auto [ec, n] = co_await asio::async_write(slow.sock, asio::buffer("x", 1), as_tuple);
+            if (ec) co_return;
+          }
+        };
+        auto trickling = corio::spawn(co_await asio::this_coro::executor, trickle(), "trickle");
+        BOOST_TEST(co_await slow.closed_by_server());
+        BOOST_TEST((corio::clock::now() - t0 == 5s));
+        co_await trickling.wait();  // (its next write fails: the server has closed)
+        // Some body, then nothing: the read timeout.
+        auto stalled = co_await client::connect(ep);
+        co_await stalled.send(head + "abc");
+        const auto t1 = corio::clock::now();
+        BOOST_TEST(co_await stalled.closed_by_server());
+        BOOST_TEST((corio::clock::now() - t1 == 2s));
+      }
+    }
+  });
+}
+
 CORIO_TEST_CASE(a_handler_over_the_request_timeout_gets_504_and_the_connection_carries_on) {
   serve::config cfg;
   cfg.lim.request_timeout = 3s;

@@ -86,9 +86,11 @@ Limits (sizes take k/m/g suffixes, times ms/s/m/h; a bare number is bytes or sec
   --max-header-bytes SIZE   request line + headers (431 beyond; default 8k)
   --max-header-fields N     header fields per request (431 beyond; default 100)
   --max-body-bytes SIZE     request body (413 beyond; default 1m)
-  --header-timeout T        first byte of a request to its complete head (default 10s)
+  --header-timeout T        first byte of a request to its complete head; also a new
+                            connection's wait for its first byte (default 10s)
   --idle-timeout T          keep-alive wait for the next request (default 60s)
-  --body-timeout T          reading a request body (default 30s)
+  --body-timeout T          reading a request body, all of it (default 30s)
+  --body-read-timeout T     the longest wait for more of a request body (default 10s)
   --write-timeout T         writing one response (default 30s)
   --request-timeout T       a handler's time before the client gets 504 (default 30s)
   --max-connections N       concurrent connections; excess ones wait in the backlog (default 10000)
@@ -143,6 +145,7 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
       {"--header-timeout", [&](const std::string& v) { cfg.lim.header_timeout = parse_duration(v); }},
       {"--idle-timeout", [&](const std::string& v) { cfg.lim.idle_timeout = parse_duration(v); }},
       {"--body-timeout", [&](const std::string& v) { cfg.lim.body_timeout = parse_duration(v); }},
+      {"--body-read-timeout", [&](const std::string& v) { cfg.lim.body_read_timeout = parse_duration(v); }},
       {"--write-timeout", [&](const std::string& v) { cfg.lim.write_timeout = parse_duration(v); }},
       {"--request-timeout", [&](const std::string& v) { cfg.lim.request_timeout = parse_duration(v); }},
       {"--max-connections",

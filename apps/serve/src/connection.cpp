@@ -101,8 +101,6 @@ corio::awaitable<bool> stream::send_continue(request_parser& p) {
 corio::awaitable<bool> stream::read_until_body_done(request_parser& p) {
   if (p.is_done()) co_return true;
   if (!co_await send_continue(p)) co_return false;
-  phase_ = phase::body;
-  dog_.reschedule_after(lim_.body_timeout);
   p.eager(true);
   for (;;) {
     if (buffer_.size() > 0) {
@@ -112,12 +110,20 @@ corio::awaitable<bool> stream::read_until_body_done(request_parser& p) {
       if (p.is_done()) co_return true;
       if (n > 0) continue;
     }
+    await_body();
     if (co_await read_some() == 0) {
       if (buffer_full_) p.fail(http::status::bad_request, "chunk header or trailer section too long");
       else if (eof_) p.feed_eof();
       co_return false;
     }
   }
+}
+
+void stream::await_body() {
+  phase_ = phase::body;
+  const auto now = corio::clock::now();
+  if (body_deadline_ == corio::clock::time_point{}) body_deadline_ = now + lim_.body_timeout;
+  dog_.reschedule(std::min(body_deadline_, now + lim_.body_read_timeout));
 }
 
 corio::awaitable<std::optional<std::string>> stream::read_body() {
@@ -133,8 +139,7 @@ corio::awaitable<std::optional<std::string>> stream::read_body() {
       buffer_.consume(n);
       if (n > 0 || p.failed() || p.is_done()) continue;
     }
-    phase_ = phase::body;
-    dog_.reschedule_after(lim_.body_timeout);
+    await_body();
     if (co_await read_some() == 0) {
       if (buffer_full_) p.fail(http::status::bad_request, "chunk header or trailer section too long");
       else if (eof_) p.feed_eof();
@@ -229,7 +234,9 @@ corio::awaitable<void> connection::run() {
         // watchdog's entry stay. The request's frames (parser, response) are gone; they are made
         // again when the next request's first bytes arrive.
         phase_ = phase::idle;
-        dog_.reschedule_after(lim_.idle_timeout);
+        // A new connection that sends nothing holds its slot for the header timeout, not the
+        // keep-alive one (it has not asked for anything yet).
+        dog_.reschedule_after(requests_ == 0 ? lim_.header_timeout : lim_.idle_timeout);
         // A buffer grown by a large request is given back; the wait reads into a small one. (A
         // readiness wait without a buffer would cost an epoll_ctl per request: Asio re-arms the
         // descriptor for it.)
@@ -318,6 +325,7 @@ corio::awaitable<bool> connection::serve_one() {
   request_parser& p = *parser;
   parser_ = &p;
   continue_sent_ = false;
+  body_deadline_ = {};
   bytes_written_ = 0;
   status_ = 0;
   cut_off_ = false;

@@ -33,7 +33,8 @@ struct limits {
   std::size_t chunk_extension_bytes = 1024;  // per request, all chunks together
   corio::duration header_timeout = 10s;
   corio::duration idle_timeout = 60s;
-  corio::duration body_timeout = 30s;
+  corio::duration body_timeout = 30s;       // the whole body, however it trickles in
+  corio::duration body_read_timeout = 10s;  // the longest wait for more of it (nginx's client_body_timeout)
   corio::duration write_timeout = 30s;
   corio::duration request_timeout = 30s;
   std::size_t max_connections = 10000;

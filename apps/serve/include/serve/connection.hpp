@@ -5,9 +5,12 @@
 // only stores a new deadline into it (a plain store, no timer operation on the hot path):
 //   idle       waiting for the first byte of the next request      limits.idle_timeout
 //              (an idle connection waits in run() alone, reading into a 256-byte buffer: no
-//              parser, no request frames — about 2.7 KB in all instead of 6 KB)
+//              parser, no request frames — about 2.7 KB in all instead of 6 KB); a new
+//              connection's first request                          limits.header_timeout
 //   head       first byte seen, head incomplete                     limits.header_timeout
-//   body       reading the body                                     limits.body_timeout
+//   body       reading the body: all of it within                   limits.body_timeout
+//              and never a longer wait for more than                limits.body_read_timeout
+//              (buffered or streamed to the handler alike)
 //   handling   an async handler runs                                limits.request_timeout → 504
 //   writing    writing a response                                   limits.write_timeout
 //   streaming  a stream handler (WebSocket, SSE, echo) sets its own deadlines
@@ -104,6 +107,8 @@ protected:
   /// Feeds buffered bytes to the parser and reads until `done(parser)`; false when the connection
   /// ended or the parser failed.
   corio::awaitable<bool> read_until_body_done(request_parser& p);
+  /// Before a read of the body: the phase, and the deadline (the whole body's or this read's).
+  void await_body();
   corio::awaitable<bool> send_continue(request_parser& p);
   /// Adds Server, Date, Content-Length and Connection, turns a HEAD answer into a header-only
   /// one, and writes it; false if the connection failed.
@@ -129,6 +134,7 @@ protected:
   bool buffer_full_ = false;
   bool draining_ = false;
   bool continue_sent_ = false;
+  corio::clock::time_point body_deadline_{};  // the whole body's (set when its reading starts)
 };
 
 class connection final : public stream {
