@@ -252,7 +252,7 @@ what = {"sleep-1-worker": f"a. /api/sleep 20 ms, 1 worker (-c {c})",
 runs = {name: [[float(x) for x in r[1:]] for r in rows if r[0] == name] for name in what}
 med = lambda name, f: statistics.median(f(r) for r in runs[name])
 field = lambda name, i: med(name, lambda r: r[i])
-steps = lambda r: r[4] - r[7] - r[10] - r[11] - r[12] - r[13]  # the lease-and-record round trips
+steps = lambda r: r[4] - r[7] - r[10] - r[11]  # not adding the list, renewing or checking: the steps
 print(f"corio-scrape --redis (Redis {version}), median of {repeats} runs; /api/sleep: {n_sleep} URLs, "
       f"nginx: {n_nginx} URLs; --per-host 512 --retries 0")
 print()
@@ -282,11 +282,12 @@ for name in what:
           f"| {field(name, 16) / n:.1f} |")
 print()
 print("URLs / round trip: the URLs over all the workers' round trips (adding the list, leasing, "
-      "recording, renewing, checking whether the job is finished); URLs / step: over the "
-      "lease-and-record round trips only (a lease and a finish are two scripts in one pipelined "
-      "step), the leases at the end that find nothing left included. Commands sent: EVAL and the "
-      "like (INFO commandstats); run: also those the scripts run (total_commands_processed). "
-      "CPU s: user + system of the workers (/usr/bin/time), and Redis's own (INFO cpu).")
+      "recording, renewing, checking whether the job is finished, asking for request slots or "
+      "pacing); URLs / step: over those that lease and record (a lease and a finish are two scripts "
+      "in one pipelined step; the leases at the end that find nothing left included) or ask for "
+      "request slots or pacing (a slot request may also ride in a step). Commands sent: EVAL and the "
+      "like (INFO commandstats); run: also those the scripts run (total_commands_processed). CPU s: "
+      "user + system of the workers (/usr/bin/time), and Redis's own (INFO cpu).")
 print()
 print(f"Steady state, from the difference between {n_sleep} and {half} URLs (medians):")
 print()
