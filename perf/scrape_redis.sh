@@ -48,9 +48,11 @@ SERVE=$build/apps/serve/corio-serve
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
-pids=()  # the servers: redis-server, nginx, corio-serve
+pids=()     # the servers: redis-server, nginx, corio-serve
+running=()  # the workers of the run in progress (each timeout passes a signal on to its group)
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${running[@]}" "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${running[@]}"; do wait "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
 }
@@ -144,14 +146,15 @@ measure() {
   rm -f "$tmp"/out.* "$tmp"/log.* "$tmp"/time.*
   redis_cmd INFO stats commandstats cpu > "$tmp/info.before"
   local start end w k=$((workers > 0 ? workers : 1)) failed=0
-  local running=()
+  running=()
   start=$(date +%s%N)
   for w in $(seq "$k"); do
-    /usr/bin/time -v -o "$tmp/time.$w" timeout -k 5 "$limit" "$SCRAPE" "${mode[@]}" --input "$urls" \
+    timeout -k 5 "$limit" /usr/bin/time -v -o "$tmp/time.$w" "$SCRAPE" "${mode[@]}" --input "$urls" \
       --concurrency "$conc" --per-host "$per_host" --retries 0 --out "$tmp/out.$w" > /dev/null 2> "$tmp/log.$w" &
     running+=($!)
   done
   for w in "${running[@]}"; do wait "$w" || failed=1; done
+  running=()
   end=$(date +%s%N)
   redis_cmd INFO stats commandstats cpu > "$tmp/info.after"
   if [ "$failed" -ne 0 ]; then
