@@ -2,7 +2,9 @@
 # The README's demo command: installs what is missing, builds, then
 #   1. starts corio-serve on 127.0.0.1 (a free port) serving a generated site of linked pages,
 #   2. crawls it with corio-scrape (progress bar on a terminal, JSON Lines, summary),
-#   3. shows a few of corio-serve's demo endpoints, and stops it with SIGINT (graceful drain).
+#   3. crawls it again with two corio-scrape workers sharing one job on a Redis of its own
+#      (redis-server on a free loopback port, no persistence): --status, --export, --delete-job,
+#   4. shows a few of corio-serve's demo endpoints, and stops it with SIGINT (graceful drain).
 # `scripts/demo.sh --examples` also runs the library's small examples first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,11 +29,17 @@ fi
 
 tmp=$(mktemp -d)
 server=""
+redis=""
+workers=()
 cleanup() {
-  if [ -n "$server" ] && kill -0 "$server" 2>/dev/null; then kill "$server" 2>/dev/null || true; fi
+  for p in "${workers[@]}" $redis $server; do
+    if kill -0 "$p" 2>/dev/null; then kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; fi
+  done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 pages=500
 python3 apps/serve/make_demo_site.py "$tmp/site" --pages "$pages" > "$tmp/expected.txt"
@@ -58,6 +66,53 @@ echo "\$ corio-scrape --depth 50 --same-host --concurrency 32 --per-host 32 --pr
 echo "first rows of crawl.jsonl:"
 head -n 3 "$tmp/crawl.jsonl"
 echo "the generator says: $(cat "$tmp/expected.txt")"
+
+echo
+echo "== the same crawl shared by two corio-scrape workers: a job on a Redis of its own"
+scrape="$build/apps/scrape/corio-scrape"
+rport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir "$tmp/redis"
+echo "\$ redis-server --port $rport --bind 127.0.0.1 --dir TMP --save '' --appendonly no &"
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$tmp/redis" --save '' --appendonly no --daemonize no \
+  --logfile "$tmp/redis/redis.log" &
+redis=$!
+ping_redis() {  # PING over a socket (no redis-cli needed)
+  python3 -c 'import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1)
+s.sendall(b"PING\r\n")
+sys.exit(0 if s.recv(64).startswith(b"+PONG") else 1)' "$rport" 2>/dev/null
+}
+for _ in $(seq 50); do ping_redis && break; sleep 0.1; done
+ping_redis || { echo "demo: redis-server did not start" >&2; cat "$tmp/redis/redis.log" >&2; exit 1; }
+job=(--redis "redis://127.0.0.1:$rport" --job demo)
+for w in 1 2; do
+  echo "\$ corio-scrape ${job[*]} --depth 50 --same-host --concurrency 16 --per-host 16 --out worker$w.jsonl $base/ &"
+  timeout 60 "$scrape" "${job[@]}" --depth 50 --same-host --concurrency 16 --per-host 16 \
+    --out "$tmp/worker$w.jsonl" "$base/" 2> "$tmp/worker$w.log" &
+  workers+=($!)
+done
+for w in 1 2; do
+  status=0
+  wait "${workers[$((w - 1))]}" || status=$?
+  echo "worker $w: exit $status, $(grep -o 'this worker recorded.*' "$tmp/worker$w.log" || echo 'no summary')"
+  [ "$status" -eq 0 ] || { echo "demo: worker $w failed" >&2; cat "$tmp/worker$w.log" >&2; exit 1; }
+done
+workers=()
+echo "\$ corio-scrape ${job[*]} --status"
+"$scrape" "${job[@]}" --status
+echo "\$ corio-scrape ${job[*]} --export --out job.jsonl"
+"$scrape" "${job[@]}" --export --out "$tmp/job.jsonl"
+rows=$(wc -l < "$tmp/job.jsonl")
+mine=$(cat "$tmp/worker1.jsonl" "$tmp/worker2.jsonl" | wc -l)
+crawled=$(wc -l < "$tmp/crawl.jsonl")
+echo "job.jsonl: $rows rows (the two workers' --out files: $mine); crawl.jsonl above: $crawled rows"
+[ "$rows" -eq "$crawled" ] && [ "$mine" -eq "$rows" ] || { echo "demo: the job's rows differ from the crawl's" >&2; exit 1; }
+echo "\$ corio-scrape ${job[*]} --delete-job"
+"$scrape" "${job[@]}" --delete-job
+kill "$redis"
+wait "$redis" 2>/dev/null || true
+redis=""
+echo "redis-server stopped"
 
 echo
 echo "== corio-serve's demo endpoints"
