@@ -59,32 +59,73 @@ end
 return ''
 )");
 
-// KEYS: options seen pending hosts; ARGV: depth, then url host pairs.
-const redis::script add_script(R"(
-local maxu = tonumber(redis.call('HGET', KEYS[1], 'max_urls') or '0') or 0
-local same = redis.call('HGET', KEYS[1], 'same_host') == '1'
-local depth = ARGV[1]
-local added = 0
-for i = 2, #ARGV, 2 do
-  local url, host = ARGV[i], ARGV[i + 1]
-  local ok = true
-  if depth == '0' then
-    if host ~= '' then redis.call('SADD', KEYS[4], host) end
-  else
-    if same and redis.call('SISMEMBER', KEYS[4], host) == 0 then ok = false end
-    if ok and maxu > 0 and redis.call('SCARD', KEYS[2]) >= maxu then break end
+// Bulk commands in chunks (a Lua call takes at most a few thousand arguments), so that a script
+// runs a few commands per batch, not several per URL. bulk_pairs keeps pairs together (1000: even).
+const std::string lua_bulk = R"(
+local function bulk(cmd, key, list)
+  for i = 1, #list, 1000 do redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list))) end
+end
+local function bulk_reply(cmd, key, list)
+  local out = {}
+  for i = 1, #list, 1000 do
+    for _, v in ipairs(redis.call(cmd, key, unpack(list, i, math.min(i + 999, #list)))) do out[#out + 1] = v end
   end
-  if ok and redis.call('SADD', KEYS[2], string.sub(redis.sha1hex(url), 1, 16)) == 1 then
-    redis.call('RPUSH', KEYS[3], depth .. '\t' .. url)
-    added = added + 1
+  return out
+end
+local function hash(url) return string.sub(redis.sha1hex(url), 1, 16) end
+)";
+
+// KEYS: options seen pending hosts; ARGV: depth, then url host pairs. Seeds (depth 0) record their
+// hosts; other URLs are kept to those hosts with same_host, and to max_urls seen in all.
+const redis::script add_script(lua_bulk + R"(
+local depth = ARGV[1]
+local seeds = depth == '0'
+if seeds then
+  local hosts = {}
+  for i = 3, #ARGV, 2 do if ARGV[i] ~= '' then hosts[#hosts + 1] = ARGV[i] end end
+  bulk('SADD', KEYS[4], hosts)
+end
+local host_ok = nil
+if not seeds and redis.call('HGET', KEYS[1], 'same_host') == '1' then
+  host_ok = {}
+  local distinct = {}
+  for i = 3, #ARGV, 2 do
+    if host_ok[ARGV[i]] == nil then host_ok[ARGV[i]] = false; distinct[#distinct + 1] = ARGV[i] end
+  end
+  local member = bulk_reply('SMISMEMBER', KEYS[4], distinct)
+  for k, h in ipairs(distinct) do host_ok[h] = member[k] == 1 end
+end
+local urls, hashes, in_batch = {}, {}, {}
+for i = 2, #ARGV, 2 do
+  if host_ok == nil or host_ok[ARGV[i + 1]] then
+    local h = hash(ARGV[i])
+    if not in_batch[h] then
+      in_batch[h] = true
+      urls[#urls + 1] = ARGV[i]
+      hashes[#hashes + 1] = h
+    end
   end
 end
-return added
+local room = math.huge
+local maxu = tonumber(redis.call('HGET', KEYS[1], 'max_urls') or '0') or 0
+if not seeds and maxu > 0 then room = maxu - redis.call('SCARD', KEYS[2]) end
+local known = bulk_reply('SMISMEMBER', KEYS[2], hashes)
+local new_hashes, new_members = {}, {}
+for k = 1, #urls do
+  if known[k] == 0 then
+    if #new_members >= room then break end
+    new_hashes[#new_hashes + 1] = hashes[k]
+    new_members[#new_members + 1] = depth .. '\t' .. urls[k]
+  end
+end
+bulk('SADD', KEYS[2], new_hashes)
+bulk('RPUSH', KEYS[3], new_members)
+return #new_members
 )");
 
 // KEYS: options pending leased workers; ARGV: n, lease ms, worker. {-1} when cancelled, else
 // {0, member...}: expired leases first, then pending URLs.
-const redis::script lease_script(R"(
+const redis::script lease_script(lua_bulk + R"(
 if redis.call('HGET', KEYS[1], 'cancelled') == '1' then return {-1} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -99,8 +140,10 @@ if want > 0 then
   local got = redis.call('LPOP', KEYS[2], want)
   if got then for _, m in ipairs(got) do out[#out + 1] = m end end
 end
-local exp = now + tonumber(ARGV[2])
-for i = 2, #out do redis.call('ZADD', KEYS[3], exp, out[i]) end
+local exp = string.format('%d', now + tonumber(ARGV[2]))
+local scored = {}
+for i = 2, #out do scored[#scored + 1] = exp; scored[#scored + 1] = out[i] end
+bulk('ZADD', KEYS[3], scored)
 return out
 )");
 
@@ -118,7 +161,8 @@ return 0
 
 // KEYS: done leased results counts origins; ARGV: worker, then (member url row failed origin)...
 // Returns 1 or 0 per row: recorded by this worker (now, or by an earlier try of the same batch).
-const redis::script finish_script(R"(
+const redis::script finish_script(lua_bulk + R"(
+local me = ARGV[1]
 local bucket = math.floor(tonumber(redis.call('TIME')[1]) / 10)
 local b = tonumber(redis.call('HGET', KEYS[4], 'bucket') or '0') or 0
 if b ~= bucket then
@@ -126,25 +170,49 @@ if b ~= bucket then
   if b ~= bucket - 1 then bn = '0' end
   redis.call('HSET', KEYS[4], 'previous_rows', bn, 'bucket', bucket, 'bucket_rows', 0)
 end
-local won = {}
+local members, hashes = {}, {}
 for i = 2, #ARGV, 5 do
-  local url = ARGV[i + 1]
-  local h = string.sub(redis.sha1hex(url), 1, 16)
-  redis.call('ZREM', KEYS[2], ARGV[i])
-  if redis.call('HSETNX', KEYS[1], h, ARGV[1]) == 1 then
-    redis.call('XADD', KEYS[3], '*', 'url', url, 'row', ARGV[i + 2])
-    redis.call('HINCRBY', KEYS[4], 'done', 1)
-    redis.call('HINCRBY', KEYS[4], 'bucket_rows', 1)
-    if ARGV[i + 3] == '1' then redis.call('HINCRBY', KEYS[4], 'failed', 1) end
-    redis.call('HINCRBY', KEYS[5], ARGV[i + 4], 1)
-    won[#won + 1] = 1
-  elseif redis.call('HGET', KEYS[1], h) == ARGV[1] then
-    won[#won + 1] = 1
+  members[#members + 1] = ARGV[i]
+  hashes[#hashes + 1] = hash(ARGV[i + 1])
+end
+bulk('ZREM', KEYS[2], members)
+local owners = bulk_reply('HMGET', KEYS[1], hashes)
+local won, done, mine, failed, per_origin = {}, {}, {}, 0, {}
+for k = 1, #hashes do
+  local i = 2 + (k - 1) * 5
+  local h = hashes[k]
+  if not owners[k] and not mine[h] then  -- first: this worker records it
+    mine[h] = true
+    done[#done + 1] = h
+    done[#done + 1] = me
+    redis.call('XADD', KEYS[3], '*', 'url', ARGV[i + 1], 'row', ARGV[i + 2])
+    if ARGV[i + 3] == '1' then failed = failed + 1 end
+    per_origin[ARGV[i + 4]] = (per_origin[ARGV[i + 4]] or 0) + 1
+    won[k] = 1
+  elseif owners[k] == me or mine[h] then  -- recorded by this worker before (a batch sent again)
+    won[k] = 1
   else
-    won[#won + 1] = 0
+    won[k] = 0
   end
 end
+bulk('HSET', KEYS[1], done)
+local recorded = #done / 2
+if recorded > 0 then
+  redis.call('HINCRBY', KEYS[4], 'done', recorded)
+  redis.call('HINCRBY', KEYS[4], 'bucket_rows', recorded)
+  if failed > 0 then redis.call('HINCRBY', KEYS[4], 'failed', failed) end
+  for origin, count in pairs(per_origin) do redis.call('HINCRBY', KEYS[5], origin, count) end
+end
 return won
+)");
+
+// Where redirected pages landed: seen, so that a link to one is not fetched again.
+// KEYS: seen; ARGV: url...
+const redis::script landed_script(lua_bulk + R"(
+local hashes = {}
+for i = 1, #ARGV do hashes[i] = hash(ARGV[i]) end
+bulk('SADD', KEYS[1], hashes)
+return 0
 )");
 
 // GCRA (the generic cell rate algorithm) shared by the job's workers: per origin, the theoretical
@@ -210,13 +278,6 @@ for i = 4, #ARGV, 3 do
   out[#out + 1] = grant
 end
 return out
-)");
-
-// Where redirected pages landed: seen, so that a link to one is not fetched again.
-// KEYS: seen; ARGV: url...
-const redis::script landed_script(R"(
-for i = 1, #ARGV do redis.call('SADD', KEYS[1], string.sub(redis.sha1hex(ARGV[i]), 1, 16)) end
-return 0
 )");
 
 // KEYS: leased pending; ARGV: member...
@@ -921,7 +982,9 @@ std::vector<redis_frontier::hold_request> worker::due_holds(bool urgent_only) {
   for (const auto& l : s_.demand()) {
     busy_origins.emplace(l.origin, true);
     auto& sl = slots_[l.origin];
-    const std::size_t want = std::min(most, l.in_flight + l.queued);
+    // As many as could be used (not the URLs there now, which change at every step): asked for
+    // when URLs for the origin come, given back when none is left.
+    const std::size_t want = most;
     const bool starved = sl.held < want && l.queued > 0 && l.in_flight >= sl.held;
     if (starved && (sl.asked != want || now - sl.asked_at >= 200ms)) urgent = true;
     // Over its grant (another worker wanted a share): each request ending gives a slot back.
@@ -1093,7 +1156,8 @@ corio::awaitable<void> worker::pump() {
       co_await update_holds(false);  // (the slots expire with the leases)
       next_renew = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ / 3);
     }
-    idle = got ? 20ms : std::min<corio::duration>(idle * 2, 500ms);
+    // Nothing held: the job may end any moment (another worker's last rows), so look often.
+    idle = got ? 20ms : std::min<corio::duration>(idle * 2, s_.holding() == 0 ? 50ms : 500ms);
     (void)co_await corio::move_on_after(idle, [&] { return wake_.wait(); });
     wake_.clear();
   }
