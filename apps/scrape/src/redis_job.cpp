@@ -75,28 +75,33 @@ end
 local function hash(url) return string.sub(redis.sha1hex(url), 1, 16) end
 )";
 
-// KEYS: options seen pending hosts; ARGV: depth, then url host pairs. Seeds (depth 0) record their
-// hosts; other URLs are kept to those hosts with same_host, and to max_urls seen in all.
+// KEYS: options seen pending hosts adding; ARGV: depth, worker, ttl ms, then url host pairs. Seeds
+// (depth 0) record their hosts, and the worker adding them (the job is not finished while a
+// worker is adding seeds: it has more to come); other URLs are kept to those hosts with same_host,
+// and to max_urls seen in all.
 const redis::script add_script(lua_bulk + R"(
 local depth = ARGV[1]
 local seeds = depth == '0'
 if seeds then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  redis.call('ZADD', KEYS[5], now + tonumber(ARGV[3]), ARGV[2])
   local hosts = {}
-  for i = 3, #ARGV, 2 do if ARGV[i] ~= '' then hosts[#hosts + 1] = ARGV[i] end end
+  for i = 5, #ARGV, 2 do if ARGV[i] ~= '' then hosts[#hosts + 1] = ARGV[i] end end
   bulk('SADD', KEYS[4], hosts)
 end
 local host_ok = nil
 if not seeds and redis.call('HGET', KEYS[1], 'same_host') == '1' then
   host_ok = {}
   local distinct = {}
-  for i = 3, #ARGV, 2 do
+  for i = 5, #ARGV, 2 do
     if host_ok[ARGV[i]] == nil then host_ok[ARGV[i]] = false; distinct[#distinct + 1] = ARGV[i] end
   end
   local member = bulk_reply('SMISMEMBER', KEYS[4], distinct)
   for k, h in ipairs(distinct) do host_ok[h] = member[k] == 1 end
 end
 local urls, hashes, in_batch = {}, {}, {}
-for i = 2, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   if host_ok == nil or host_ok[ARGV[i + 1]] then
     local h = hash(ARGV[i])
     if not in_batch[h] then
@@ -292,14 +297,27 @@ end
 return n
 )");
 
-// KEYS: options pending leased. 2: cancelled, 1: finished, 0: not yet.
-const redis::script finished_script(R"(
-if redis.call('HGET', KEYS[1], 'cancelled') == '1' then return 2 end
-if redis.call('LLEN', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[3]) == 0 then return 1 end
+// KEYS: adding; ARGV: worker, ttl ms. Marks the worker as adding seeds.
+const redis::script adding_script(R"(
+local t = redis.call('TIME')
+redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2]), ARGV[1])
 return 0
 )");
 
-// KEYS: options pending leased seen counts origins workers; ARGV: window s. nil: no such job.
+// KEYS: options pending leased adding. 2: cancelled, 1: finished (nothing pending nor leased, and
+// no worker adding seeds — a killed one's mark expires like its leases), 0: not yet.
+const redis::script finished_script(R"(
+if redis.call('HGET', KEYS[1], 'cancelled') == '1' then return 2 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if redis.call('LLEN', KEYS[2]) == 0 and redis.call('ZCARD', KEYS[3]) == 0 and
+   redis.call('ZCOUNT', KEYS[4], '(' .. now, '+inf') == 0 then
+  return 1
+end
+return 0
+)");
+
+// KEYS: options pending leased seen counts origins workers adding; ARGV: window s. nil: no such job.
 const redis::script status_script(R"(
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local t = redis.call('TIME')
@@ -307,7 +325,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 return {redis.call('LLEN', KEYS[2]), redis.call('ZCARD', KEYS[3]), redis.call('ZCOUNT', KEYS[3], '-inf', now),
         redis.call('SCARD', KEYS[4]), redis.call('ZCOUNT', KEYS[7], now - tonumber(ARGV[1]) * 1000, '+inf'),
         tonumber(t[1]), redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[5]),
-        redis.call('HGETALL', KEYS[6])}
+        redis.call('HGETALL', KEYS[6]), redis.call('ZCOUNT', KEYS[8], '(' .. now, '+inf')}
 )");
 
 const redis::script cancel_script(R"(
@@ -326,8 +344,11 @@ if active > 0 then return -active end
 return redis.call('DEL', unpack(KEYS))
 )");
 
-constexpr const char* job_keys[] = {"options", "leased", "seen",  "pending", "done",   "results",
-                                    "counts",  "origins", "hosts", "workers", "pace", "holds"};
+constexpr const char* job_keys[] = {"options", "leased",  "seen", "pending", "done", "results", "counts",
+                                    "origins", "hosts",   "workers", "pace", "holds", "adding"};
+
+// How long a worker's "adding seeds" mark lasts unless a batch renews it (a killed worker's goes).
+constexpr long long adding_ttl_ms = 60'000;
 
 std::string json_string(std::string_view s) {
   std::string out = "\"";
@@ -495,8 +516,8 @@ corio::awaitable<std::size_t> redis_frontier::add(std::vector<std::pair<std::str
   std::size_t added = 0;
   constexpr std::size_t per_call = 1000;
   for (std::size_t i = 0; i < url_hosts.size(); i += per_call) {
-    std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts")};
-    std::vector<std::string> args{std::to_string(depth)};
+    std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts"), key("adding")};
+    std::vector<std::string> args{std::to_string(depth), worker_, std::to_string(adding_ttl_ms)};
     for (std::size_t j = i; j < std::min(url_hosts.size(), i + per_call); ++j) {
       args.push_back(std::move(url_hosts[j].first));
       args.push_back(std::move(url_hosts[j].second));
@@ -509,8 +530,22 @@ corio::awaitable<std::size_t> redis_frontier::add(std::vector<std::pair<std::str
   co_return added;
 }
 
+corio::awaitable<void> redis_frontier::start_adding() {
+  std::vector<std::string> keys{key("adding")};
+  std::vector<std::string> args{worker_, std::to_string(adding_ttl_ms)};
+  ++counts_.round_trips;
+  co_await c_.eval(adding_script, std::move(keys), std::move(args));
+}
+
+corio::awaitable<void> redis_frontier::done_adding() {
+  ++counts_.round_trips;
+  co_await c_.exec(redis::command("ZREM", key("adding"), worker_));
+}
+
 corio::awaitable<redis_frontier::lease_result> redis_frontier::lease(std::size_t n, long long lease_ms) {
-  step_result r = co_await step({}, {}, n, lease_ms);
+  const std::vector<std::pair<url_host_list, int>> no_adds;  // (named: GCC 12 and braced temporaries in co_await)
+  const std::vector<finishing> no_rows;
+  step_result r = co_await step(no_adds, no_rows, n, lease_ms);
   co_return std::move(r.leased);
 }
 
@@ -524,7 +559,8 @@ corio::awaitable<void> redis_frontier::renew(const std::vector<std::string>& mem
 }
 
 corio::awaitable<std::vector<bool>> redis_frontier::finish(const std::vector<finishing>& rows) {
-  step_result r = co_await step({}, rows, 0, 0);
+  const std::vector<std::pair<url_host_list, int>> no_adds;  // (named: GCC 12 and braced temporaries in co_await)
+  step_result r = co_await step(no_adds, rows, 0, 0);
   co_return std::move(r.won);
 }
 
@@ -541,8 +577,8 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
   if (!landed.empty()) cmds.push_back(eval_command(landed_script, {key("seen")}, landed));  // before the links
   for (const auto& [uh, depth] : adds) {
     for (std::size_t i = 0; i < uh.size(); i += 1000) {
-      const std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts")};
-      std::vector<std::string> args{std::to_string(depth)};
+      const std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts"), key("adding")};
+      std::vector<std::string> args{std::to_string(depth), worker_, std::to_string(adding_ttl_ms)};
       for (std::size_t j = i; j < std::min(uh.size(), i + 1000); ++j) {
         args.push_back(uh[j].first);
         args.push_back(uh[j].second);
@@ -622,7 +658,7 @@ corio::awaitable<void> redis_frontier::release(const std::vector<std::string>& m
 }
 
 corio::awaitable<redis_frontier::job_state> redis_frontier::state() {
-  std::vector<std::string> keys{key("options"), key("pending"), key("leased")};
+  std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("adding")};
   std::vector<std::string> args;
   ++counts_.checks;
   ++counts_.round_trips;
@@ -632,8 +668,8 @@ corio::awaitable<redis_frontier::job_state> redis_frontier::state() {
 }
 
 corio::awaitable<std::string> redis_frontier::status(int window_s) {
-  std::vector<std::string> keys{key("options"), key("pending"), key("leased"), key("seen"),
-                                key("counts"),  key("origins"), key("workers")};
+  std::vector<std::string> keys{key("options"), key("pending"), key("leased"),  key("seen"),
+                                key("counts"),  key("origins"), key("workers"), key("adding")};
   std::vector<std::string> args{std::to_string(window_s)};
   const redis::reply r = co_await c_.eval(status_script, std::move(keys), std::move(args));
   if (r.is_null()) throw setup_error("no job " + job_ + " on this Redis");
@@ -658,9 +694,11 @@ corio::awaitable<std::string> redis_frontier::status(int window_s) {
   j += ",\"seen\":" + std::to_string(r[3].as_integer());
   j += ",\"workers\":" + std::to_string(r[4].as_integer());
   j += ",\"workers_window_s\":" + std::to_string(window_s);
+  const auto adding = r[9].as_integer();
+  j += ",\"workers_adding\":" + std::to_string(adding);
   j += ",\"rate\":" + fmt::format("{}", rate);
   j += std::string(",\"cancelled\":") + (cancelled ? "true" : "false");
-  j += std::string(",\"finished\":") + (pending == 0 && leased == 0 ? "true" : "false");
+  j += std::string(",\"finished\":") + (pending == 0 && leased == 0 && adding == 0 ? "true" : "false");
   j += ",\"options\":{";
   bool first = true;
   for (const auto& [k, v] : job_options(options{})) {
@@ -786,7 +824,10 @@ public:
 private:
   template <typename F>
   corio::awaitable<void> retrying(const char* what, F f);
+  /// Adds the seeds (command line, --input) to the job, 1,000 a round trip, then says so.
   corio::awaitable<void> add_seeds();
+  /// add_seeds() while the worker works; Redis gone for good stops the worker as in pump.
+  corio::awaitable<void> seed_or_give_up();
   corio::awaitable<void> watch_signals(asio::signal_set& signals);
   corio::awaitable<void> pump();
   corio::awaitable<void> pump_or_give_up();
@@ -798,6 +839,9 @@ private:
   /// held (--per-host, shared with the job's other workers) up to --concurrency; at least 32, so
   /// that a worker without slots yet leases URLs to ask slots for. The rest stays pending in the
   /// job for the other workers.
+  /// Rows recorded, and URLs leased, this many at a time at steady state: half the target, at
+  /// least 16 (one round trip per 16 URLs or more).
+  [[nodiscard]] std::size_t batch() const { return std::max<std::size_t>(16, target() / 2); }
   [[nodiscard]] std::size_t target() const {
     std::size_t held = 0;
     for (const auto& [origin, sl] : slots_) held += sl.held;
@@ -1053,7 +1097,7 @@ void worker::on_row(const std::string& fed, std::string line, bool failed, bool 
   }
   if (rows_.empty()) first_row_at_ = std::chrono::steady_clock::now();
   rows_.push_back(redis_frontier::finishing{it->second, fed, std::move(line), failed, landed});
-  if (rows_.size() >= 16 || s_.holding() + 16 <= target()) wake_.set();
+  if (rows_.size() >= batch() || s_.holding() + batch() <= target()) wake_.set();
 }
 
 corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::size_t lease_n) {
@@ -1108,16 +1152,16 @@ corio::awaitable<void> worker::pump() {
   corio::duration idle = 20ms;
   for (;;) {
     const bool last = run_done_;  // the scraper is done: record what is left
-    // Rows go 16 at a time, or after a second; everything at once when the scraper holds nothing
-    // (the job may be finished) or stops. Leases when 16 slots or more are free.
+    // Rows go batch() at a time, or after a second; everything at once when the scraper holds
+    // nothing (the job may be finished) or stops. Leases when batch() URLs or more are missing.
     const bool force = last || closing_ || s_.stopped() || s_.holding() == 0;
     const bool record = (!rows_.empty() || !links_.empty()) &&
-                        (force || rows_.size() >= 16 || std::chrono::steady_clock::now() - first_row_at_ >= 1s);
+                        (force || rows_.size() >= batch() || std::chrono::steady_clock::now() - first_row_at_ >= 1s);
     std::size_t lease_n = 0;
     if (!last && !s_.stopped() && !closing_) {
       const std::size_t holding = s_.holding();
       const std::size_t target = this->target();
-      if (holding + 16 <= target || holding == 0) lease_n = target - holding;
+      if (holding + batch() <= target || holding == 0) lease_n = target - holding;
     }
     bool got = false;
     if (record || lease_n > 0) {
@@ -1210,10 +1254,24 @@ corio::awaitable<void> worker::add_seeds() {
     while (std::getline(*in, line)) {
       if (auto u = url_in_line(line); !u.empty()) take(std::string(u));
       if (batch.size() >= 1000) co_await send();
+      if (signal_ != 0) co_return;  // stopped: the rest is added when the command runs again
     }
     if (in->bad()) throw setup_error("cannot read " + o_.input);
   }
   if (!batch.empty()) co_await send();
+  co_await retrying("adding URLs", [&]() -> corio::awaitable<void> { co_await job_.done_adding(); });
+}
+
+corio::awaitable<void> worker::seed_or_give_up() {
+  try {
+    co_await add_seeds();
+  } catch (const redis_gone& e) {
+    gone_ = e.what();
+    spdlog::error("{}: stopping; not every seed could be added to the job", gone_);
+    s_.interrupt();
+    s_.close_input();
+    wake_.set();
+  }
 }
 
 corio::awaitable<void> worker::watch_signals(asio::signal_set& signals) {
@@ -1251,7 +1309,23 @@ corio::awaitable<int> worker::run() {
     throw setup_error(std::string("cannot connect to Redis at ") + o_.redis + ": " + e.what());
   }
   co_await retrying("creating the job", [&]() -> corio::awaitable<void> { co_await job_.create_or_check(o_); });
-  co_await add_seeds();
+  // Seeds are added while the work starts (a long list costs no wait), except from stdin, which
+  // is read synchronously: all of it first. The job is not finished while seeds are being added.
+  const bool seeds_first = o_.input == "-";
+  for (const auto& u : o_.urls) {  // (refused before any work, like the other usage errors)
+    bool credentials = false;
+    (void)fetched_url(u, o_.crawl(), &credentials);
+    if (credentials) {
+      throw usage_error("URLs with credentials cannot be given with --redis (they would be stored in Redis): " +
+                        corio::http::redact_userinfo(u));
+    }
+  }
+  if (!o_.input.empty() && !seeds_first && !std::ifstream(o_.input)) throw setup_error("cannot read " + o_.input);
+  if (seeds_first) {
+    co_await add_seeds();
+  } else if (!o_.urls.empty() || !o_.input.empty()) {  // (before any look at whether the job is finished)
+    co_await retrying("adding URLs", [&]() -> corio::awaitable<void> { co_await job_.start_adding(); });
+  }
   spdlog::info("job {}: working (Ctrl-C stops gracefully)", o_.job);
   external_frontier ext;
   ext.links = [this](std::vector<std::string> links, int depth) { links_.emplace_back(std::move(links), depth); };
@@ -1269,10 +1343,13 @@ corio::awaitable<int> worker::run() {
   auto body = [&](corio::task_group& g) -> corio::awaitable<void> {
     auto watcher = g.spawn(watch_signals(signals), "signals");
     auto pumping = g.spawn(pump_or_give_up(), "job");
+    std::optional<corio::task<void>> seeding;
+    if (!seeds_first) seeding = g.spawn(seed_or_give_up(), "seeds");
     sum = co_await s_.run({});  // gcc12-ok: value-initialises run's by-value vector parameter
     run_done_ = true;
     wake_.set();
     co_await pumping.wait();
+    if (seeding) co_await seeding->wait();
     watcher.cancel();
   };
   try {

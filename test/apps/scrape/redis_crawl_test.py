@@ -331,6 +331,23 @@ def main():
         assert st["options"]["depth"] == 0, st
         print("OK: list mode")
 
+        # A worker does not take the job for finished while another worker is still adding seeds
+        # (its mark in NAME:adding; here a stand-in's, set by hand), and exits once it is gone.
+        with open(lst, "w") as f:
+            f.write(f"{base}/\n")
+        redis("ZADD", "adders:adding", "99999999999999", "a-worker-still-adding")
+        p = subprocess.Popen([a.scrape, "--redis", redis.url, "--job", "adders", "-i", lst, "-o",
+                              os.path.join(tmp, "adders.jsonl")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             text=True)
+        procs.append(p)
+        wait_until("its row", lambda: redis.done("adders") == 1)
+        time.sleep(1)  # (a worker that looked only at pending and leased would be gone by now)
+        assert p.poll() is None, "the worker ended while another was adding seeds"
+        redis("ZREM", "adders:adding", "a-worker-still-adding")
+        code, err = finish(p, "worker waiting for another's seeds")
+        assert code == 0 and "is finished" in err, (code, err)
+        print("OK: not finished while a worker adds seeds")
+
         # Batching at steady state (a list of every page, one worker): one round trip per 16 URLs or
         # more — rows recorded and URLs leased in the same one (each URL's row within a second).
         with open(lst, "w") as f:
@@ -345,7 +362,9 @@ def main():
         leased, finished = int(words[2]), int(words[8])
         assert leased == n and finished == n, line
         per_trip = 16  # URLs leased and finished per round trip at steady state
-        slack = 8 + n // 1000  # the seeds (1,000 a round trip), the first lease, the last rows, the finished check
+        # The seeds (1,000 a round trip, and the marks that they are being added), the first lease,
+        # the last rows, the finished check.
+        slack = 10 + n // 1000
         assert trips <= n // per_trip + slack, line
         print("OK: batches:", line.split("info: ")[1])
 
@@ -389,7 +408,7 @@ def main():
         p = worker("cancel", os.path.join(tmp, "c2.jsonl"))
         code, err = finish(p, "worker of a cancelled job")
         assert code == 4, f"worker of a cancelled job: exit status {code}:\n{err}"
-        for job in ("crawl", "resume", "cancel", "list", "batches", "progress"):
+        for job in ("crawl", "resume", "cancel", "list", "batches", "progress", "adders"):
             assert redis("KEYS", f"{job}:*"), job
             r = subprocess.run([a.scrape, "--redis", redis.url, "--job", job, "--delete-job"], capture_output=True,
                                text=True, timeout=30)

@@ -12,7 +12,8 @@
 // failed, rate buckets), origins (hash: an origin, its scheme, host and port → rows), hosts (set: the seeds' hosts,
 // for --same-host), workers (sorted set: worker → last seen, ms), pace (hash: origin → the GCRA
 // time of its next request, µs: --rate across workers), holds (hash: origin → the request slots
-// each worker holds: --per-host across workers).
+// each worker holds: --per-host across workers), adding (sorted set: the workers adding seeds →
+// until when, ms).
 // Every step is one Lua script, so it is atomic: adding URLs (a URL the job has seen is a no-op);
 // leasing (expired leases are taken back first, then pending URLs move to leased); finishing
 // (first wins: a URL's row is appended to results in the same step that marks it done, so the
@@ -55,10 +56,16 @@ public:
   /// robots), or checks them against the job's. Throws job_conflict naming the first difference.
   [[nodiscard]] corio::awaitable<void> create_or_check(const options& o);
   /// Adds URLs at `depth` (each with its host, for --same-host): those the job has not seen go to
-  /// pending. Depth 0 (seeds) records their hosts and is not capped by max-urls. Returns how many
-  /// were new.
+  /// pending. Depth 0 (seeds) records their hosts, is not capped by max-urls, and marks this
+  /// worker as adding seeds (the job is not finished until done_adding(), or a minute after its
+  /// last batch). Returns how many were new.
   [[nodiscard]] corio::awaitable<std::size_t> add(std::vector<std::pair<std::string, std::string>> url_hosts,
                                                   int depth);
+
+  /// Marks this worker as adding seeds before its first add() (as add() of seeds does).
+  [[nodiscard]] corio::awaitable<void> start_adding();
+  /// This worker has added all its seeds.
+  [[nodiscard]] corio::awaitable<void> done_adding();
 
   struct leased_url {
     std::string member;  ///< "DEPTH<TAB>URL", as the job keeps it
@@ -118,7 +125,8 @@ public:
   /// Gives leases back to pending (a worker stopping with URLs it did not finish).
   [[nodiscard]] corio::awaitable<void> release(const std::vector<std::string>& members);
   enum class job_state { running, finished, cancelled };
-  /// finished: no URL is pending nor leased (checked atomically); cancelled: --cancel-job.
+  /// finished: no URL is pending nor leased and no worker is adding seeds (checked atomically);
+  /// cancelled: --cancel-job.
   [[nodiscard]] corio::awaitable<job_state> state();
 
   /// The job's state as one JSON object (no newline); workers seen within `window_s` seconds.
