@@ -16,9 +16,11 @@
 // next read. read_until / read_line never buffer more than their `max` plus one read: without the
 // delimiter in the first `max` bytes they throw limit_overrun_error and leave the data buffered.
 // read_exactly / read_until at an early end of stream throw incomplete_read_error carrying (and
-// consuming) the partial data. write() returns once the kernel has taken every byte, so it is also
-// asyncio's drain(): there is no separate drain(). shutdown_write() is the half-close (the peer
-// reads end of stream; this side can still read).
+// consuming) the partial data — read_line too, with an empty partial() at a clean end of stream
+// (asyncio's readline() returns b"" there; read_some() returns "" here). write() returns once the
+// kernel has taken every byte, so it is also asyncio's drain(): there is no separate drain(); the
+// data must stay valid until then. shutdown_write() is the half-close (the peer reads end of
+// stream; this side can still read).
 //
 // open_tcp resolves `host` and connects with Happy Eyeballs (RFC 8305): addresses interleaved by
 // family (the resolver's first, then the other family's first, ...), a new attempt started every
@@ -33,7 +35,8 @@
 // max_connections, no connection is accepted while that many handlers run (the others wait in the
 // kernel's backlog). tcp_listener binds and listens when constructed, so local_endpoint() gives the
 // actual port of port 0 before anything is served; serve_tcp with a start_handle tells it the same
-// way from inside a task_group (`g.start`).
+// way from inside a task_group (`g.start`). An IPv6 listener is IPv6-only (IPV6_V6ONLY, as Trio's
+// serve_tcp): serve both families with two listeners.
 // TLS is not provided here (Asio's ssl::stream needs OpenSSL, which the core library does not link).
 //
 // Cancellation: every awaiting member is cancellable (terminal, partial, total) and then throws
