@@ -224,7 +224,7 @@ awaitable<tcp::socket> happy_eyeballs(const std::vector<tcp::endpoint>& eps, dur
     }
   });
   if (winner) co_return std::move(*winner);
-  // Cancelled from outside: task_group::run has thrown. Here every attempt failed.
+  // (Cancelled from outside, task_group::run has thrown.) No winner: every attempt failed.
   const bool all_refused = std::all_of(errors.begin(), errors.end(), [](const auto& ec) {
     return ec == asio::error::connection_refused;
   });
@@ -244,7 +244,8 @@ awaitable<tcp_stream> connect_within(const connect_options& opts, const std::str
     if (eps.empty()) {
       throw connect_error("corio::open_tcp: no address to connect to", host, port, asio::error::host_not_found);
     }
-    co_return tcp_stream(co_await happy_eyeballs(eps, opts.happy_eyeballs_delay, host, port));
+    tcp::socket connected = co_await happy_eyeballs(eps, opts.happy_eyeballs_delay, host, port);
+    co_return tcp_stream(std::move(connected));
   };
   if (!opts.timeout) co_return co_await body();
   try {

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <typeinfo>
 #include <string>
 #include <vector>
@@ -158,6 +159,20 @@ CORIO_TEST_CASE(read_line_at_end_of_stream_throws_incomplete_read_with_the_parti
   BOOST_TEST(e.partial() == "abc");
   BOOST_TEST(e.expected() == 0u);
   BOOST_TEST(co_await c.read_some() == "");  // consumed; end of stream again
+}
+
+CORIO_TEST_CASE(read_line_at_a_clean_end_of_stream_throws_incomplete_read_with_nothing_partial) {
+  auto [c, s] = co_await connected_pair();
+  co_await s.write("last\n");
+  s.close();
+  BOOST_TEST(co_await c.read_line(100) == "last\n");
+  const auto e = co_await expect<corio::incomplete_read_error>(c.read_line(100));
+  BOOST_TEST(e.partial().empty());
+}
+
+CORIO_TEST_CASE(read_until_an_empty_delimiter_is_an_invalid_argument) {
+  auto [c, s] = co_await connected_pair();
+  co_await expect<std::invalid_argument>(c.read_until("", 100));
 }
 
 CORIO_TEST_CASE(read_exactly_gathers_partial_writes_and_keeps_the_excess) {
@@ -365,6 +380,24 @@ CORIO_TEST_CASE(serve_tcp_tells_its_port_through_start_and_serves_each_connectio
     BOOST_TEST(co_await a.read_line(100) == "from a\n");
     g.cancel();
   });
+}
+
+CORIO_TEST_CASE(serve_tcp_on_a_port_in_use_fails_the_start_caller_not_the_group) {
+  tcp::acceptor taken(co_await asio::this_coro::executor, tcp::endpoint(v4, 0));
+  const tcp::endpoint ep = taken.local_endpoint();
+  corio::serve_options o;
+  o.reuse_address = false;
+  bool failed = false;
+  co_await corio::task_group::run([&](corio::task_group& g) -> corio::awaitable<void> {
+    try {
+      co_await g.start<tcp::endpoint>([&](corio::start_handle<tcp::endpoint> started) {
+        return corio::serve_tcp(ep, echo_lines, o, std::move(started));
+      });
+    } catch (const boost::system::system_error& e) {
+      failed = e.code() == asio::error::address_in_use;
+    }
+  });
+  BOOST_TEST(failed);
 }
 
 CORIO_TEST_CASE(max_connections_holds_the_next_connection_until_one_ends) {
