@@ -136,9 +136,7 @@ void tcp_stream::close() noexcept {
 
 // open_tcp
 
-namespace detail {
-
-std::vector<tcp::endpoint> interleave_families(std::vector<tcp::endpoint> endpoints) {
+std::vector<tcp::endpoint> happy_eyeballs_order(std::vector<tcp::endpoint> endpoints) {
   if (endpoints.empty()) return endpoints;
   const bool first_v6 = endpoints.front().address().is_v6();
   std::deque<tcp::endpoint> same, other;
@@ -151,8 +149,6 @@ std::vector<tcp::endpoint> interleave_families(std::vector<tcp::endpoint> endpoi
   }
   return out;
 }
-
-}  // namespace detail
 
 namespace {
 
@@ -194,7 +190,7 @@ awaitable<std::vector<tcp::endpoint>> resolve(const std::string& host, std::uint
                             (r.ec ? r.ec.message() : "no addresses"),
                         host, port, r.ec ? r.ec : asio::error::host_not_found);
   }
-  co_return detail::interleave_families(std::move(r.endpoints));
+  co_return happy_eyeballs_order(std::move(r.endpoints));
 }
 
 // RFC 8305 §5 on a task_group: attempt i starts when attempt i-1 failed or after the delay,

@@ -174,6 +174,10 @@ struct connect_options {
 /// Connects with Happy Eyeballs to `endpoints` in their order (no resolution, no reordering).
 /// Errors name the first endpoint as host:port.
 [[nodiscard]] awaitable<tcp_stream> open_tcp(std::vector<tcp::endpoint> endpoints, connect_options opts = {});
+/// The order open_tcp(host, ...) tries resolved addresses in (RFC 8305 §4): the first, then
+/// alternately one of the other family and one of the first, each family in the resolver's order.
+/// For callers that resolve names themselves and then call open_tcp(endpoints).
+[[nodiscard]] std::vector<tcp::endpoint> happy_eyeballs_order(std::vector<tcp::endpoint> endpoints);
 
 struct serve_options {
   /// Connections served at once; 0: no limit.
@@ -204,11 +208,5 @@ private:
 [[nodiscard]] awaitable<void> serve_tcp(tcp::endpoint endpoint, connection_handler handler, serve_options opts = {});
 [[nodiscard]] awaitable<void> serve_tcp(tcp::endpoint endpoint, connection_handler handler, serve_options opts,
                                         start_handle<tcp::endpoint> started);
-
-namespace detail {
-/// RFC 8305 §4: the first address, then alternately the other family and the first family,
-/// each family keeping the resolver's order. Exposed for its unit test.
-[[nodiscard]] std::vector<tcp::endpoint> interleave_families(std::vector<tcp::endpoint> endpoints);
-}  // namespace detail
 
 }  // namespace corio
