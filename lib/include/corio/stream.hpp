@@ -39,12 +39,13 @@
 // serve_tcp): serve both families with two listeners.
 // TLS is not provided here (Asio's ssl::stream needs OpenSSL, which the core library does not link).
 //
-// Cancellation: every awaiting member is cancellable (terminal, partial, total) and then throws
-// operation_aborted. A cancelled read loses nothing: bytes already received stay buffered. A
+// Cancellation: every awaitable here is cancelled as any Corio work is (task cancel, group,
+// timeout) and then throws operation_aborted. A cancelled read loses nothing: bytes already received stay buffered. A
 // cancelled write may have sent part of its bytes: close the stream. Cancelling open_tcp cancels
 // the resolution (stops waiting for it) and every attempt. Cancelling serve_tcp / serve() stops
 // accepting, cancels every handler and returns (throws operation_aborted) only once all have ended.
-// Exceptions: as above; read_some returns an empty string at end of stream instead of throwing;
+// Exceptions: as above; read_until with an empty delimiter: std::invalid_argument; tcp_listener's
+// constructor: system_error (address_in_use...). read_some returns "" at end of stream instead;
 // other socket errors as boost::system::system_error (connection reset...). Reading or writing a
 // closed stream throws boost::system::system_error (bad_descriptor).
 // Thread safety: executor-affine, like an Asio socket: one read and one write may be in flight at
