@@ -40,6 +40,9 @@
 // Threads
 #include <corio/thread.hpp>
 
+// Networking
+#include <corio/stream.hpp>
+
 // Patterns
 #include <corio/rate_limiter.hpp>
 #include <corio/retry.hpp>

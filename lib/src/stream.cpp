@@ -1,0 +1,348 @@
+#include <corio/stream.hpp>
+
+#include <corio/cancellation.hpp>
+#include <corio/event.hpp>
+#include <corio/log.hpp>
+#include <corio/race.hpp>
+#include <corio/semaphore.hpp>
+#include <corio/sleep.hpp>
+#include <corio/task.hpp>
+#include <corio/timeout.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+#include <sstream>
+#include <utility>
+
+namespace corio {
+
+namespace {
+
+std::string host_port(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string to_string(const tcp::endpoint& ep) {
+  std::ostringstream s;
+  s << ep;
+  return s.str();
+}
+
+}  // namespace
+
+limit_overrun_error::limit_overrun_error(std::size_t max, std::size_t buffered)
+    : std::runtime_error("corio::tcp_stream: no delimiter within the limit of " + std::to_string(max) + " bytes (" +
+                         std::to_string(buffered) + " bytes buffered)"),
+      max_(max),
+      buffered_(buffered) {}
+
+incomplete_read_error::incomplete_read_error(std::string partial, std::size_t expected)
+    : std::runtime_error("corio::tcp_stream: end of stream after " + std::to_string(partial.size()) + " bytes" +
+                         (expected ? " of " + std::to_string(expected) + " expected" : " without the delimiter")),
+      partial_(std::move(partial)),
+      expected_(expected) {}
+
+connect_error::connect_error(const std::string& what, std::string host, std::uint16_t port,
+                             boost::system::error_code ec)
+    : std::runtime_error(what), host_(std::move(host)), port_(port), ec_(ec) {}
+
+// tcp_stream
+
+tcp_stream::tcp_stream(tcp::socket socket) : socket_(std::move(socket)) {}
+
+// Appends what one read gives (at most `at_most` bytes). A cancelled read has taken nothing from
+// the socket, so nothing is lost (stream_cancelled_read_loses_no_data).
+awaitable<bool> tcp_stream::fill(std::size_t at_most) {
+  if (head_ > 0 && head_ >= buf_.size() / 2) {  // compact: the unread part moves to the front
+    buf_.erase(0, head_);
+    head_ = 0;
+  }
+  const std::size_t old = buf_.size();
+  buf_.resize(old + at_most);
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf_.data() + old, at_most),
+                                                  asio::as_tuple(asio::deferred));
+  buf_.resize(old + n);
+  if (ec == asio::error::eof) co_return false;
+  if (ec) throw boost::system::system_error(ec);
+  co_return true;
+}
+
+std::string tcp_stream::take(std::size_t n) {
+  std::string out = buf_.substr(head_, n);
+  head_ += n;
+  if (head_ == buf_.size()) {
+    buf_.clear();
+    head_ = 0;
+  }
+  return out;
+}
+
+awaitable<std::string> tcp_stream::read_some(std::size_t max) {
+  if (max == 0) co_return std::string();
+  if (buffered() == 0) co_await fill(max);
+  co_return take(std::min(max, buffered()));
+}
+
+// (for (;;) with the awaited value named: CONTRIBUTING.md, "GCC 12 coroutine pitfalls", 3 —
+// `while (...) { if (!co_await fill(...)) ... }` crashed here at -O2.)
+awaitable<std::string> tcp_stream::read_exactly(std::size_t n) {
+  for (;;) {
+    if (buffered() >= n) co_return take(n);
+    const bool more = co_await fill(std::max<std::size_t>(n - buffered(), 4096));
+    if (!more) throw incomplete_read_error(take(buffered()), n);
+  }
+}
+
+awaitable<std::string> tcp_stream::read_until(std::string delim, std::size_t max) {
+  if (delim.empty()) throw std::invalid_argument("corio::tcp_stream::read_until: empty delimiter");
+  std::size_t searched = 0;  // offset (from head_) before which no delimiter starts
+  for (;;) {
+    const std::string_view unread(buf_.data() + head_, buffered());
+    const auto at = unread.find(delim, searched);
+    if (at != std::string_view::npos) {
+      if (at + delim.size() > max) throw limit_overrun_error(max, buffered());
+      co_return take(at + delim.size());
+    }
+    // Not found: a delimiter may still start in the last delim.size() - 1 bytes.
+    searched = unread.size() >= delim.size() ? unread.size() - delim.size() + 1 : 0;
+    if (unread.size() >= max) throw limit_overrun_error(max, buffered());
+    // Read no more than the limit can use: the buffer stays within max (+ one 4 KiB read).
+    const bool more = co_await fill(std::max<std::size_t>(max - unread.size(), 4096));
+    if (!more) throw incomplete_read_error(take(buffered()), 0);
+  }
+}
+
+awaitable<std::string> tcp_stream::read_line(std::size_t max) { return read_until("\n", max); }
+
+awaitable<void> tcp_stream::write(std::string_view data) {
+  co_await asio::async_write(socket_, asio::buffer(data), asio::deferred);
+}
+
+void tcp_stream::shutdown_write() { socket_.shutdown(tcp::socket::shutdown_send); }
+
+void tcp_stream::close() noexcept {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+// open_tcp
+
+std::vector<tcp::endpoint> happy_eyeballs_order(std::vector<tcp::endpoint> endpoints) {
+  if (endpoints.empty()) return endpoints;
+  const bool first_v6 = endpoints.front().address().is_v6();
+  std::deque<tcp::endpoint> same, other;
+  for (auto& e : endpoints) (e.address().is_v6() == first_v6 ? same : other).push_back(e);
+  std::vector<tcp::endpoint> out;
+  out.reserve(endpoints.size());
+  while (!same.empty() || !other.empty()) {
+    if (!same.empty()) out.push_back(same.front()), same.pop_front();
+    if (!other.empty()) out.push_back(other.front()), other.pop_front();
+  }
+  return out;
+}
+
+namespace {
+
+struct lookup_result {
+  boost::system::error_code ec;
+  std::vector<tcp::endpoint> endpoints;
+};
+
+// Runs as a task of its own because a resolution cannot be interrupted (getaddrinfo runs on
+// Asio's resolver thread): a cancelled open_tcp stops waiting for it instead. Never throws, so an
+// abandoned lookup has no error to report.
+awaitable<lookup_result> lookup(std::string host, std::uint16_t port) {
+  lookup_result out;
+  try {
+    tcp::resolver r(co_await asio::this_coro::executor);
+    auto [ec, results] = co_await r.async_resolve(host, std::to_string(port), asio::as_tuple(asio::deferred));
+    out.ec = ec;
+    for (const auto& e : results) out.endpoints.push_back(e.endpoint());
+  } catch (const boost::system::system_error& e) {
+    out.ec = e.code();
+  }
+  co_return out;
+}
+
+awaitable<std::vector<tcp::endpoint>> resolve(const std::string& host, std::uint16_t port) {
+  boost::system::error_code ec;
+  const auto addr = asio::ip::make_address(host, ec);
+  if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(addr, port)};
+  auto t = spawn(co_await asio::this_coro::executor, lookup(host, port), "resolve " + host);
+  lookup_result r;
+  try {
+    r = co_await t.wait();
+  } catch (...) {
+    t.cancel();
+    throw;
+  }
+  if (r.ec || r.endpoints.empty()) {
+    throw resolve_error("corio::open_tcp: cannot resolve " + host_port(host, port) + ": " +
+                            (r.ec ? r.ec.message() : "no addresses"),
+                        host, port, r.ec ? r.ec : asio::error::host_not_found);
+  }
+  co_return happy_eyeballs_order(std::move(r.endpoints));
+}
+
+// RFC 8305 §5 on a task_group: attempt i starts when attempt i-1 failed or after the delay,
+// whichever comes first (a race); the first connected socket cancels the group.
+awaitable<tcp::socket> happy_eyeballs(const std::vector<tcp::endpoint>& eps, duration delay, const std::string& host,
+                                      std::uint16_t port) {
+  std::optional<tcp::socket> winner;
+  std::vector<boost::system::error_code> errors(eps.size());
+  std::deque<event> failed(eps.size());
+  co_await task_group::run([&](task_group& g) -> awaitable<void> {
+    for (std::size_t i = 0; i < eps.size(); ++i) {
+      g.spawn([&, i]() -> awaitable<void> {
+        tcp::socket s(co_await asio::this_coro::executor);
+        auto [ec] = co_await s.async_connect(eps[i], asio::as_tuple(asio::deferred));
+        if (ec == asio::error::operation_aborted) co_return;  // a sibling won, or the caller gave up
+        if (ec) {
+          errors[i] = ec;
+          failed[i].set();
+          co_return;
+        }
+        if (!winner) {
+          winner.emplace(std::move(s));
+          g.cancel();
+        }
+      });
+      if (i + 1 < eps.size()) co_await race(sleep(delay), failed[i].wait());
+    }
+  });
+  if (winner) co_return std::move(*winner);
+  // (Cancelled from outside, task_group::run has thrown.) No winner: every attempt failed.
+  const bool all_refused = std::all_of(errors.begin(), errors.end(), [](const auto& ec) {
+    return ec == asio::error::connection_refused;
+  });
+  std::string tried;
+  for (const auto& e : eps) tried += (tried.empty() ? "" : ", ") + to_string(e);
+  const auto ec = errors.back();
+  const std::string what = "corio::open_tcp: cannot connect to " + host_port(host, port) + ": " + ec.message() +
+                           " (tried " + tried + ")";
+  if (all_refused) throw connection_refused_error(what, host, port, ec);
+  throw connect_error(what, host, port, ec);
+}
+
+awaitable<tcp_stream> connect_within(const connect_options& opts, const std::string& host, std::uint16_t port,
+                                     std::function<awaitable<std::vector<tcp::endpoint>>()> endpoints) {
+  auto body = [&]() -> awaitable<tcp_stream> {
+    const auto eps = co_await endpoints();
+    if (eps.empty()) {
+      throw connect_error("corio::open_tcp: no address to connect to", host, port, asio::error::host_not_found);
+    }
+    tcp::socket connected = co_await happy_eyeballs(eps, opts.happy_eyeballs_delay, host, port);
+    co_return tcp_stream(std::move(connected));
+  };
+  if (!opts.timeout) co_return co_await body();
+  try {
+    co_return co_await with_timeout(*opts.timeout, body);
+  } catch (const timeout_error&) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*opts.timeout).count();
+    throw connect_timeout_error("corio::open_tcp: connecting to " + host_port(host, port) + " timed out after " +
+                                    std::to_string(ms) + " ms",
+                                host, port, asio::error::timed_out);
+  }
+}
+
+}  // namespace
+
+awaitable<tcp_stream> open_tcp(std::string host, std::uint16_t port, connect_options opts) {
+  std::function<awaitable<std::vector<tcp::endpoint>>()> endpoints = [&]() { return resolve(host, port); };
+  co_return co_await connect_within(opts, host, port, std::move(endpoints));
+}
+
+awaitable<tcp_stream> open_tcp(std::vector<tcp::endpoint> endpoints, connect_options opts) {
+  const std::string host = endpoints.empty() ? std::string() : endpoints.front().address().to_string();
+  const std::uint16_t port = endpoints.empty() ? 0 : endpoints.front().port();
+  std::function<awaitable<std::vector<tcp::endpoint>>()> given = [&]() -> awaitable<std::vector<tcp::endpoint>> {
+    co_return endpoints;
+  };
+  co_return co_await connect_within(opts, host, port, std::move(given));
+}
+
+// serve_tcp
+
+tcp_listener::tcp_listener(executor ex, const tcp::endpoint& endpoint, serve_options opts)
+    : acceptor_(std::move(ex)), opts_(opts) {
+  acceptor_.open(endpoint.protocol());
+  if (opts_.reuse_address) acceptor_.set_option(tcp::acceptor::reuse_address(true));
+  if (endpoint.address().is_v6()) acceptor_.set_option(asio::ip::v6_only(true));
+  acceptor_.bind(endpoint);
+  acceptor_.listen(opts_.backlog);
+}
+
+namespace {
+
+awaitable<void> serve_connection(tcp::socket s, const connection_handler& handler,
+                                 std::optional<semaphore::guard> /*slot, held until the end*/) {
+  boost::system::error_code ec;
+  const auto peer = s.remote_endpoint(ec);
+  try {
+    tcp_stream stream(std::move(s));
+    co_await handler(std::move(stream));
+  } catch (...) {
+    if (is_cancellation(std::current_exception())) throw;
+    std::string why = "unknown exception";
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      why = e.what();
+    } catch (...) {
+    }
+    logger()->warn("corio::serve_tcp: the handler of the connection from {} failed: {}",
+                   ec ? std::string("?") : to_string(peer), why);
+  }
+}
+
+bool transient_accept_error(const boost::system::error_code& ec) {
+  return ec == asio::error::connection_aborted || ec == asio::error::no_descriptors ||
+         ec == asio::error::no_buffer_space || ec == asio::error::no_memory ||
+         ec == boost::system::errc::too_many_files_open_in_system;
+}
+
+}  // namespace
+
+awaitable<void> tcp_listener::serve(connection_handler handler) {
+  std::optional<semaphore> slots;
+  if (opts_.max_connections > 0) slots.emplace(opts_.max_connections);
+  co_await task_group::run([&](task_group& g) -> awaitable<void> {
+    for (;;) {
+      std::optional<semaphore::guard> slot;
+      if (slots) slot = co_await slots->acquire();
+      auto [ec, s] = co_await acceptor_.async_accept(asio::as_tuple(asio::deferred));
+      if (ec == asio::error::operation_aborted) throw_cancelled();
+      if (ec) {
+        if (!transient_accept_error(ec)) throw boost::system::system_error(ec, "corio::serve_tcp: accept");
+        // Out of descriptors or memory: accepting again at once would spin; let connections end.
+        logger()->warn("corio::serve_tcp: accept failed ({}), retrying in 100 ms", ec.message());
+        co_await sleep(std::chrono::milliseconds(100));
+        continue;
+      }
+      g.spawn(serve_connection(std::move(s), handler, std::move(slot)), "connection");
+    }
+  });
+}
+
+awaitable<void> serve_tcp(tcp::endpoint endpoint, connection_handler handler, serve_options opts) {
+  tcp_listener l(co_await asio::this_coro::executor, endpoint, opts);
+  co_await l.serve(std::move(handler));
+}
+
+awaitable<void> serve_tcp(tcp::endpoint endpoint, connection_handler handler, serve_options opts,
+                          start_handle<tcp::endpoint> started) {
+  tcp_listener l(co_await asio::this_coro::executor, endpoint, opts);
+  started.started(l.local_endpoint());
+  co_await l.serve(std::move(handler));
+}
+
+}  // namespace corio
