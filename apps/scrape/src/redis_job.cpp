@@ -443,7 +443,6 @@ redis_frontier::lease_result parse_lease(const redis::reply& r) {
   return out;
 }
 
-std::vector<std::string> finish_args(const std::string& worker, const std::vector<redis_frontier::finishing>& rows);
 
 std::vector<std::string> hold_args(const std::string& worker, const std::vector<redis_frontier::hold_request>& holds,
                                    std::size_t per_host, long long ttl_ms) {
@@ -474,16 +473,30 @@ std::vector<bool> parse_won(const redis::reply& r, std::size_t rows) {
 
 namespace {
 
-std::vector<std::string> finish_args(const std::string& worker, const std::vector<redis_frontier::finishing>& rows) {
-  std::vector<std::string> args{worker};
-  for (const auto& f : rows) {
-    args.push_back(f.member);
-    args.push_back(f.url);
-    args.push_back(f.line);
-    args.push_back(f.failed ? "1" : "0");
-    args.push_back(origin_of(f.url));
-  }
-  return args;
+/// EVAL of `sc` with its keys, the arguments to be appended (straight into the command: no copy
+/// of the rows and URLs in between).
+redis::command script_command(const redis::script& sc, const std::vector<std::string>& keys) {
+  redis::command c("EVAL");
+  c.arg(sc.source()).arg(keys.size()).args(keys);
+  return c;
+}
+
+/// add_script for urls[from, to) at `depth`.
+redis::command add_command(const std::vector<std::string>& keys, int depth, const std::string& worker,
+                           const std::vector<std::pair<std::string, std::string>>& urls, std::size_t from,
+                           std::size_t to) {
+  redis::command c = script_command(add_script, keys);
+  c.arg(static_cast<long long>(depth)).arg(worker).arg(adding_ttl_ms);
+  for (std::size_t j = from; j < to; ++j) c.arg(urls[j].first).arg(urls[j].second);
+  return c;
+}
+
+redis::command finish_command(const std::vector<std::string>& keys, const std::string& worker,
+                              const std::vector<redis_frontier::finishing>& rows) {
+  redis::command c = script_command(finish_script, keys);
+  c.arg(worker);
+  for (const auto& f : rows) c.arg(f.member).arg(f.url).arg(f.line).arg(f.failed ? "1" : "0").arg(origin_of(f.url));
+  return c;
 }
 
 }  // namespace
@@ -515,16 +528,13 @@ corio::awaitable<std::size_t> redis_frontier::add(std::vector<std::pair<std::str
                                                   int depth) {
   std::size_t added = 0;
   constexpr std::size_t per_call = 1000;
+  const std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts"), key("adding")};
   for (std::size_t i = 0; i < url_hosts.size(); i += per_call) {
-    std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts"), key("adding")};
-    std::vector<std::string> args{std::to_string(depth), worker_, std::to_string(adding_ttl_ms)};
-    for (std::size_t j = i; j < std::min(url_hosts.size(), i + per_call); ++j) {
-      args.push_back(std::move(url_hosts[j].first));
-      args.push_back(std::move(url_hosts[j].second));
-    }
     ++counts_.adds;
     ++counts_.round_trips;
-    const redis::reply r = co_await c_.eval(add_script, std::move(keys), std::move(args));
+    const redis::reply r =
+        co_await c_.exec(add_command(keys, depth, worker_, url_hosts, i, std::min(url_hosts.size(), i + per_call)));
+    r.throw_if_error();
     added += static_cast<std::size_t>(r.as_integer());
   }
   co_return added;
@@ -575,22 +585,17 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
     if (!f.landed.empty()) landed.push_back(f.landed);
   }
   if (!landed.empty()) cmds.push_back(eval_command(landed_script, {key("seen")}, landed));  // before the links
+  const std::vector<std::string> add_keys{key("options"), key("seen"), key("pending"), key("hosts"), key("adding")};
   for (const auto& [uh, depth] : adds) {
     for (std::size_t i = 0; i < uh.size(); i += 1000) {
-      const std::vector<std::string> keys{key("options"), key("seen"), key("pending"), key("hosts"), key("adding")};
-      std::vector<std::string> args{std::to_string(depth), worker_, std::to_string(adding_ttl_ms)};
-      for (std::size_t j = i; j < std::min(uh.size(), i + 1000); ++j) {
-        args.push_back(uh[j].first);
-        args.push_back(uh[j].second);
-      }
-      cmds.push_back(eval_command(add_script, keys, args));
+      cmds.push_back(add_command(add_keys, depth, worker_, uh, i, std::min(uh.size(), i + 1000)));
       ++counts_.adds;
     }
   }
   const std::size_t finish_at = cmds.size();
   if (!rows.empty()) {
     const std::vector<std::string> keys{key("done"), key("leased"), key("results"), key("counts"), key("origins")};
-    cmds.push_back(eval_command(finish_script, keys, finish_args(worker_, rows)));
+    cmds.push_back(finish_command(keys, worker_, rows));
     ++counts_.finishes;
   }
   const std::size_t hold_at = cmds.size();
@@ -1109,7 +1114,7 @@ corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::si
     for (auto& [links, depth] : links_) {
       auto& v = by_depth[depth];
       for (auto& l : links) {
-        auto host = host_of(l);
+        auto host = o_.same_host ? host_of(l) : std::string();  // (hosts matter for --same-host only)
         v.emplace_back(std::move(l), std::move(host));
       }
     }
@@ -1238,7 +1243,7 @@ corio::awaitable<void> worker::add_seeds() {
       throw usage_error("URLs with credentials cannot be given with --redis (they would be stored in Redis): " +
                         corio::http::redact_userinfo(seed));
     }
-    auto host = host_of(url);
+    auto host = o_.same_host ? host_of(url) : std::string();  // (the job's hosts serve --same-host only)
     batch.emplace_back(std::move(url), std::move(host));
   };
   for (const auto& u : o_.urls) take(u);
