@@ -165,11 +165,105 @@ BOOST_AUTO_TEST_CASE(mime_types_follow_the_extension_case_insensitively) {
   BOOST_TEST(serve::mime_type("README") == "application/octet-stream");
 }
 
-BOOST_AUTO_TEST_CASE(http_dates_round_trip_and_malformed_ones_are_refused) {
+BOOST_AUTO_TEST_CASE(http_dates_are_read_in_all_three_formats_and_malformed_ones_are_refused) {
   BOOST_TEST(serve::http_date(784111777) == "Sun, 06 Nov 1994 08:49:37 GMT");
   BOOST_TEST(serve::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").value() == 784111777);
-  BOOST_TEST(!serve::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").has_value());
-  BOOST_TEST(!serve::parse_http_date("Sun, 06 Nox 1994 08:49:37 GMT").has_value());
+  BOOST_TEST(serve::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT").value() == 784111777);  // RFC 850
+  BOOST_TEST(serve::parse_http_date("Sun Nov  6 08:49:37 1994").value() == 784111777);        // asctime
+  BOOST_TEST(serve::parse_http_date("Thu Nov 16 08:49:37 1994").value() == 784111777 + 10 * 86400);
+  // RFC 850's two-digit year: at most 50 years ahead (this test runs well before 2044).
+  BOOST_TEST(serve::parse_http_date("Wednesday, 01-Jan-31 00:00:00 GMT").value() == 1924992000);
+  for (const char* bad : {"Sun, 06 Nox 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT",
+                          "Sunday, 06-Nov-1994 08:49:37 GMT", "Sun Nov 6 08:49:37 1994", "Sun Nov  6 08:49 1994",
+                          "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 32 Nov 1994 08:49:37 GMT", "", "yesterday"}) {
+    BOOST_TEST(!serve::parse_http_date(bad).has_value(), bad);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(if_modified_since_in_any_date_format_gets_304) {
+  site s;
+  serve::file_server files(s.root, "/");
+  for (const char* since : {"Fri, 01 Jan 2100 00:00:00 GMT", "Friday, 01-Jan-99 00:00:00 GMT", "Fri Jan  1 00:00:00 2100"}) {
+    auto req = get("/style.css");
+    req.set(http::field::if_modified_since, since);
+    auto r = files.serve(req, "style.css");
+    // (RFC 850's "99" is 1999 — in the past — so that one gets the file.)
+    BOOST_TEST(status(r) == (std::string_view(since).find("-99") != std::string_view::npos ? 200u : 304u), since);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(if_match_and_if_unmodified_since_that_fail_get_412) {
+  site s;
+  serve::file_server files(s.root, "/");
+  auto first = files.serve(get("/style.css"), "style.css");
+  const std::string etag(serve::header_of(first)[http::field::etag]);
+  BOOST_TEST(serve::header_of(first)[http::field::accept_ranges] == "bytes");
+  auto with = [&](http::field f, std::string v) {
+    auto req = get("/style.css");
+    req.set(f, v);
+    auto r = files.serve(req, "style.css");
+    return status(r);
+  };
+  BOOST_TEST(with(http::field::if_match, "\"other\"") == 412u);
+  BOOST_TEST(with(http::field::if_match, "W/" + etag) == 412u);  // strong comparison: a weak tag never matches
+  BOOST_TEST(with(http::field::if_match, "\"other\", " + etag) == 200u);
+  BOOST_TEST(with(http::field::if_match, "*") == 200u);
+  BOOST_TEST(with(http::field::if_unmodified_since, "Sun, 06 Nov 1994 08:49:37 GMT") == 412u);
+  BOOST_TEST(with(http::field::if_unmodified_since, "Fri, 01 Jan 2100 00:00:00 GMT") == 200u);
+  BOOST_TEST(with(http::field::if_unmodified_since, "not a date") == 200u);  // ignored
+  // If-Match wins over If-Unmodified-Since (RFC 9110 13.2.2).
+  auto req = get("/style.css");
+  req.set(http::field::if_match, etag);
+  req.set(http::field::if_unmodified_since, "Sun, 06 Nov 1994 08:49:37 GMT");
+  auto r = files.serve(req, "style.css");
+  BOOST_TEST(status(r) == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(a_single_byte_range_gets_206_an_unsatisfiable_one_416_and_others_the_whole_file) {
+  site s;
+  serve::file_server files(s.root, "/");  // style.css is "body{}": 6 bytes
+  auto ranged = [&](std::string range, std::string if_range = {}) {
+    auto req = get("/style.css");
+    req.set(http::field::range, range);
+    if (!if_range.empty()) req.set(http::field::if_range, if_range);
+    return files.serve(req, "style.css");
+  };
+  struct expected {
+    const char* range;
+    unsigned status;
+    const char* body;           // (206)
+    const char* content_range;  // (206, 416)
+  };
+  for (const auto& e : std::vector<expected>{{"bytes=0-3", 206, "body", "bytes 0-3/6"},
+                                             {"bytes=4-", 206, "{}", "bytes 4-5/6"},
+                                             {"bytes=-2", 206, "{}", "bytes 4-5/6"},
+                                             {"bytes=-100", 206, "body{}", "bytes 0-5/6"},
+                                             {"bytes=2-100", 206, "dy{}", "bytes 2-5/6"},
+                                             {"BYTES=1-1", 206, "o", "bytes 1-1/6"},
+                                             {"bytes=6-", 416, "", "bytes */6"},
+                                             {"bytes=-0", 416, "", "bytes */6"},
+                                             {"bytes=0-1,3-4", 200, "", ""},
+                                             {"bytes=3-1", 200, "", ""},
+                                             {"bytes=x-1", 200, "", ""},
+                                             {"items=0-1", 200, "", ""}}) {
+    BOOST_TEST_CONTEXT("Range: " << e.range) {
+      auto r = ranged(e.range);
+      BOOST_TEST(status(r) == e.status);
+      BOOST_TEST(serve::header_of(r)[http::field::content_range] == e.content_range);
+      if (e.status == 206) BOOST_TEST(std::get<serve::string_response>(r).body() == e.body);
+      if (e.status == 200) BOOST_TEST(serve::body_size(r) == 6u);
+    }
+  }
+  auto full = files.serve(get("/style.css"), "style.css");
+  const std::string etag(serve::header_of(full)[http::field::etag]);
+  const std::string modified(serve::header_of(full)[http::field::last_modified]);
+  auto current = ranged("bytes=0-1", etag);
+  BOOST_TEST(status(current) == 206u);
+  auto by_date = ranged("bytes=0-1", modified);
+  BOOST_TEST(status(by_date) == 206u);
+  auto stale = ranged("bytes=0-1", "\"an older version\"");
+  BOOST_TEST(status(stale) == 200u);  // If-Range does not match: the whole (new) file
+  BOOST_TEST(serve::body_size(stale) == 6u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
