@@ -486,6 +486,9 @@ redis::command add_command(const std::vector<std::string>& keys, int depth, cons
                            const std::vector<std::pair<std::string, std::string>>& urls, std::size_t from,
                            std::size_t to) {
   redis::command c = script_command(add_script, keys);
+  std::size_t bytes = 64 + worker.size();
+  for (std::size_t j = from; j < to; ++j) bytes += urls[j].first.size() + urls[j].second.size() + 32;
+  c.reserve(bytes);
   c.arg(static_cast<long long>(depth)).arg(worker).arg(adding_ttl_ms);
   for (std::size_t j = from; j < to; ++j) c.arg(urls[j].first).arg(urls[j].second);
   return c;
@@ -494,6 +497,9 @@ redis::command add_command(const std::vector<std::string>& keys, int depth, cons
 redis::command finish_command(const std::vector<std::string>& keys, const std::string& worker,
                               const std::vector<redis_frontier::finishing>& rows) {
   redis::command c = script_command(finish_script, keys);
+  std::size_t bytes = 16 + worker.size();
+  for (const auto& f : rows) bytes += f.member.size() + 2 * f.url.size() + f.line.size() + 80;
+  c.reserve(bytes);
   c.arg(worker);
   for (const auto& f : rows) c.arg(f.member).arg(f.url).arg(f.line).arg(f.failed ? "1" : "0").arg(origin_of(f.url));
   return c;

@@ -1,12 +1,17 @@
 #include <corio/redis/command.hpp>
 
+#include <charconv>
+
 namespace corio::redis {
 
 command& command::arg(std::string_view a) {
   if (size_ == 0) name_ = a;
-  body_ += '$';
-  body_ += std::to_string(a.size());
-  body_ += "\r\n";
+  char head[24];
+  head[0] = '$';
+  char* end = std::to_chars(head + 1, head + sizeof head - 2, a.size()).ptr;
+  *end++ = '\r';
+  *end++ = '\n';
+  body_.append(head, static_cast<std::size_t>(end - head));
   body_ += a;
   body_ += "\r\n";
   ++size_;

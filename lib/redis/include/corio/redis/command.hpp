@@ -63,6 +63,10 @@ public:
     return *this;
   }
 
+  /// Room for `bytes` more bytes of arguments (their lengths plus about 16 each), so that a
+  /// command of many arguments is built without growing its buffer again and again.
+  void reserve(std::size_t bytes) { body_.reserve(body_.size() + bytes); }
+
   /// The number of words: the name and its arguments.
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
