@@ -826,7 +826,6 @@ public:
         client_(client_options(o)),
         job_(client_, o.job, new_worker_id()),
         s_(o, null_out_, o.progress && ::isatty(STDERR_FILENO) ? &err : nullptr) {
-    most_held_ = std::max<std::size_t>(32, 2 * o.concurrency);
     lease_ms_ = static_cast<long long>(o.lease * 1000);
   }
 
@@ -850,14 +849,21 @@ private:
   /// held (--per-host, shared with the job's other workers) up to --concurrency; at least 32, so
   /// that a worker without slots yet leases URLs to ask slots for. The rest stays pending in the
   /// job for the other workers.
-  /// Rows recorded, and URLs leased, this many at a time at steady state: half the target, at
-  /// least 16 (one round trip per 16 URLs or more).
-  [[nodiscard]] std::size_t batch() const { return std::max<std::size_t>(16, target() / 2); }
-  [[nodiscard]] std::size_t target() const {
+  /// Requests this worker may have in flight: the request slots it holds (--per-host, shared with
+  /// the job's other workers) up to --concurrency; at least 16, so that a worker without slots
+  /// yet leases URLs to ask slots for.
+  [[nodiscard]] std::size_t in_flight_share() const {
     std::size_t held = 0;
     for (const auto& [origin, sl] : slots_) held += sl.held;
-    return std::clamp<std::size_t>(2 * std::min(held, s_.max_in_flight()), 32, most_held_);
+    return std::max<std::size_t>(16, std::min(held, s_.max_in_flight()));
   }
+  /// Rows recorded, and URLs leased, this many at a time at steady state: half the share, at least
+  /// 16 (one round trip per 16 URLs or more).
+  [[nodiscard]] std::size_t batch() const { return std::max<std::size_t>(16, in_flight_share() / 2); }
+  /// URLs to hold (queued and in flight): the share and two batches, so that a lease goes out
+  /// while a batch is still queued and comes back before the queue runs dry. The rest stays
+  /// pending in the job for the other workers.
+  [[nodiscard]] std::size_t target() const { return in_flight_share() + 2 * batch(); }
   void write_out(const std::string& lines);
 
   // --rate across the job's workers: a request waits for a time reserved in Redis (pace_script).
@@ -899,7 +905,6 @@ private:
   std::ostringstream null_out_;  // (the scraper's output: unused, rows go to on_row)
   scraper s_;
   std::optional<fd_sink> out_;
-  std::size_t most_held_ = 32;  // URLs to hold (queued and in flight) at once, at most
   long long lease_ms_ = 60'000;
   std::unordered_map<std::string, std::string> held_;  // leased URL → its member, until finished
   std::vector<redis_frontier::finishing> rows_;       // rows to record
