@@ -40,13 +40,13 @@ std::string to_string(const tcp::endpoint& ep) {
 }  // namespace
 
 limit_overrun_error::limit_overrun_error(std::size_t max, std::size_t buffered)
-    : std::runtime_error("corio::tcp_stream: no delimiter within the limit of " + std::to_string(max) + " bytes (" +
+    : std::runtime_error("corio: no delimiter within the limit of " + std::to_string(max) + " bytes (" +
                          std::to_string(buffered) + " bytes buffered)"),
       max_(max),
       buffered_(buffered) {}
 
 incomplete_read_error::incomplete_read_error(std::string partial, std::size_t expected)
-    : std::runtime_error("corio::tcp_stream: end of stream after " + std::to_string(partial.size()) + " bytes" +
+    : std::runtime_error("corio: end of stream after " + std::to_string(partial.size()) + " bytes" +
                          (expected ? " of " + std::to_string(expected) + " expected" : " without the delimiter")),
       partial_(std::move(partial)),
       expected_(expected) {}
@@ -59,69 +59,15 @@ connect_error::connect_error(const std::string& what, std::string host, std::uin
 
 tcp_stream::tcp_stream(tcp::socket socket) : socket_(std::move(socket)) {}
 
-// Appends what one read gives (at most `at_most` bytes). A cancelled read has taken nothing from
-// the socket, so nothing is lost (stream_cancelled_read_loses_no_data).
-awaitable<bool> tcp_stream::fill(std::size_t at_most) {
-  if (head_ > 0 && head_ >= buf_.size() / 2) {  // compact: the unread part moves to the front
-    buf_.erase(0, head_);
-    head_ = 0;
-  }
-  const std::size_t old = buf_.size();
-  buf_.resize(old + at_most);
-  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buf_.data() + old, at_most),
-                                                  asio::as_tuple(asio::deferred));
-  buf_.resize(old + n);
-  if (ec == asio::error::eof) co_return false;
-  if (ec) throw boost::system::system_error(ec);
-  co_return true;
-}
+awaitable<std::string> tcp_stream::read_some(std::size_t max) { return buf_.read_some(socket_, max); }
 
-std::string tcp_stream::take(std::size_t n) {
-  std::string out = buf_.substr(head_, n);
-  head_ += n;
-  if (head_ == buf_.size()) {
-    buf_.clear();
-    head_ = 0;
-  }
-  return out;
-}
-
-awaitable<std::string> tcp_stream::read_some(std::size_t max) {
-  if (max == 0) co_return std::string();
-  if (buffered() == 0) co_await fill(max);
-  co_return take(std::min(max, buffered()));
-}
-
-// (for (;;) with the awaited value named: CONTRIBUTING.md, "GCC 12 coroutine pitfalls", 3 —
-// `while (...) { if (!co_await fill(...)) ... }` crashed here at -O2.)
-awaitable<std::string> tcp_stream::read_exactly(std::size_t n) {
-  for (;;) {
-    if (buffered() >= n) co_return take(n);
-    const bool more = co_await fill(std::max<std::size_t>(n - buffered(), 4096));
-    if (!more) throw incomplete_read_error(take(buffered()), n);
-  }
-}
+awaitable<std::string> tcp_stream::read_exactly(std::size_t n) { return buf_.read_exactly(socket_, n); }
 
 awaitable<std::string> tcp_stream::read_until(std::string delim, std::size_t max) {
-  if (delim.empty()) throw std::invalid_argument("corio::tcp_stream::read_until: empty delimiter");
-  std::size_t searched = 0;  // offset (from head_) before which no delimiter starts
-  for (;;) {
-    const std::string_view unread(buf_.data() + head_, buffered());
-    const auto at = unread.find(delim, searched);
-    if (at != std::string_view::npos) {
-      if (at + delim.size() > max) throw limit_overrun_error(max, buffered());
-      co_return take(at + delim.size());
-    }
-    // Not found: a delimiter may still start in the last delim.size() - 1 bytes.
-    searched = unread.size() >= delim.size() ? unread.size() - delim.size() + 1 : 0;
-    if (unread.size() >= max) throw limit_overrun_error(max, buffered());
-    // Read no more than the limit can use: the buffer stays within max (+ one 4 KiB read).
-    const bool more = co_await fill(std::max<std::size_t>(max - unread.size(), 4096));
-    if (!more) throw incomplete_read_error(take(buffered()), 0);
-  }
+  return buf_.read_until(socket_, std::move(delim), max);
 }
 
-awaitable<std::string> tcp_stream::read_line(std::size_t max) { return read_until("\n", max); }
+awaitable<std::string> tcp_stream::read_line(std::size_t max) { return buf_.read_until(socket_, "\n", max); }
 
 awaitable<void> tcp_stream::write(std::string_view data) {
   co_await asio::async_write(socket_, asio::buffer(data), asio::deferred);

@@ -1,6 +1,7 @@
 // test-labels: schedules
 #include <corio/timeout.hpp>
 
+#include <corio/task.hpp>
 #include <corio/sleep.hpp>
 #include <corio/testing.hpp>
 

@@ -41,7 +41,9 @@
 #include <corio/thread.hpp>
 
 // Networking
+#include <corio/process.hpp>
 #include <corio/stream.hpp>
+#include <corio/stream_error.hpp>
 
 // Patterns
 #include <corio/rate_limiter.hpp>

@@ -53,6 +53,8 @@
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/read_buffer.hpp>
+#include <corio/stream_error.hpp>
 #include <corio/task_group.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -69,31 +71,6 @@
 namespace corio {
 
 using tcp = asio::ip::tcp;
-
-/// read_until / read_line: no delimiter within `max` bytes (asyncio's LimitOverrunError). Nothing
-/// was consumed: `buffered()` bytes wait in the stream.
-class limit_overrun_error : public std::runtime_error {
-public:
-  limit_overrun_error(std::size_t max, std::size_t buffered);
-  [[nodiscard]] std::size_t max() const noexcept { return max_; }
-  [[nodiscard]] std::size_t buffered() const noexcept { return buffered_; }
-
-private:
-  std::size_t max_, buffered_;
-};
-
-/// read_exactly / read_until: end of stream first (asyncio's IncompleteReadError). The partial
-/// data was consumed and is here; `expected()` is n for read_exactly, 0 (unknown) for read_until.
-class incomplete_read_error : public std::runtime_error {
-public:
-  incomplete_read_error(std::string partial, std::size_t expected);
-  [[nodiscard]] const std::string& partial() const noexcept { return partial_; }
-  [[nodiscard]] std::size_t expected() const noexcept { return expected_; }
-
-private:
-  std::string partial_;
-  std::size_t expected_;
-};
 
 /// open_tcp failed; what() names host:port and the reason. code(): the last attempt's error
 /// (host_not_found for resolution, timed_out for a timeout).
@@ -148,18 +125,14 @@ public:
   void close() noexcept;
 
   /// Bytes received and not yet read.
-  [[nodiscard]] std::size_t buffered() const noexcept { return buf_.size() - head_; }
+  [[nodiscard]] std::size_t buffered() const noexcept { return buf_.size(); }
   [[nodiscard]] tcp::endpoint local_endpoint() const { return socket_.local_endpoint(); }
   [[nodiscard]] tcp::endpoint remote_endpoint() const { return socket_.remote_endpoint(); }
   [[nodiscard]] tcp::socket& socket() noexcept { return socket_; }
 
 private:
-  awaitable<bool> fill(std::size_t at_most);  // false at end of stream
-  std::string take(std::size_t n);
-
   tcp::socket socket_;
-  std::string buf_;       // bytes [head_, size()) are unread
-  std::size_t head_ = 0;
+  detail::read_buffer buf_;
 };
 
 struct connect_options {
