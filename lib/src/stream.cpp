@@ -1,6 +1,7 @@
 #include <corio/stream.hpp>
 
 #include <corio/cancellation.hpp>
+#include <corio/detail/resolve.hpp>
 #include <corio/event.hpp>
 #include <corio/log.hpp>
 #include <corio/race.hpp>
@@ -98,39 +99,8 @@ std::vector<tcp::endpoint> happy_eyeballs_order(std::vector<tcp::endpoint> endpo
 
 namespace {
 
-struct lookup_result {
-  boost::system::error_code ec;
-  std::vector<tcp::endpoint> endpoints;
-};
-
-// Runs as a task of its own because a resolution cannot be interrupted (getaddrinfo runs on
-// Asio's resolver thread): a cancelled open_tcp stops waiting for it instead. Never throws, so an
-// abandoned lookup has no error to report.
-awaitable<lookup_result> lookup(std::string host, std::uint16_t port) {
-  lookup_result out;
-  try {
-    tcp::resolver r(co_await asio::this_coro::executor);
-    auto [ec, results] = co_await r.async_resolve(host, std::to_string(port), asio::as_tuple(asio::deferred));
-    out.ec = ec;
-    for (const auto& e : results) out.endpoints.push_back(e.endpoint());
-  } catch (const boost::system::system_error& e) {
-    out.ec = e.code();
-  }
-  co_return out;
-}
-
 awaitable<std::vector<tcp::endpoint>> resolve(const std::string& host, std::uint16_t port) {
-  boost::system::error_code ec;
-  const auto addr = asio::ip::make_address(host, ec);
-  if (!ec) co_return std::vector<tcp::endpoint>{tcp::endpoint(addr, port)};
-  auto t = spawn(co_await asio::this_coro::executor, lookup(host, port), "resolve " + host);
-  lookup_result r;
-  try {
-    r = co_await t.wait();
-  } catch (...) {
-    t.cancel();
-    throw;
-  }
+  detail::resolved r = co_await detail::resolve(host, port, "resolve " + host);
   if (r.ec || r.endpoints.empty()) {
     throw resolve_error("corio::open_tcp: cannot resolve " + host_port(host, port) + ": " +
                             (r.ec ? r.ec.message() : "no addresses"),
