@@ -1015,14 +1015,18 @@ corio::awaitable<void> worker::reserve(const std::string& origin, pace_line& lin
     co_await retrying("pacing requests", [&]() -> corio::awaitable<void> {
       after = co_await job_.pace(origin, batch.size(), o_.rate, o_.burst);
     });
-  } catch (const redis_gone&) {
-    pacing_gone_ = true;  // every request waiting, now or later, waits for the stop
+  } catch (const std::exception& e) {
+    // Redis gone for good, or refusing (say, out of memory): the pump meets it too and stops the
+    // worker; meanwhile every request waiting, now or later, waits for that stop.
+    if (corio::is_cancellation(e)) {  // the caller was cancelled: the batch waits for the next caller
+      line.waiting.insert(line.waiting.begin(), batch.begin(), batch.end());
+      throw;
+    }
+    spdlog::error("pacing requests: {}", e.what());
+    pacing_gone_ = true;
     for (auto& w : batch) w->ready.set();
     for (auto& w : line.waiting) w->ready.set();
     co_return;
-  } catch (...) {  // the caller was cancelled: the batch waits for the next caller
-    line.waiting.insert(line.waiting.begin(), batch.begin(), batch.end());
-    throw;
   }
   const auto now = corio::clock::now();
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -1372,6 +1376,7 @@ corio::awaitable<int> worker::run() {
     co_await corio::task_group::run(body);
   } catch (const corio::exception_group& eg) {
     rethrow_user_error(eg);
+    corio::rethrow_first<redis::error>(eg);  // (Redis refusing a step: exit 1 saying why)
     throw;
   }
   if (gone_.empty()) co_await release_holds();

@@ -75,8 +75,8 @@ def access_times(path):
 class Redis:
     """redis-server on a free loopback port, no persistence, files in `tmp`; a tiny RESP client."""
 
-    def __init__(self, server, tmp, aof=False):
-        self.server, self.dir, self.aof = server, tmp, aof
+    def __init__(self, server, tmp, aof=False, extra=()):
+        self.server, self.dir, self.aof, self.extra = server, tmp, aof, list(extra)
         for _ in range(5):
             self.port = free_port()
             if self._start():
@@ -88,7 +88,7 @@ class Redis:
     def _start(self):
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.aof else ["--appendonly", "no"]
         self.proc = subprocess.Popen([self.server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-                                      "--save", "", *persistence, "--daemonize", "no"],
+                                      "--save", "", *persistence, "--daemonize", "no", *self.extra],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if not wait_listening(self.port, self.proc):
             stop(self.proc)
@@ -434,6 +434,22 @@ def main():
         assert r.returncode == 1 and "cannot connect to Redis" in r.stderr, (r.returncode, r.stderr)
         assert time.monotonic() - t0 < 30
         print("OK: usage errors; no Redis: exit 1")
+
+        # A Redis that refuses writes (out of memory): exit 1 saying so, no hang.
+        full_dir = os.path.join(tmp, "full")
+        os.mkdir(full_dir)
+        full = Redis(a.redis_server, full_dir, extra=["--maxmemory", "2mb", "--maxmemory-policy", "noeviction"])
+        try:
+            big = os.path.join(tmp, "big.txt")
+            with open(big, "w") as f:
+                f.write("".join(f"{base}/{'x' * 200}?n={i}\n" for i in range(60000)))
+            r = subprocess.run([a.scrape, "--redis", full.url, "--job", "full", "-i", big, "-o",
+                                os.path.join(tmp, "full.jsonl"), "--redis-timeout", "5"],
+                               capture_output=True, text=True, timeout=120)
+            assert r.returncode == 1 and "OOM" in r.stderr, (r.returncode, r.stderr[-2000:])
+            print("OK: Redis out of memory: exit 1,", r.stderr.strip().splitlines()[-1][:160])
+        finally:
+            full.close()
 
         # 7. Redis restarted, then gone for good.
         aof_dir = os.path.join(tmp, "aof")
