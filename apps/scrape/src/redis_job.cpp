@@ -841,6 +841,10 @@ private:
   corio::awaitable<void> watch_signals(asio::signal_set& signals);
   corio::awaitable<void> pump();
   corio::awaitable<void> pump_or_give_up();
+  /// Redis gone for good, or refusing the job's steps (out of memory, say): stops the worker,
+  /// writing the rows fetched to the output (`also`: what else is said). False for any other
+  /// exception, which the caller rethrows.
+  bool give_up(const std::exception& e, const char* also);
   /// One round trip: with `record`, adds the links found and records the rows; leases up to
   /// `lease_n` URLs. Returns the lease.
   corio::awaitable<redis_frontier::lease_result> step(bool record, std::size_t lease_n);
@@ -1142,12 +1146,12 @@ corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::si
     co_await retrying(lease_n ? "leasing URLs" : "recording rows", [&]() -> corio::awaitable<void> {
       r = co_await job_.step(adds, rows, lease_n, lease_ms_, holds, o_.per_host);
     });
-  } catch (const redis_gone&) {
+  } catch (...) {  // Redis gone or refusing: the rows are written to the output by pump_or_give_up
     std::size_t n = 0;
     for (const auto& a : adds) n += a.first.size();
     if (n) spdlog::error("{} links found on the pages fetched could not be added to the job", n);
     rows.insert(rows.end(), std::make_move_iterator(rows_.begin()), std::make_move_iterator(rows_.end()));
-    rows_.swap(rows);  // written to the output by pump_or_give_up
+    rows_.swap(rows);
     throw;
   }
   took_holds(holds, r.held);
@@ -1227,18 +1231,31 @@ corio::awaitable<void> worker::pump() {
   }
 }
 
+bool worker::give_up(const std::exception& e, const char* also) {
+  if (corio::is_cancellation(e)) return false;
+  if (dynamic_cast<const redis_gone*>(&e)) {
+    gone_ = e.what();
+  } else if (dynamic_cast<const redis::error*>(&e)) {
+    gone_ = std::string("Redis: ") + e.what();
+  } else {
+    return false;
+  }
+  spdlog::error("{}: stopping; the rows fetched are written to the output only{}", gone_, also);
+  std::string lines;
+  for (auto& r : rows_) lines += r.line + "\n";
+  rows_.clear();
+  write_out(lines);
+  s_.interrupt();
+  s_.close_input();
+  wake_.set();
+  return true;
+}
+
 corio::awaitable<void> worker::pump_or_give_up() {
   try {
     co_await pump();
-  } catch (const redis_gone& e) {
-    gone_ = e.what();
-    spdlog::error("{}: stopping; the rows fetched are written to the output only", gone_);
-    std::string lines;
-    for (auto& r : rows_) lines += r.line + "\n";
-    rows_.clear();
-    write_out(lines);
-    s_.interrupt();
-    s_.close_input();
+  } catch (const std::exception& e) {
+    if (!give_up(e, "")) throw;
   }
 }
 
@@ -1285,12 +1302,8 @@ corio::awaitable<void> worker::add_seeds() {
 corio::awaitable<void> worker::seed_or_give_up() {
   try {
     co_await add_seeds();
-  } catch (const redis_gone& e) {
-    gone_ = e.what();
-    spdlog::error("{}: stopping; not every seed could be added to the job", gone_);
-    s_.interrupt();
-    s_.close_input();
-    wake_.set();
+  } catch (const std::exception& e) {
+    if (!give_up(e, "; not every seed could be added to the job")) throw;
   }
 }
 

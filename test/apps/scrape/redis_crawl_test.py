@@ -447,6 +447,8 @@ def main():
                                 os.path.join(tmp, "full.jsonl"), "--redis-timeout", "5"],
                                capture_output=True, text=True, timeout=120)
             assert r.returncode == 1 and "OOM" in r.stderr, (r.returncode, r.stderr[-2000:])
+            rows = rows_of(os.path.join(tmp, "full.jsonl"))  # what it fetched is kept (if it got so far)
+            assert len({row["url"] for row in rows}) == len(rows), "a row twice in the output"
             print("OK: Redis out of memory: exit 1,", r.stderr.strip().splitlines()[-1][:160])
         finally:
             full.close()
