@@ -14,6 +14,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 
@@ -170,9 +171,10 @@ corio::awaitable<void> chat_session(request_context& ctx, stream& s) {
     const websocket::close_reason why = me.too_slow ? websocket::close_reason(websocket::close_code::policy_error, "too slow")
                                         : s.shutting_down() ? websocket::close_reason(websocket::close_code::going_away)
                                                             : websocket::close_reason(websocket::close_code::normal);
-    // The peer answers the close frame and the reader sees the end; a peer that does not is cut
-    // off by the watchdog.
-    s.deadline_after(write_timeout);
+    // The peer answers the close frame and the reader sees the end; a peer that does not (or that
+    // answers and keeps the TCP connection open, which Beast's teardown waits for) is cut off by
+    // the watchdog: at the write timeout, or when the server is shutting down at the drain timeout.
+    s.deadline_after(s.shutting_down() ? std::min(write_timeout, s.lim().drain_timeout) : write_timeout);
     co_await ws.async_close(why, as_tuple);
   };
   co_await corio::gather(reader(), writer());

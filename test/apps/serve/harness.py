@@ -185,6 +185,12 @@ class WebSocket:
         masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
         self.sock.sendall(header + mask + masked)
 
+    def send_close(self, code):
+        payload = struct.pack("!H", code)
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(bytes([0x88, 0x80 | len(payload)]) + mask + masked)
+
     def _read(self, n):
         while len(self.buf) < n:
             chunk = self.sock.recv(65536)

@@ -124,6 +124,22 @@ class Chat(unittest.TestCase):
             ws.close()
             self.assertEqual(srv.proc.wait(timeout=30), 0)
 
+    def test_a_member_that_answers_the_close_but_keeps_the_socket_open_does_not_outlast_the_drain(self):
+        with Server("--drain-timeout", "1s", "--write-timeout", "20s") as srv:
+            ws = WebSocket(srv.port, "/ws/chat?name=lingerer")
+            ws.recv_json()
+            t0 = time.monotonic()
+            srv.proc.send_signal(__import__("signal").SIGTERM)
+            while True:
+                frame = ws.recv()
+                if frame[0] == "close":
+                    break
+            ws.send_close(1000)  # the closing handshake is answered, the TCP connection kept open
+            self.assertEqual(srv.proc.wait(timeout=30), 0)
+            took = time.monotonic() - t0
+            self.assertLess(took, 10, "the server waited for the peer past --drain-timeout")
+            ws.close()
+
     def test_members_on_different_shards_share_the_room(self):
         with Server("--threads", "2", "--acceptor", "single") as srv:
             # Round-robin hand-off: consecutive connections land on different shards.
