@@ -374,6 +374,48 @@ class CommandLine(unittest.TestCase):
                 self.assertIn(key, lines[0])
 
 
+    def test_access_log_lines_reach_the_file_while_running_and_sighup_reopens_it(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "access.log")
+            rotated = path + ".1"
+
+            def complete_lines(p):
+                if not os.path.exists(p):
+                    return []
+                with open(p) as f:
+                    text = f.read()
+                return [l for l in text.split("\n")[:-1]] if text.endswith("\n") or not text else None
+
+            def wait_for(p, n):
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    lines = complete_lines(p)
+                    if lines is not None and len(lines) >= n:
+                        return lines
+                    time.sleep(0.05)
+                self.fail("%s: %r, not %d complete lines" % (p, complete_lines(p), n))
+
+            with Server("--access-log-format", "json", access_log=path) as srv:
+                for i in range(300):  # more than a stdio buffer holds
+                    curl(srv.url + "/plaintext?n=%d" % i)
+                lines = wait_for(path, 300)  # while the server runs: flushed within a second
+                self.assertEqual(json.loads(lines[-1])["target"], "/plaintext?n=299")
+                os.rename(path, rotated)  # what logrotate does, then it signals the server
+                srv.proc.send_signal(signal.SIGHUP)
+                deadline = time.monotonic() + 20
+                while not os.path.exists(path) and time.monotonic() < deadline:
+                    curl(srv.url + "/plaintext?after=1")
+                    time.sleep(0.05)
+                curl(srv.url + "/plaintext?after=2")
+                after = wait_for(path, 1)
+                self.assertTrue(all("after=" in l for l in after), after)
+                self.assertEqual(srv.stop(), 0)
+            old = complete_lines(rotated)
+            self.assertEqual(sum("n=" in l for l in old), 300)
+            new = complete_lines(path)
+            self.assertIn("/plaintext?after=2", [json.loads(l)["target"] for l in new])
+
+
 class Threads(unittest.TestCase):
     def check(self, *args):
         with Server("--threads", "2", *args) as srv:
