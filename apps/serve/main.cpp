@@ -70,7 +70,7 @@ struct access_log {
     }
     log = std::make_shared<spdlog::async_logger>("access", sink, spdlog::thread_pool(),
                                                  spdlog::async_overflow_policy::overrun_oldest);
-    log->set_pattern(cfg.access_log_format == serve::log_format::json ? "%v" : "%Y-%m-%dT%H:%M:%S.%e %v");
+    log->set_pattern(cfg.access_log_format == serve::log_format::text ? "%Y-%m-%dT%H:%M:%S.%e %v" : "%v");
     log->set_level(spdlog::level::info);
     flusher = std::thread([this] {
       std::unique_lock<std::mutex> lock(m);

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <ctime>
 #include <sstream>
 
 namespace serve {
@@ -25,6 +26,28 @@ void app::set_shards(std::vector<corio::executor> shards) {
   shards_ = std::move(shards);
   chat_->set_shards(shards_);
 }
+
+namespace {
+
+/// A field for a quoted place in the log: '"', '\\' and bytes outside printable ASCII as \xHH.
+std::string escaped(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (const char ch : v) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      static constexpr char hex[] = "0123456789ABCDEF";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 void app::log_access(const access_entry& e) const {
   if (!access_) return;
@@ -46,6 +69,18 @@ void app::log_access(const access_entry& e) const {
     o["conn"] = e.connection;
     o["req"] = e.request;
     access_->info(boost::json::serialize(o));
+  } else if (cfg_.access_log_format == log_format::combined) {
+    // nginx's "combined": $remote_addr - $remote_user [$time_local] "$request" $status
+    // $body_bytes_sent "$http_referer" "$http_user_agent" (time in UTC; quotes, backslashes and
+    // control bytes in the quoted fields escaped as \xHH, as nginx does).
+    const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char when[40];
+    std::strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    access_->info("{} - - [{}] \"{} {} HTTP/{}.{}\" {} {} \"{}\" \"{}\"", e.remote.address().to_string(), when,
+                  escaped(e.method), escaped(e.target), e.version / 10, e.version % 10, e.status, e.bytes,
+                  e.referer.empty() ? "-" : escaped(e.referer), e.user_agent.empty() ? "-" : escaped(e.user_agent));
   } else {
     access_->info("{} \"{} {} HTTP/{}.{}\" {} {} {}us conn={} req={}", remote.str(), e.method, e.target,
                   e.version / 10, e.version % 10, e.status, e.bytes, us, e.connection, e.request);

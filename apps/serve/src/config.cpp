@@ -73,7 +73,7 @@ A demo HTTP/1.1 + WebSocket server on Corio: every connection and request is a t
   --www DIR                 the dashboard's files (default: the copy in the source tree)
   --log-level LEVEL         trace, debug, info, warn, error, critical or off (default info)
   --access-log DEST         FILE, - (stdout, default) or off
-  --access-log-format F     text (default) or json
+  --access-log-format F     combined (nginx's, default), text or json
   --debug                   Corio debug mode: slow-step warnings, task ages in /debug/tasks
   --debug-tasks             serve /debug/tasks (the live task tree) to loopback clients; off by
                             default (behind a reverse proxy on this host, use --debug-token)
@@ -130,9 +130,10 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
       {"--access-log", [&](const std::string& v) { cfg.access_log = v; }},
       {"--access-log-format",
        [&](const std::string& v) {
-         if (v == "text") cfg.access_log_format = log_format::text;
+         if (v == "combined") cfg.access_log_format = log_format::combined;
+         else if (v == "text") cfg.access_log_format = log_format::text;
          else if (v == "json") cfg.access_log_format = log_format::json;
-         else throw std::invalid_argument("--access-log-format is text or json, not '" + v + "'");
+         else throw std::invalid_argument("--access-log-format is combined, text or json, not '" + v + "'");
        }},
       {"--max-header-bytes",
        [&](const std::string& v) {

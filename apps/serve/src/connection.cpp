@@ -493,9 +493,12 @@ void connection::log_request(const request& req, corio::clock::time_point starte
   const auto took = corio::clock::now() - started;
   a.counters().request_done(shard_.index(), cut_off_ ? 0 : status_, took);
   if (a.access_log_enabled()) {
+    const auto referer = req[http::field::referer];
+    const auto agent = req[http::field::user_agent];
     a.log_access({remote_, std::string_view(req.method_string().data(), req.method_string().size()),
                   std::string_view(req.target().data(), req.target().size()), req.version(), status_,
-                  bytes_written_, took, id_, requests_});
+                  bytes_written_, took, id_, requests_, std::string_view(referer.data(), referer.size()),
+                  std::string_view(agent.data(), agent.size())});
   }
 }
 

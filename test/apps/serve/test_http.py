@@ -374,6 +374,25 @@ class CommandLine(unittest.TestCase):
                 self.assertIn(key, lines[0])
 
 
+    def test_the_default_access_log_is_nginx_combined(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "access.log")
+            with Server(access_log=path) as srv:
+                curl("-A", 'agent "quoted"', "-e", "http://ref.example/", srv.url + "/plaintext?x=1")
+                curl(srv.url + "/nope")
+                self.assertEqual(srv.stop(), 0)
+            with open(path) as f:
+                lines = f.read().splitlines()
+            pattern = (r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z][a-z]/\d{4}:\d\d:\d\d:\d\d \+0000\] '
+                       r'"GET (\S+) HTTP/1\.1" (\d{3}) (\d+) "([^"]*)" "([^"]*)"$')
+            import re
+            m = [re.match(pattern, l) for l in lines]
+            self.assertTrue(all(m), lines)
+            self.assertEqual([(x.group(1), x.group(2)) for x in m], [("/plaintext?x=1", "200"), ("/nope", "404")])
+            self.assertEqual(m[0].group(4), "http://ref.example/")
+            self.assertEqual(m[0].group(5), "agent \\x22quoted\\x22")  # quotes escaped as nginx does
+            self.assertEqual(m[1].group(4), "-")
+
     def test_access_log_lines_reach_the_file_while_running_and_sighup_reopens_it(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "access.log")

@@ -36,6 +36,8 @@ struct access_entry {
   corio::duration took;
   std::uint64_t connection;
   std::uint64_t request;  // the request's number on its connection, from 1
+  std::string_view referer = {};     // (the combined format's)
+  std::string_view user_agent = {};
 };
 
 class app {

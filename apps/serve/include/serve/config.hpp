@@ -47,7 +47,8 @@ enum class acceptor_mode : std::uint8_t {
   single,     // one listener on shard 0 hands accepted sockets to the shards round-robin
 };
 
-enum class log_format : std::uint8_t { text, json };
+/// combined: nginx's (and Apache's) "combined" format; text: the same fields as json, in a line.
+enum class log_format : std::uint8_t { combined, text, json };
 
 struct config {
   std::string host = "127.0.0.1";
@@ -58,7 +59,7 @@ struct config {
   std::string www_dir;     // the dashboard's files; empty: the copy in the source tree
   std::string log_level = "info";
   std::string access_log = "-";  // a file, "-" (stdout) or "off"
-  log_format access_log_format = log_format::text;
+  log_format access_log_format = log_format::combined;
   bool debug = false;  // Corio's debug mode (slow-step warnings, richer /debug/tasks)
   /// /debug/tasks: off (404) unless enabled; enabled, loopback peers only, or with a token,
   /// every client that sends "Authorization: Bearer TOKEN" (loopback peers too: behind a reverse
