@@ -2,6 +2,7 @@
 #include <corio/timeout.hpp>
 
 #include <corio/sleep.hpp>
+#include <corio/task.hpp>
 #include <corio/testing.hpp>
 
 #include <boost/asio/co_spawn.hpp>

@@ -28,6 +28,8 @@ public:
       : inner_(std::move(inner)), trace_(std::move(trace)), slow_step_(slow_step) {}
 
   [[nodiscard]] const executor& inner() const noexcept { return inner_; }
+  /// The slow-step threshold of a tracking-only executor: steps are not timed.
+  static constexpr std::chrono::nanoseconds untimed() noexcept { return std::chrono::nanoseconds::max(); }
 
   asio::execution_context& query(asio::execution::context_t) const noexcept {
     return asio::query(inner_, asio::execution::context);
@@ -74,9 +76,11 @@ private:
       current_task = t;
       if (t && t->status_ == task_status::suspended) t->status_ = task_status::running;
       ++depth_;
-      const auto start = std::chrono::steady_clock::now();
+      // Task tracking without debug mode (untimed()): the step is attributed, not timed.
+      const bool timed = slow_step != untimed();
+      const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
       f();
-      const auto took = std::chrono::steady_clock::now() - start;
+      const auto took = timed ? std::chrono::steady_clock::now() - start : std::chrono::nanoseconds(0);
       // The task may have ended (and gone) during the step.
       t = trace->task.load(std::memory_order_relaxed);
       const char* waiting = nullptr;
