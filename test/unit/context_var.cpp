@@ -71,7 +71,8 @@ std::string set_on_thread() {
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(context_var, *boost::unit_test::fixture<make_vars>())
+BOOST_TEST_DECORATOR(*boost::unit_test::fixture<make_vars>())
+BOOST_AUTO_TEST_SUITE(context_var)
 
 CORIO_TEST_CASE(get_returns_the_default_until_set_and_reset_restores_it) {
   BOOST_TEST(v().request.get() == "-");
