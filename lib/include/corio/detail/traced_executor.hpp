@@ -74,13 +74,22 @@ private:
       task_base* t = trace->task.load(std::memory_order_relaxed);
       task_base* const prev = current_task;
       current_task = t;
+      // Task tracking without debug mode (untimed()): the step is attributed to its task, neither
+      // timed nor recorded as running/suspended (a task dump reads as without tracking).
+      const bool timed = slow_step != untimed();
+      if (!timed) {
+        struct restore {
+          task_base* prev;
+          ~restore() { current_task = prev; }
+        } guard{prev};
+        f();
+        return;
+      }
       if (t && t->status_ == task_status::suspended) t->status_ = task_status::running;
       ++depth_;
-      // Task tracking without debug mode (untimed()): the step is attributed, not timed.
-      const bool timed = slow_step != untimed();
-      const auto start = timed ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      const auto start = std::chrono::steady_clock::now();
       f();
-      const auto took = timed ? std::chrono::steady_clock::now() - start : std::chrono::nanoseconds(0);
+      const auto took = std::chrono::steady_clock::now() - start;
       // The task may have ended (and gone) during the step.
       t = trace->task.load(std::memory_order_relaxed);
       const char* waiting = nullptr;
