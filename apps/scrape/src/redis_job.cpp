@@ -861,9 +861,9 @@ private:
     for (const auto& [origin, sl] : slots_) held += sl.held;
     return std::max<std::size_t>(16, std::min(held, s_.max_in_flight()));
   }
-  /// Rows recorded, and URLs leased, this many at a time at steady state: half the share, at least
-  /// 16 (one round trip per 16 URLs or more).
-  [[nodiscard]] std::size_t batch() const { return std::max<std::size_t>(16, in_flight_share() / 2); }
+  /// Rows recorded, and URLs leased, this many at a time at steady state: the share, at least 16
+  /// (one round trip per 16 URLs or more).
+  [[nodiscard]] std::size_t batch() const { return in_flight_share(); }
   /// URLs to hold (queued and in flight): the share and two batches, so that a lease goes out
   /// while a batch is still queued and comes back before the queue runs dry. The rest stays
   /// pending in the job for the other workers.
