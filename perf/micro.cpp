@@ -187,19 +187,6 @@ corio::awaitable<void> corio_task_group() {
   });
 }
 
-/// The same once a corio::context_var exists (every task spawned from then on is tracked), with a
-/// value set in the spawner (each child takes a copy of its context: one shared_ptr copy).
-corio::awaitable<void> corio_tracked_task_group() {
-  static corio::context_var<int> var{"bench"};
-  // run_ns's coroutine is no Corio task: the spawner is one, spawned once the variable exists.
-  auto spawner = []() -> corio::awaitable<void> {
-    const auto token = var.set(1);
-    co_await corio_task_group();
-  };
-  const auto ex = co_await asio::this_coro::executor;
-  co_await corio::spawn(ex, spawner).wait();
-}
-
 corio::awaitable<void> corio_debug_task_group() {
   corio::enable_debug(asio::query(co_await asio::this_coro::executor, asio::execution::context));
   co_await corio_task_group();
@@ -471,9 +458,6 @@ int main(int argc, char** argv) {
       {"to_thread round trip", "asio post to pool and back", "ns/trip", thread_trips,
        [] { return run_ns(raw_thread_trips); }},
       {"to_thread round trip", "corio to_thread", "ns/trip", thread_trips, [] { return run_ns(corio_thread_trips); }},
-      // Last: once a context_var exists, every task spawned in the process is tracked.
-      {"spawn+join 100k", "corio task_group, context_var set", "ns/task", spawn_n,
-       [] { return run_ns(corio_tracked_task_group); }},
   };
   if (argc >= 2 && std::string(argv[1]) == "--list") {
     for (const auto& b : benches) std::cout << b.workload << "\t" << b.impl << "\n";

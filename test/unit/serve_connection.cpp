@@ -20,9 +20,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/test/unit_test.hpp>
-#include <boost/json/parse.hpp>
 #include <spdlog/sinks/null_sink.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -114,37 +112,6 @@ corio::awaitable<void> with_server(serve::config cfg, F body) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(serve_connection)
-
-CORIO_TEST_CASE(the_json_access_log_names_each_request_by_its_request_id) {
-  serve::config cfg;
-  cfg.port = 0;
-  cfg.access_log_format = serve::log_format::json;
-  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(10);
-  auto access = std::make_shared<spdlog::logger>("serve-test-access", sink);
-  access->set_pattern("%v");
-  serve::app a(cfg, quiet(), access);
-  serve::register_endpoints(a);
-  const auto ex = co_await asio::this_coro::executor;
-  serve::server srv(a, {ex});
-  const auto ep = srv.listen();
-  auto running = corio::spawn(ex, srv.run(), "server");
-  auto c = co_await client::connect(ep);
-  for (int i = 0; i < 2; ++i) {
-    co_await c.send(get("/plaintext"));
-    auto r = co_await c.response();
-    BOOST_TEST(r.result_int() == 200u);
-  }
-  srv.shutdown();
-  co_await running.wait();
-  const auto lines = sink->last_formatted();
-  BOOST_TEST_REQUIRE(lines.size() == 2u);
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    const auto o = boost::json::parse(lines[i]).as_object();
-    const std::string expected = std::to_string(o.at("conn").to_number<std::uint64_t>()) + "-" + std::to_string(i + 1);
-    BOOST_TEST(o.at("id").as_string() == expected);
-  }
-  BOOST_TEST(serve::request_id().get() == "-");  // outside any request
-}
 
 CORIO_TEST_CASE(keep_alive_serves_several_requests_on_one_connection) {
   const serve::config defaults;  // named: GCC 12 destroys a braced temporary argument of a co_await twice

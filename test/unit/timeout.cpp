@@ -1,8 +1,8 @@
 // test-labels: schedules
 #include <corio/timeout.hpp>
 
-#include <corio/sleep.hpp>
 #include <corio/task.hpp>
+#include <corio/sleep.hpp>
 #include <corio/testing.hpp>
 
 #include <boost/asio/co_spawn.hpp>

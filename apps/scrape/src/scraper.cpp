@@ -5,7 +5,6 @@
 #include "scrape/robots.hpp"
 
 #include <corio/cancellation.hpp>
-#include <corio/context_var.hpp>
 #include <corio/clock.hpp>
 #include <corio/http/client.hpp>
 #include <corio/http/cookies.hpp>
@@ -42,13 +41,6 @@ namespace http = corio::http;
 using namespace std::chrono_literals;
 
 namespace {
-
-/// The URL that the running fetch task is about (set at its start; inherited by what it spawns):
-/// log lines made during the fetch, the retries' among them, show it. "" elsewhere.
-corio::context_var<std::string>& current_url() {
-  static corio::context_var<std::string> url{"scrape.url"};
-  return url;
-}
 
 corio::duration seconds(double s) {
   return std::chrono::duration_cast<corio::duration>(std::chrono::duration<double>(s));
@@ -167,7 +159,7 @@ http::client_options client_options_for(const options& o, std::shared_ptr<http::
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
-      spdlog::debug("{}: attempt {} failed ({}); retrying in {} ms", current_url().get(), attempt, ex.what(),
+      spdlog::debug("attempt {} failed ({}); retrying in {} ms", attempt, ex.what(),
                     std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
     }
   };
@@ -363,13 +355,9 @@ struct scraper::impl {
   enum class cancel_reason { grace, second_interrupt, write_error };
 
   impl(options o, sink& out_, std::ostream* progress_, sink* journal_)
-      : opts(std::move(o)), out(out_), progress(progress_), journal(opts.crawl() ? journal_ : nullptr) {
-    (void)current_url();  // exists before run() spawns the fetch tasks, which then see it
-  }
+      : opts(std::move(o)), out(out_), progress(progress_), journal(opts.crawl() ? journal_ : nullptr) {}
   impl(options o, std::ostream& out_, std::ostream* progress_)
-      : opts(std::move(o)), own_out(std::make_unique<stream_sink>(out_)), out(*own_out), progress(progress_) {
-    (void)current_url();
-  }
+      : opts(std::move(o)), own_out(std::make_unique<stream_sink>(out_)), out(*own_out), progress(progress_) {}
 
   corio::awaitable<summary> run(std::vector<std::string> seeds);
   /// Fetches running[id]'s URL (its entry stays until handle() erases it).
@@ -807,7 +795,6 @@ corio::awaitable<void> scraper::impl::fetch(std::uint64_t id) {
   res.id = id;
   row& r = res.r;
   r.url = http::redact_userinfo(it.url);
-  const auto url_set = current_url().set(r.url);  // this task's: dropped with it
   r.depth = it.depth;
   r.timestamp = utc_timestamp();
   const auto t0 = std::chrono::steady_clock::now();

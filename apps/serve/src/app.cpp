@@ -18,15 +18,7 @@ app::app(config cfg, std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog
       stats_(cfg_.threads),
       chat_(std::make_shared<chat_hub>()),
       log_(log ? std::move(log) : spdlog::default_logger()),
-      access_(std::move(access)) {
-  // Built before the server spawns its tasks: only tasks spawned once a context_var exists see one.
-  (void)request_id();
-}
-
-corio::context_var<std::string>& request_id() {
-  static corio::context_var<std::string> id{"serve.request_id", "-"};
-  return id;
-}
+      access_(std::move(access)) {}
 
 app::~app() = default;
 
@@ -76,7 +68,6 @@ void app::log_access(const access_entry& e) const {
     o["us"] = us;
     o["conn"] = e.connection;
     o["req"] = e.request;
-    o["id"] = request_id().get();
     access_->info(boost::json::serialize(o));
   } else if (cfg_.access_log_format == log_format::combined) {
     // nginx's "combined": $remote_addr - $remote_user [$time_local] "$request" $status

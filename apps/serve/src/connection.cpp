@@ -15,9 +15,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <optional>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 namespace serve {
@@ -51,22 +48,6 @@ std::string_view path_of(std::string_view target, std::string_view& query) {
   query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   return target.substr(0, q);
 }
-
-/// request_id() set to "<connection>-<request>" for as long as one request is handled.
-class request_scope {
-public:
-  request_scope(std::uint64_t connection, std::uint64_t request) {
-    try {
-      id_.emplace(request_id(), std::to_string(connection) + "-" + std::to_string(request));
-    } catch (const std::logic_error&) {
-      // Not in a Corio task that sees context variables (a test driving a connection from
-      // asio::co_spawn, say): the request is served all the same, its log lines show "-".
-    }
-  }
-
-private:
-  std::optional<corio::context_var<std::string>::scoped> id_;
-};
 
 }  // namespace
 
@@ -360,13 +341,11 @@ corio::awaitable<bool> connection::serve_one() {
   if (!head) {
     if (p.failed()) {
       ++requests_;
-      const request_scope rid(id_, requests_);
       co_await reject(p, p.failure_status(), p.failure_reason());
     }
     co_return false;
   }
   ++requests_;
-  const request_scope rid(id_, requests_);
   const auto started = corio::clock::now();
   request& req = p.get();
   std::string_view query;

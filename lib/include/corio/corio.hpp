@@ -18,7 +18,6 @@
 #include <corio/shield.hpp>
 #include <corio/task.hpp>
 #include <corio/task_group.hpp>
-#include <corio/context_var.hpp>
 
 // Time
 #include <corio/deadline.hpp>

@@ -7,15 +7,10 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/test/unit_test.hpp>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <memory>
-#include <sstream>
-#include <string>
 
 using namespace std::chrono_literals;
 using corio::test::http_test_server;
@@ -127,33 +122,6 @@ CORIO_HTTP_TEST(retries_show_in_attempts_and_in_the_summary) {
   BOOST_TEST(num(m[srv.url("/retry-after?key=e2&fails=2&after=0")], "attempts") == 3);
   BOOST_TEST(sum.retries() == 3u);
   BOOST_TEST(sum.errors() == 0u);
-}
-
-CORIO_HTTP_TEST(a_retrys_log_line_names_the_url_of_its_fetch) {
-  // Two fetches retry at once: each line names its own task's URL (a context variable).
-  http_test_server srv;
-  auto o = quick_options();
-  o.retries = 2;
-  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100);
-  auto previous = spdlog::default_logger();
-  auto capture = std::make_shared<spdlog::logger>("scrape-test", sink);
-  capture->set_level(spdlog::level::debug);
-  capture->set_pattern("%v");
-  spdlog::set_default_logger(capture);
-  std::ostringstream out;
-  scrape::scraper s(o, out);
-  const std::string a = srv.url("/flaky?key=ctx-a&fails=1");
-  const std::string b = srv.url("/flaky?key=ctx-b&fails=1");
-  auto sum = co_await s.run(url_list(a, b));
-  spdlog::set_default_logger(previous);
-  BOOST_TEST(sum.retries() == 2u);
-  int named = 0;
-  for (const auto& line : sink->last_formatted()) {
-    if (line.find("attempt 1 failed") == std::string::npos) continue;
-    BOOST_TEST((line.rfind(a + ": ", 0) == 0 || line.rfind(b + ": ", 0) == 0), line);
-    ++named;
-  }
-  BOOST_TEST(named == 2);
 }
 
 CORIO_HTTP_TEST(per_host_bounds_the_connections_to_one_origin) {

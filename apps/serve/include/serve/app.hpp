@@ -11,11 +11,9 @@
 #include <serve/stats.hpp>
 
 #include <corio/config.hpp>
-#include <corio/context_var.hpp>
 
 #include <atomic>
 #include <memory>
-#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,11 +39,6 @@ struct access_entry {
   std::string_view referer = {};     // (the combined format's)
   std::string_view user_agent = {};
 };
-
-/// The request being handled, "<connection>-<request>" (the access log's conn= and req=): set by
-/// the connection while it handles a request, so that what is logged during the request (the JSON
-/// access log's "id", a handler's own lines) names it. "-" outside a request.
-corio::context_var<std::string>& request_id();
 
 class app {
 public:

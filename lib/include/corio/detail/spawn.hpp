@@ -138,17 +138,12 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
   st->observer_ = observer;
   st->out_ = out;
   st->registry_ = &registry;
-  // Context variables: the child starts with a copy of the spawner's (one shared_ptr copy; the
-  // map itself is copied only when a variable is set). Nothing to copy when none was ever set.
-  if (const context_ptr* parent = context_override ? context_override : current_task ? &current_task->context_ : nullptr)
-    st->context_ = *parent;
-  const bool debug = registry.debug();
-  if (debug || task_tracking()) [[unlikely]] {
+  if (registry.debug()) [[unlikely]] {
     st->trace_ = std::make_shared<task_trace>();
     st->trace_->task.store(st.get(), std::memory_order_relaxed);
     st->trace_->id = st->id_;
     st->trace_->name = st->name();
-    st->ex_ = traced_executor(inner, st->trace_, debug ? registry.slow_step() : traced_executor::untimed());
+    st->ex_ = traced_executor(inner, st->trace_, registry.slow_step());
   }
   registry.add(*st);
   coroutine_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),

@@ -26,7 +26,6 @@
 #include <string>
 #include <type_traits>
 #include <variant>
-#include <vector>
 
 namespace corio::detail {
 
@@ -52,29 +51,8 @@ struct task_trace {
   std::atomic<const char*> waiting_on{nullptr};
 };
 
-/// The task whose step is running on this thread, where Corio tracks it (debug mode, or once a
-/// corio::context_var exists: see task_tracking()); null otherwise.
+/// Debug mode: the task whose step is running on this thread (null otherwise).
 inline thread_local task_base* current_task = nullptr;
-
-/// A task's context variables (corio/context_var.hpp): an immutable map from a variable's id to its
-/// value, shared by a task and the children it spawned until one of them sets a variable (then that
-/// one gets a copy). Null: no variable set (the common case, which costs nothing at spawn).
-struct context_map {
-  struct entry {
-    std::uint64_t var;
-    std::shared_ptr<const void> value;
-  };
-  std::vector<entry> entries;  // sorted by var
-};
-using context_ptr = std::shared_ptr<const context_map>;
-
-/// Set once a context_var is constructed: from then on every task spawned runs through the
-/// tracking executor (traced_executor, untimed) so that current_task is known in its steps.
-inline std::atomic<bool> task_tracking_on{false};
-[[nodiscard]] inline bool task_tracking() noexcept { return task_tracking_on.load(std::memory_order_relaxed); }
-
-/// bind_context's run: the context that the code running now on this thread sees (null otherwise).
-inline thread_local context_ptr* context_override = nullptr;
 
 /// Debug mode: records what the current task is about to wait on (a string literal).
 inline void note_waiting(const char* what) noexcept;
@@ -152,10 +130,8 @@ struct task_base {
   // The group (scope) this task is a child of, if any, and the task that owns that group.
   // (Points into the scope, which outlives every child it has: read only while the task is live.)
   const scope_info* scope_ = nullptr;
-  // Debug mode, or task tracking on: shared with the task's traced executor.
+  // Debug mode only: shared with the task's traced executor.
   std::shared_ptr<task_trace> trace_;
-  // Context variables (a copy of the spawning task's, taken at spawn); null when none is set.
-  context_ptr context_;
   // Written on the task's executor; atomic so that dump_tasks() may read it from any thread.
   // (The small members last, together: a derived state's own small member fits in the padding.)
   std::atomic<task_status> status_{task_status::scheduled};

@@ -28,8 +28,6 @@ public:
       : inner_(std::move(inner)), trace_(std::move(trace)), slow_step_(slow_step) {}
 
   [[nodiscard]] const executor& inner() const noexcept { return inner_; }
-  /// The slow-step threshold of a tracking-only executor: steps are not timed.
-  static constexpr std::chrono::nanoseconds untimed() noexcept { return std::chrono::nanoseconds::max(); }
 
   asio::execution_context& query(asio::execution::context_t) const noexcept {
     return asio::query(inner_, asio::execution::context);
@@ -74,17 +72,6 @@ private:
       task_base* t = trace->task.load(std::memory_order_relaxed);
       task_base* const prev = current_task;
       current_task = t;
-      // Task tracking without debug mode (untimed()): the step is attributed to its task, neither
-      // timed nor recorded as running/suspended (a task dump reads as without tracking).
-      const bool timed = slow_step != untimed();
-      if (!timed) {
-        struct restore {
-          task_base* prev;
-          ~restore() { current_task = prev; }
-        } guard{prev};
-        f();
-        return;
-      }
       if (t && t->status_ == task_status::suspended) t->status_ = task_status::running;
       ++depth_;
       const auto start = std::chrono::steady_clock::now();
