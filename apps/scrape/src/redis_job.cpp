@@ -834,7 +834,8 @@ public:
 private:
   template <typename F>
   corio::awaitable<void> retrying(const char* what, F f);
-  /// Adds the seeds (command line, --input) to the job, 1,000 a round trip, then says so.
+  /// Adds the seeds (the command line's URLs, then --input's lines) to the job in batches of
+  /// 1,000 URLs per round trip, then removes this worker from NAME:adding (done_adding()).
   corio::awaitable<void> add_seeds();
   /// add_seeds() while the worker works; Redis gone for good stops the worker as in pump.
   corio::awaitable<void> seed_or_give_up();

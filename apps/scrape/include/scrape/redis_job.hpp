@@ -9,8 +9,8 @@
 // 64-bit hashes of every URL the job knows), pending (list of "DEPTH<TAB>URL", FIFO), leased
 // (sorted set of "DEPTH<TAB>URL" scored by lease expiry, ms), done (hash: URL hash → the worker
 // that recorded its row), results (stream: url, row — the job's record), counts (hash: done,
-// failed, rate buckets), origins (hash: an origin, its scheme, host and port → rows), hosts (set: the seeds' hosts,
-// for --same-host), workers (sorted set: worker → last seen, ms), pace (hash: origin → the GCRA
+// failed, and the rows of the current and previous 10-second buckets), origins (hash:
+// "scheme://host:port" → rows recorded), hosts (set: the seeds' hosts, for --same-host), workers (sorted set: worker → last seen, ms), pace (hash: origin → the GCRA
 // time of its next request, µs: --rate across workers), holds (hash: origin → the request slots
 // each worker holds: --per-host across workers), adding (sorted set: the workers adding seeds →
 // until when, ms).
