@@ -15,6 +15,7 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <openssl/evp.h>
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -43,8 +44,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Each script's keys are given in KEYS; its times are Redis's (TIME). A URL's key in seen and
-// done is the first 64 bits of its SHA-1, in hex.
+// Each script's keys are given in KEYS; its times are Redis's (TIME). A URL's key in seen is the
+// first 64 bits of its SHA-1, in hex, computed by the worker (url_key).
 
 const redis::script create_script(R"(
 if redis.call('EXISTS', KEYS[1]) == 0 then
@@ -72,10 +73,9 @@ local function bulk_reply(cmd, key, list)
   end
   return out
 end
-local function hash(url) return string.sub(redis.sha1hex(url), 1, 16) end
 )";
 
-// KEYS: options seen pending hosts adding; ARGV: depth, worker, ttl ms, then url host pairs. Seeds
+// KEYS: options seen pending hosts adding; ARGV: depth, worker, ttl ms, then (url host key)... Seeds
 // (depth 0) record their hosts, and the worker adding them (the job is not finished while a
 // worker is adding seeds: it has more to come); other URLs are kept to those hosts with same_host,
 // and to max_urls seen in all.
@@ -87,23 +87,23 @@ if seeds then
   local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   redis.call('ZADD', KEYS[5], now + tonumber(ARGV[3]), ARGV[2])
   local hosts = {}
-  for i = 5, #ARGV, 2 do if ARGV[i] ~= '' then hosts[#hosts + 1] = ARGV[i] end end
+  for i = 5, #ARGV, 3 do if ARGV[i] ~= '' then hosts[#hosts + 1] = ARGV[i] end end
   bulk('SADD', KEYS[4], hosts)
 end
 local host_ok = nil
 if not seeds and redis.call('HGET', KEYS[1], 'same_host') == '1' then
   host_ok = {}
   local distinct = {}
-  for i = 5, #ARGV, 2 do
+  for i = 5, #ARGV, 3 do
     if host_ok[ARGV[i]] == nil then host_ok[ARGV[i]] = false; distinct[#distinct + 1] = ARGV[i] end
   end
   local member = bulk_reply('SMISMEMBER', KEYS[4], distinct)
   for k, h in ipairs(distinct) do host_ok[h] = member[k] == 1 end
 end
 local urls, hashes, in_batch = {}, {}, {}
-for i = 4, #ARGV, 2 do
+for i = 4, #ARGV, 3 do
   if host_ok == nil or host_ok[ARGV[i + 1]] then
-    local h = hash(ARGV[i])
+    local h = ARGV[i + 2]
     if not in_batch[h] then
       in_batch[h] = true
       urls[#urls + 1] = ARGV[i]
@@ -164,59 +164,59 @@ end
 return 0
 )");
 
-// KEYS: done leased results counts origins; ARGV: worker, then (member url row failed origin)...
-// Returns 1 or 0 per row: recorded by this worker (now, or by an earlier try of the same batch).
+// KEYS: leased results counts origins finishes; ARGV: worker, batch number, then (member url row
+// failed origin)... Returns 1 or 0 per row: recorded by this worker. A URL is recorded by the
+// first worker to finish it while it is still leased: its member leaves NAME:leased then, and a
+// lease taken back and given to another worker is the same member, so the later finisher finds it
+// gone. A batch sent again after its reply was lost gets its first answer (the last batch number
+// and answer of each worker are kept in finishes).
 const redis::script finish_script(lua_bulk + R"(
-local me = ARGV[1]
+local me, seq = ARGV[1], ARGV[2]
+local last = redis.call('HGET', KEYS[5], me)
+if last and string.sub(last, 1, #seq + 1) == seq .. ':' then
+  local again = {}
+  for k = #seq + 2, #last do again[#again + 1] = string.byte(last, k) - 48 end
+  return again
+end
 local bucket = math.floor(tonumber(redis.call('TIME')[1]) / 10)
-local b = tonumber(redis.call('HGET', KEYS[4], 'bucket') or '0') or 0
+local b = tonumber(redis.call('HGET', KEYS[3], 'bucket') or '0') or 0
 if b ~= bucket then
-  local bn = redis.call('HGET', KEYS[4], 'bucket_rows') or '0'
+  local bn = redis.call('HGET', KEYS[3], 'bucket_rows') or '0'
   if b ~= bucket - 1 then bn = '0' end
-  redis.call('HSET', KEYS[4], 'previous_rows', bn, 'bucket', bucket, 'bucket_rows', 0)
+  redis.call('HSET', KEYS[3], 'previous_rows', bn, 'bucket', bucket, 'bucket_rows', 0)
 end
-local members, hashes = {}, {}
-for i = 2, #ARGV, 5 do
-  members[#members + 1] = ARGV[i]
-  hashes[#hashes + 1] = hash(ARGV[i + 1])
-end
-bulk('ZREM', KEYS[2], members)
-local owners = bulk_reply('HMGET', KEYS[1], hashes)
-local won, done, mine, failed, per_origin = {}, {}, {}, 0, {}
-for k = 1, #hashes do
-  local i = 2 + (k - 1) * 5
-  local h = hashes[k]
-  if not owners[k] and not mine[h] then  -- first: this worker records it
-    mine[h] = true
-    done[#done + 1] = h
-    done[#done + 1] = me
-    redis.call('XADD', KEYS[3], '*', 'url', ARGV[i + 1], 'row', ARGV[i + 2])
+local members = {}
+for i = 3, #ARGV, 5 do members[#members + 1] = ARGV[i] end
+local scores = bulk_reply('ZMSCORE', KEYS[1], members)
+bulk('ZREM', KEYS[1], members)
+local won, taken, recorded, failed, per_origin = {}, {}, 0, 0, {}
+for k = 1, #members do
+  local i = 3 + (k - 1) * 5
+  if scores[k] and not taken[members[k]] then
+    taken[members[k]] = true
+    redis.call('XADD', KEYS[2], '*', 'url', ARGV[i + 1], 'row', ARGV[i + 2])
+    recorded = recorded + 1
     if ARGV[i + 3] == '1' then failed = failed + 1 end
     per_origin[ARGV[i + 4]] = (per_origin[ARGV[i + 4]] or 0) + 1
-    won[k] = 1
-  elseif owners[k] == me or mine[h] then  -- recorded by this worker before (a batch sent again)
     won[k] = 1
   else
     won[k] = 0
   end
 end
-bulk('HSET', KEYS[1], done)
-local recorded = #done / 2
+redis.call('HSET', KEYS[5], me, seq .. ':' .. table.concat(won))
 if recorded > 0 then
-  redis.call('HINCRBY', KEYS[4], 'done', recorded)
-  redis.call('HINCRBY', KEYS[4], 'bucket_rows', recorded)
-  if failed > 0 then redis.call('HINCRBY', KEYS[4], 'failed', failed) end
-  for origin, count in pairs(per_origin) do redis.call('HINCRBY', KEYS[5], origin, count) end
+  redis.call('HINCRBY', KEYS[3], 'done', recorded)
+  redis.call('HINCRBY', KEYS[3], 'bucket_rows', recorded)
+  if failed > 0 then redis.call('HINCRBY', KEYS[3], 'failed', failed) end
+  for origin, count in pairs(per_origin) do redis.call('HINCRBY', KEYS[4], origin, count) end
 end
 return won
 )");
 
 // Where redirected pages landed: seen, so that a link to one is not fetched again.
-// KEYS: seen; ARGV: url...
+// KEYS: seen; ARGV: URL key...
 const redis::script landed_script(lua_bulk + R"(
-local hashes = {}
-for i = 1, #ARGV do hashes[i] = hash(ARGV[i]) end
-bulk('SADD', KEYS[1], hashes)
+bulk('SADD', KEYS[1], ARGV)
 return 0
 )");
 
@@ -344,8 +344,9 @@ if active > 0 then return -active end
 return redis.call('DEL', unpack(KEYS))
 )");
 
-constexpr const char* job_keys[] = {"options", "leased",  "seen", "pending", "done", "results", "counts",
-                                    "origins", "hosts",   "workers", "pace", "holds", "adding"};
+// (done: where jobs created by earlier versions kept which worker recorded each URL.)
+constexpr const char* job_keys[] = {"options", "leased", "seen",    "pending", "done", "results", "counts", "origins",
+                                    "hosts",   "workers", "pace", "holds", "adding", "finishes"};
 
 // How long a worker's "adding seeds" mark lasts unless a batch renews it (a killed worker's goes).
 constexpr long long adding_ttl_ms = 60'000;
@@ -415,6 +416,31 @@ std::string host_of(const std::string& url) {
   } catch (const corio::http::error&) {
     return {};
   }
+}
+
+/// A URL's key in NAME:seen: the first 64 bits of its SHA-1, as 16 hex digits.
+/// (OpenSSL's one-shot SHA1() looks the algorithm up on every call, several times the cost of
+/// the digest itself: the algorithm is fetched once and one context per thread is reused.)
+std::string url_key(std::string_view url) {
+  struct digest {
+    std::unique_ptr<EVP_MD, decltype(&EVP_MD_free)> md{EVP_MD_fetch(nullptr, "SHA1", nullptr), &EVP_MD_free};
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  };
+  thread_local const digest d;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (!d.md || !d.ctx || EVP_DigestInit_ex2(d.ctx.get(), d.md.get(), nullptr) != 1 ||
+      EVP_DigestUpdate(d.ctx.get(), url.data(), url.size()) != 1 || EVP_DigestFinal_ex(d.ctx.get(), md, &len) != 1 ||
+      len < 8) {
+    throw std::runtime_error("OpenSSL cannot compute a SHA-1");
+  }
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string out(16, '0');
+  for (std::size_t i = 0; i < 8; ++i) {
+    out[2 * i] = digits[md[i] >> 4];
+    out[2 * i + 1] = digits[md[i] & 0xf];
+  }
+  return out;
 }
 
 /// EVAL with the script's source (for batches: never NOSCRIPT, even after a Redis restart).
@@ -487,20 +513,20 @@ redis::command add_command(const std::vector<std::string>& keys, int depth, cons
                            std::size_t to) {
   redis::command c = script_command(add_script, keys);
   std::size_t bytes = 64 + worker.size();
-  for (std::size_t j = from; j < to; ++j) bytes += urls[j].first.size() + urls[j].second.size() + 32;
+  for (std::size_t j = from; j < to; ++j) bytes += urls[j].first.size() + urls[j].second.size() + 48;
   c.reserve(bytes);
   c.arg(static_cast<long long>(depth)).arg(worker).arg(adding_ttl_ms);
-  for (std::size_t j = from; j < to; ++j) c.arg(urls[j].first).arg(urls[j].second);
+  for (std::size_t j = from; j < to; ++j) c.arg(urls[j].first).arg(urls[j].second).arg(url_key(urls[j].first));
   return c;
 }
 
-redis::command finish_command(const std::vector<std::string>& keys, const std::string& worker,
+redis::command finish_command(const std::vector<std::string>& keys, const std::string& worker, std::uint64_t batch,
                               const std::vector<redis_frontier::finishing>& rows) {
   redis::command c = script_command(finish_script, keys);
-  std::size_t bytes = 16 + worker.size();
+  std::size_t bytes = 40 + worker.size();
   for (const auto& f : rows) bytes += f.member.size() + 2 * f.url.size() + f.line.size() + 80;
   c.reserve(bytes);
-  c.arg(worker);
+  c.arg(worker).arg(static_cast<long long>(batch));
   for (const auto& f : rows) c.arg(f.member).arg(f.url).arg(f.line).arg(f.failed ? "1" : "0").arg(origin_of(f.url));
   return c;
 }
@@ -588,7 +614,7 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
   std::vector<redis::command> cmds;
   std::vector<std::string> landed;
   for (const auto& f : rows) {
-    if (!f.landed.empty()) landed.push_back(f.landed);
+    if (!f.landed.empty()) landed.push_back(url_key(f.landed));
   }
   if (!landed.empty()) cmds.push_back(eval_command(landed_script, {key("seen")}, landed));  // before the links
   const std::vector<std::string> add_keys{key("options"), key("seen"), key("pending"), key("hosts"), key("adding")};
@@ -600,8 +626,8 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
   }
   const std::size_t finish_at = cmds.size();
   if (!rows.empty()) {
-    const std::vector<std::string> keys{key("done"), key("leased"), key("results"), key("counts"), key("origins")};
-    cmds.push_back(finish_command(keys, worker_, rows));
+    const std::vector<std::string> keys{key("leased"), key("results"), key("counts"), key("origins"), key("finishes")};
+    cmds.push_back(finish_command(keys, worker_, finish_batch_, rows));
     ++counts_.finishes;
   }
   const std::size_t hold_at = cmds.size();
@@ -624,6 +650,7 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
   for (const auto& r : replies) r.throw_if_error();
   if (!rows.empty()) {
     out.won = parse_won(replies.at(finish_at), rows.size());
+    ++finish_batch_;  // (a batch whose reply was lost is sent again under the same number)
     counts_.finished_rows += rows.size();
   }
   if (!holds.empty()) out.held = parse_held(replies.at(hold_at), holds.size());
@@ -1268,6 +1295,7 @@ corio::awaitable<void> worker::add_seeds() {
       (void)co_await job_.add(std::move(copy), 0);
     });
     batch.clear();
+    wake_.set();  // the pump may have found the job empty a moment ago: these can be leased now
   };
   auto take = [&](const std::string& seed) {
     bool credentials = false;

@@ -35,6 +35,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -89,9 +90,11 @@ public:
     bool failed = false;
     std::string landed;  ///< where the page redirected to (counted as seen), or empty
   };
-  /// Records the rows: for each URL not done yet, marks it done and appends its row to results;
-  /// every lease is dropped. Returns, per row, whether it was this worker's (first wins; a batch
-  /// sent again after a lost reply gets the same answer). step() with the rows only.
+  /// Records the rows: each URL still leased (by this worker, or by another after this one's
+  /// lease expired) is marked done by dropping its lease and has its row appended to results;
+  /// a URL another worker recorded already is left alone. Returns, per row, whether it was this
+  /// worker's (first wins; a batch sent again after a lost reply gets the same answer). step()
+  /// with the rows only.
   [[nodiscard]] corio::awaitable<std::vector<bool>> finish(const std::vector<finishing>& rows);
   /// One origin's request slots (--per-host, shared by the job's workers) asked for.
   struct hold_request {
@@ -150,6 +153,7 @@ public:
 private:
   [[nodiscard]] std::string key(const char* what) const { return job_ + ":" + what; }
   call_counts counts_;
+  std::uint64_t finish_batch_ = 0;  ///< the number of the next batch of rows
   corio::redis::client& c_;
   std::string job_;
   std::string worker_;
