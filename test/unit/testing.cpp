@@ -3,6 +3,7 @@
 
 #include <corio/sleep.hpp>
 #include <corio/task.hpp>
+#include <corio/timeout.hpp>
 
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/test/unit_test.hpp>
@@ -115,6 +116,13 @@ BOOST_AUTO_TEST_CASE(schedule_seeds_come_from_the_environment_and_a_typo_is_an_e
     const scoped_env one("CORIO_TEST_SEED", "13x");
     BOOST_CHECK_THROW((void)corio::testing::schedule_seeds(), std::invalid_argument);
   }
+}
+
+// README's example of a test (the README block must equal this one: check_readme.cmake).
+CORIO_TEST_CASE(wait_for_expires_at_exactly_thirty_seconds) {
+  const auto t0 = corio::clock::now();
+  BOOST_CHECK_THROW(co_await corio::wait_for(corio::sleep(60s), 30s), corio::timeout_error);
+  BOOST_TEST((corio::clock::now() - t0 == 30s));
 }
 
 CORIO_TEST_CASE(virtual_time_jumps_to_the_next_deadline_when_nothing_else_can_run) {
