@@ -13,15 +13,20 @@
 #include <corio/lock.hpp>
 #include <corio/queue.hpp>
 #include <corio/semaphore.hpp>
+#include <corio/sleep.hpp>
+#include <corio/timeout.hpp>
 
 #include <corio/debug.hpp>
 
 #include "support/capture_log.hpp"
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -261,6 +266,41 @@ bool contains(const std::vector<std::string>& lines, const std::string& what) {
 }
 
 }  // namespace
+
+// The README's asyncio recipes: run_coroutine_threadsafe is co_spawn with use_future from another
+// thread; add_done_callback is co_spawn with a callback (value or exception).
+BOOST_AUTO_TEST_CASE(a_coroutine_submitted_from_another_thread_gives_a_future_and_a_callback) {
+  asio::io_context io;
+  auto guard = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+  auto answer = [](int x) -> corio::awaitable<int> {
+    co_await corio::sleep(std::chrono::milliseconds(1));
+    co_return x * 2;
+  };
+  auto fails = []() -> corio::awaitable<int> {
+    co_await corio::wait_for(corio::sleep(std::chrono::hours(1)), std::chrono::milliseconds(1));
+    co_return 0;
+  };
+  std::future<int> f = asio::co_spawn(io, answer(21), asio::use_future);
+  std::future<int> g = asio::co_spawn(io, fails(), asio::use_future);
+  std::promise<std::string> done;
+  asio::co_spawn(io, answer(5), [&](std::exception_ptr e, int v) {
+    done.set_value(e ? "error" : std::to_string(v) + (io.get_executor().running_in_this_thread() ? " on io" : " elsewhere"));
+  });
+  const int value = f.get();
+  bool timed_out = false;
+  try {
+    (void)g.get();
+  } catch (const corio::timeout_error&) {
+    timed_out = true;
+  }
+  const std::string callback = done.get_future().get();
+  guard.reset();
+  runner.join();
+  BOOST_TEST(value == 42);
+  BOOST_TEST(timed_out);
+  BOOST_TEST(callback == "10 on io");
+}
 
 BOOST_AUTO_TEST_CASE(debug_mode_reports_two_threads_inside_one_queue_and_serializes_them) {
   corio::test::capture_log log;

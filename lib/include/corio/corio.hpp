@@ -18,6 +18,7 @@
 #include <corio/shield.hpp>
 #include <corio/task.hpp>
 #include <corio/task_group.hpp>
+#include <corio/call_later.hpp>
 
 // Time
 #include <corio/deadline.hpp>
