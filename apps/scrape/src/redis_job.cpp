@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <deque>
 #include <fstream>
@@ -835,11 +836,15 @@ redis::options client_options(const options& o) {
   return c;
 }
 
+/// host:pid:64 random bits. The random part keeps two processes apart that share a host name and
+/// a pid (a container restarted in place runs as pid 1 again): a worker's last batch of rows is
+/// kept under its id (NAME:finishes), and a new process must never get another's answer.
 std::string new_worker_id() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   std::random_device rd;
-  return fmt::format("{}:{}:{:04x}", host, ::getpid(), rd() & 0xffff);
+  const std::uint64_t nonce = (std::uint64_t{rd()} << 32) ^ rd();
+  return fmt::format("{}:{}:{:016x}", host, ::getpid(), nonce);
 }
 
 const char* signal_name(int sig) { return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "a signal"; }
