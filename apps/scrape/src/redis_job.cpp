@@ -645,9 +645,14 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
     ++counts_.leases;
   }
   step_result out;
+  answer_before_failure_.reset();
   if (cmds.empty()) co_return out;
   ++counts_.round_trips;
   const std::vector<redis::reply> replies = co_await c_.exec_batch(std::move(cmds));
+  // The rows may be recorded while another script of the step failed (Redis refusing a lease
+  // once out of memory): their answer is kept for a worker that gives up (sent again, the batch
+  // gets the same answer anyway).
+  if (!rows.empty() && !replies.at(finish_at).is_error()) answer_before_failure_ = parse_won(replies.at(finish_at), rows.size());
   for (const auto& r : replies) r.throw_if_error();
   if (!rows.empty()) {
     out.won = parse_won(replies.at(finish_at), rows.size());
@@ -881,6 +886,8 @@ private:
   /// One round trip: with `record`, adds the links found and records the rows; leases up to
   /// `lease_n` URLs. Returns the lease.
   corio::awaitable<redis_frontier::lease_result> step(bool record, std::size_t lease_n);
+  /// Rows the job answered for: those won go to --out, every one stops being held.
+  void settle(const std::vector<redis_frontier::finishing>& rows, const std::vector<bool>& won);
   void on_row(const std::string& fed, std::string line, bool failed, bool final, const std::string& landed);
   /// URLs to hold (queued and in flight): twice what may be in flight, which is the request slots
   /// held (--per-host, shared with the job's other workers) up to --concurrency; at least 32, so
@@ -1183,15 +1190,24 @@ corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::si
     std::size_t n = 0;
     for (const auto& a : adds) n += a.first.size();
     if (n) spdlog::error("{} links found on the pages fetched could not be added to the job", n);
+    if (const auto& answer = job_.answer_before_failure()) {  // recorded: only the rows won are this worker's
+      settle(rows, *answer);
+      rows.clear();
+    }
     rows.insert(rows.end(), std::make_move_iterator(rows_.begin()), std::make_move_iterator(rows_.end()));
     rows_.swap(rows);
     throw;
   }
   took_holds(holds, r.held);
+  settle(rows, r.won);
+  co_return std::move(r.leased);
+}
+
+void worker::settle(const std::vector<redis_frontier::finishing>& rows, const std::vector<bool>& won) {
   std::string lines;
   for (std::size_t i = 0; i < rows.size(); ++i) {
     held_.erase(rows[i].url);
-    if (r.won[i]) {
+    if (won[i]) {
       lines += rows[i].line;
       lines += '\n';
       ++recorded_;
@@ -1201,7 +1217,6 @@ corio::awaitable<redis_frontier::lease_result> worker::step(bool record, std::si
     }
   }
   write_out(lines);
-  co_return std::move(r.leased);
 }
 
 corio::awaitable<void> worker::pump() {

@@ -148,4 +148,44 @@ CORIO_REDIS_TEST(a_url_given_back_and_leased_again_is_recorded_once) {
   BOOST_TEST(stream_length(server, "j") == 3);
 }
 
+CORIO_REDIS_TEST(rows_recorded_before_another_script_of_the_step_failed_keep_their_answer) {
+  redis_server server;
+  redis::client c(server.url());
+  redis_frontier a(c, "j", "worker-a");
+  co_await a.create_or_check(defaults);
+  (void)co_await a.add(three, 0);
+  co_await a.done_adding();
+  const auto leased = co_await lease_all(a, 2, 60'000);
+  const auto rows = rows_for(leased, "a");
+  // The lease that rides in the same step fails (its workers key holds a string): the rows were
+  // recorded all the same, and the worker learns which were its own.
+  (void)server.raw("*3\r\n$3\r\nSET\r\n$9\r\nj:workers\r\n$1\r\nx\r\n");
+  const std::vector<std::pair<redis_frontier::url_host_list, int>> no_adds;
+  bool failed = false;
+  try {
+    (void)co_await a.step(no_adds, rows, 1, 60'000);
+  } catch (const redis::error& e) {
+    failed = e.kind() == redis::errc::server;
+  }
+  BOOST_TEST(failed);
+  BOOST_TEST_REQUIRE(a.answer_before_failure().has_value());
+  const answer both{true, true};
+  BOOST_TEST(*a.answer_before_failure() == both);
+  BOOST_TEST(stream_length(server, "j") == 2);
+  // Sent again (the same batch number: the step failed), the rows get the same answer; a step
+  // whose rows fail leaves none.
+  const answer again = co_await a.finish(rows);
+  BOOST_TEST(again == both);
+  BOOST_TEST(stream_length(server, "j") == 2);
+  (void)server.raw("*3\r\n$3\r\nSET\r\n$10\r\nj:finishes\r\n$1\r\nx\r\n");
+  failed = false;
+  try {
+    (void)co_await a.step(no_adds, rows, 0, 0);
+  } catch (const redis::error&) {
+    failed = true;
+  }
+  BOOST_TEST(failed);
+  BOOST_TEST(!a.answer_before_failure().has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -36,6 +36,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -150,10 +151,17 @@ public:
   };
   [[nodiscard]] const call_counts& counts() const noexcept { return counts_; }
 
+  /// After step() threw: the answer for its rows if Redis recorded them before another script of
+  /// the step failed (per row, as finish()), else nothing (whether they were recorded is unknown).
+  [[nodiscard]] const std::optional<std::vector<bool>>& answer_before_failure() const noexcept {
+    return answer_before_failure_;
+  }
+
 private:
   [[nodiscard]] std::string key(const char* what) const { return job_ + ":" + what; }
   call_counts counts_;
   std::uint64_t finish_batch_ = 0;  ///< the number of the next batch of rows
+  std::optional<std::vector<bool>> answer_before_failure_;
   corio::redis::client& c_;
   std::string job_;
   std::string worker_;
