@@ -46,6 +46,14 @@ bool finished(redis_frontier::job_state s) { return s == redis_frontier::job_sta
 const std::vector<std::pair<std::string, std::string>> three{
     {"http://a.test/1", ""}, {"http://a.test/2", ""}, {"http://a.test/3", ""}};
 
+/// Creates the job with `three` as its seeds, all added (seeds mark their worker as adding: the
+/// job is not finished before done_adding()).
+corio::awaitable<void> start_job(redis_frontier& f) {
+  co_await f.create_or_check(defaults);
+  BOOST_TEST(co_await f.add(three, 0) == 3u);
+  co_await f.done_adding();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(redis_frontier_rows)
@@ -54,9 +62,7 @@ CORIO_REDIS_TEST(the_first_worker_to_finish_a_url_records_it_and_a_later_one_is_
   redis_server server;
   redis::client c(server.url());
   redis_frontier a(c, "j", "worker-a"), b(c, "j", "worker-b");
-  co_await a.create_or_check(defaults);
-  BOOST_TEST(co_await a.add(three, 0) == 3u);
-  co_await a.done_adding();  // (seeds mark their worker as adding: the job is not finished before)
+  co_await start_job(a);
 
   // a's leases expire; b takes them again: the same URLs, leased twice.
   const auto by_a = co_await lease_all(a, 3, 1);
@@ -78,8 +84,7 @@ CORIO_REDIS_TEST(the_worker_holding_a_lease_taken_again_can_win_and_the_first_ho
   redis_server server;
   redis::client c(server.url());
   redis_frontier a(c, "j", "worker-a"), b(c, "j", "worker-b");
-  co_await a.create_or_check(defaults);
-  (void)co_await a.add(three, 0);
+  co_await start_job(a);
   const auto by_a = co_await lease_all(a, 3, 1);
   co_await corio::sleep(20ms);
   const auto by_b = co_await lease_all(b, 3, 60'000);
@@ -95,9 +100,7 @@ CORIO_REDIS_TEST(a_batch_sent_again_after_its_reply_was_lost_gets_its_first_answ
   redis_server server;
   redis::client c(server.url());
   redis_frontier a(c, "j", "worker-a");
-  co_await a.create_or_check(defaults);
-  (void)co_await a.add(three, 0);
-  co_await a.done_adding();
+  co_await start_job(a);
   const auto leased = co_await lease_all(a, 2, 60'000);
   const auto rows = rows_for(leased, "a");
   const answer both{true, true}, neither{false, false}, new_one{false, true};
@@ -129,8 +132,7 @@ CORIO_REDIS_TEST(a_url_given_back_and_leased_again_is_recorded_once) {
   redis_server server;
   redis::client c(server.url());
   redis_frontier a(c, "j", "worker-a"), b(c, "j", "worker-b");
-  co_await a.create_or_check(defaults);
-  (void)co_await a.add(three, 0);
+  co_await start_job(a);
   const auto by_a = co_await lease_all(a, 3, 60'000);
   std::vector<std::string> members;
   for (const auto& u : by_a.urls) members.push_back(u.member);
@@ -152,9 +154,7 @@ CORIO_REDIS_TEST(rows_recorded_before_another_script_of_the_step_failed_keep_the
   redis_server server;
   redis::client c(server.url());
   redis_frontier a(c, "j", "worker-a");
-  co_await a.create_or_check(defaults);
-  (void)co_await a.add(three, 0);
-  co_await a.done_adding();
+  co_await start_job(a);
   const auto leased = co_await lease_all(a, 2, 60'000);
   const auto rows = rows_for(leased, "a");
   // The lease that rides in the same step fails (its workers key holds a string): the rows were

@@ -7,13 +7,14 @@
 //
 // The job's keys (NAME:...): options (hash: the job options, fixed by the first worker), seen (set:
 // 64-bit hashes of every URL the job knows), pending (list of "DEPTH<TAB>URL", FIFO), leased
-// (sorted set of "DEPTH<TAB>URL" scored by lease expiry, ms), done (hash: URL hash → the worker
-// that recorded its row), results (stream: url, row — the job's record), counts (hash: done,
-// failed, and the rows of the current and previous 10-second buckets), origins (hash:
-// "scheme://host:port" → rows recorded), hosts (set: the seeds' hosts, for --same-host), workers (sorted set: worker → last seen, ms), pace (hash: origin → the GCRA
-// time of its next request, µs: --rate across workers), holds (hash: origin → the request slots
-// each worker holds: --per-host across workers), adding (sorted set: the workers adding seeds →
-// until when, ms).
+// (sorted set of "DEPTH<TAB>URL" scored by lease expiry, ms; a URL leaves it when its row is
+// recorded), results (stream: url, row — the job's record), finishes (hash: worker → the number
+// and answer of its last batch of rows), counts (hash: done, failed, and the rows of the current
+// and previous 10-second buckets), origins (hash: "scheme://host:port" → rows recorded), hosts
+// (set: the seeds' hosts, for --same-host), workers (sorted set: worker → last seen, ms), pace
+// (hash: origin → the GCRA time of its next request, µs: --rate across workers), holds (hash:
+// origin → the request slots each worker holds: --per-host across workers), adding (sorted set:
+// the workers adding seeds → until when, ms).
 // Every step is one Lua script, so it is atomic: adding URLs (a URL the job has seen is a no-op);
 // leasing (expired leases are taken back first, then pending URLs move to leased); finishing
 // (first wins: a URL's row is appended to results in the same step that marks it done, so the
