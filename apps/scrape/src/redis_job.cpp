@@ -652,10 +652,13 @@ corio::awaitable<redis_frontier::step_result> redis_frontier::step(const std::ve
   // The rows may be recorded while another script of the step failed (Redis refusing a lease
   // once out of memory): their answer is kept for a worker that gives up (sent again, the batch
   // gets the same answer anyway).
-  if (!rows.empty() && !replies.at(finish_at).is_error()) answer_before_failure_ = parse_won(replies.at(finish_at), rows.size());
+  if (!rows.empty() && !replies.at(finish_at).is_error()) {
+    answer_before_failure_ = parse_won(replies.at(finish_at), rows.size());
+  }
   for (const auto& r : replies) r.throw_if_error();
   if (!rows.empty()) {
-    out.won = parse_won(replies.at(finish_at), rows.size());
+    out.won = std::move(*answer_before_failure_);  // (no failure: the answer parsed above)
+    answer_before_failure_.reset();
     ++finish_batch_;  // (a batch whose reply was lost is sent again under the same number)
     counts_.finished_rows += rows.size();
   }
