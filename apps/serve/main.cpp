@@ -1,39 +1,18 @@
 // corio-serve: parse the command line, set up logging, run the server (serve/server.hpp).
+#include <serve/access_log.hpp>
 #include <serve/config.hpp>
 #include <serve/server.hpp>
 
 #include <corio/log.hpp>
 #include <corio/run.hpp>
 
-#include <spdlog/async.h>
-#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
-
-namespace {
-
-/// The access log: asynchronous, so that a slow disk or terminal never stalls a shard. Under
-/// overload the oldest queued lines are dropped rather than blocking the server.
-std::shared_ptr<spdlog::logger> make_access_log(const serve::config& cfg) {
-  if (cfg.access_log == "off") return nullptr;
-  spdlog::init_thread_pool(65536, 1);
-  spdlog::sink_ptr sink;
-  if (cfg.access_log == "-") sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-  else sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(cfg.access_log);
-  auto log = std::make_shared<spdlog::async_logger>("access", sink, spdlog::thread_pool(),
-                                                    spdlog::async_overflow_policy::overrun_oldest);
-  log->set_pattern(cfg.access_log_format == serve::log_format::text ? "%Y-%m-%dT%H:%M:%S.%e %v" : "%v");
-  log->set_level(spdlog::level::info);
-  return log;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const auto parsed = serve::parse_command_line(std::vector<std::string>(argv + 1, argv + argc));
@@ -58,7 +37,7 @@ int main(int argc, char** argv) {
     auto corio_log = std::make_shared<spdlog::logger>("corio", sink);
     corio_log->set_level(spdlog::level::from_str(cfg.log_level));
     corio::set_logger(corio_log);
-    auto access = make_access_log(cfg);
+    auto access = serve::make_access_log(cfg);
     const int status = corio::run(serve::run_server(cfg, log, access), {.threads = cfg.threads, .debug = cfg.debug});
     spdlog::shutdown();
     return status;

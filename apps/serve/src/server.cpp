@@ -1,10 +1,12 @@
 #include <serve/server.hpp>
 
+#include <serve/access_log.hpp>
 #include <serve/connection.hpp>
 #include <serve/endpoints.hpp>
 
 #include <corio/cancellation.hpp>
 #include <corio/gather.hpp>
+#include <corio/race.hpp>
 #include <corio/run.hpp>
 #include <corio/sleep.hpp>
 #include <corio/with.hpp>
@@ -13,12 +15,14 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
 #include <sys/socket.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstddef>
 #include <iostream>
 #include <sstream>
@@ -276,13 +280,14 @@ corio::awaitable<int> run_server(config cfg, std::shared_ptr<spdlog::logger> log
   if (executors.empty()) executors.push_back(co_await asio::this_coro::executor);
   server srv(a, executors);
   const auto ep = srv.listen();
+  boost::asio::signal_set hup(co_await boost::asio::this_coro::executor, SIGHUP);  // (before the announcement)
   std::cout << "listening on " << ep << std::endl;  // tests and scripts read the port from here
   a.log().info("corio-serve listening on {} with {} shard(s){}", endpoint_text(ep), executors.size(),
                executors.size() > 1
                    ? (a.cfg().acceptor == acceptor_mode::reuseport ? ", SO_REUSEPORT" : ", one listener")
                    : "");
   try {
-    co_await srv.run();
+    (void)co_await corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup));
   } catch (const std::exception& e) {
     if (!corio::is_cancellation(e)) throw;
   }

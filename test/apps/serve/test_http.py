@@ -393,6 +393,89 @@ class CommandLine(unittest.TestCase):
             self.assertEqual(m[1].group(4), "-")
 
 
+    def wait_for_lines(self, path, n, timeout=20):
+        """The complete lines of `path` once it holds `n` of them (the server still running)."""
+        deadline = time.monotonic() + timeout
+        text = ""
+        while time.monotonic() < deadline:
+            if os.path.exists(path):
+                with open(path) as f:
+                    text = f.read()
+                if text.endswith("\n") and len(text.splitlines()) >= n:
+                    return text.splitlines()
+            time.sleep(0.05)
+        self.fail("%s holds %r, not %d complete lines, %d s on" % (path, text, n, timeout))
+
+    def test_access_log_lines_reach_the_file_while_the_server_runs(self):
+        # Flushed every second: no line waits in a buffer for the next ones or for the exit.
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "access.log")
+            with Server(access_log=path) as srv:
+                for _ in range(3):
+                    curl(srv.url + "/plaintext")
+                lines = self.wait_for_lines(path, 3)
+                self.assertEqual(len(lines), 3, lines)
+                self.assertTrue(all('"GET /plaintext HTTP/1.1" 200' in l for l in lines), lines)
+                self.assertIsNone(srv.proc.poll())
+                self.assertEqual(srv.stop(), 0)
+
+    def test_sighup_reopens_the_access_log_as_logrotate_expects(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "access.log")
+            with Server(access_log=path) as srv:
+                curl("-A", "before", srv.url + "/plaintext")
+                self.wait_for_lines(path, 1)
+                os.rename(path, path + ".1")  # logrotate's move, then its postrotate signal
+                srv.proc.send_signal(signal.SIGHUP)
+                deadline = time.monotonic() + 20
+                while not os.path.exists(path) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                curl("-A", "after", srv.url + "/plaintext")
+                after = self.wait_for_lines(path, 1)
+                self.assertEqual(len(after), 1, after)
+                self.assertIn('"after"', after[0])
+                with open(path + ".1") as f:
+                    before = f.read().splitlines()
+                self.assertEqual(len(before), 1, before)
+                self.assertIn('"before"', before[0])
+                self.assertEqual(srv.stop(), 0)
+
+    def test_sighup_never_ends_the_server_and_a_failed_reopen_is_reported(self):
+        with Server() as srv:  # no access log: SIGHUP is still handled
+            srv.proc.send_signal(signal.SIGHUP)
+            self.assertTrue(curl(srv.url + "/plaintext"))
+            self.assertIsNone(srv.proc.poll())
+        with tempfile.TemporaryDirectory() as d:
+            logs = os.path.join(d, "logs")
+            os.mkdir(logs)
+            path = os.path.join(logs, "access.log")
+            with Server(access_log=path) as srv:
+                curl("-A", "one", srv.url + "/plaintext")
+                self.wait_for_lines(path, 1)
+                os.rename(logs, logs + ".old")
+                open(logs, "w").close()  # a file where the directory was: the reopen fails
+                srv.proc.send_signal(signal.SIGHUP)
+                err = b""
+                os.set_blocking(srv.proc.stderr.fileno(), False)
+                deadline = time.monotonic() + 20
+                while b"could not be reopened" not in err and time.monotonic() < deadline:
+                    err += srv.proc.stderr.read() or b""
+                    time.sleep(0.05)
+                os.set_blocking(srv.proc.stderr.fileno(), True)
+                self.assertIn(b"the access log could not be reopened", err)
+                curl("-A", "lost", srv.url + "/plaintext")  # (no file to go to)
+                self.assertTrue(curl(srv.url + "/plaintext"))  # still serving
+                os.remove(logs)
+                os.mkdir(logs)
+                srv.proc.send_signal(signal.SIGHUP)
+                deadline = time.monotonic() + 20
+                while not os.path.exists(path) and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                curl("-A", "three", srv.url + "/plaintext")
+                self.assertIn('"three"', self.wait_for_lines(path, 1)[-1])
+                self.assertEqual(srv.stop(), 0)
+
+
 class Threads(unittest.TestCase):
     def check(self, *args):
         with Server("--threads", "2", *args) as srv:

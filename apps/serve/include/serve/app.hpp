@@ -63,6 +63,8 @@ public:
 
   void log_access(const access_entry& e) const;
   [[nodiscard]] bool access_log_enabled() const noexcept { return access_ != nullptr; }
+  /// The access log (null when off).
+  [[nodiscard]] const std::shared_ptr<spdlog::logger>& access_log() const noexcept { return access_; }
 
   /// Set once graceful shutdown has begun.
   [[nodiscard]] bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
