@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -70,7 +71,8 @@ A demo HTTP/1.1 + WebSocket server on Corio: every connection and request is a t
   --acceptor MODE           with --threads > 1: reuseport (one SO_REUSEPORT listener per shard,
                             default) or single (one listener handing connections out)
   --static DIR              serve the files in DIR at / (the dashboard stays at /dashboard/)
-  --www DIR                 the dashboard's files (default: the copy in the source tree)
+  --www DIR                 the dashboard's files (default: PREFIX/share/corio-serve/www when
+                            installed, else the copy in the source tree)
   --log-level LEVEL         trace, debug, info, warn, error, critical or off (default info)
   --access-log DEST         FILE, - (stdout, default) or off
   --access-log-format F     combined (nginx's, default), text or json
@@ -202,6 +204,15 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
   return cfg;
 }
 
-std::string www_dir(const config& cfg) { return cfg.www_dir.empty() ? std::string(CORIO_SERVE_WWW_DIR) : cfg.www_dir; }
+std::string www_dir(const config& cfg) {
+  if (!cfg.www_dir.empty()) return cfg.www_dir;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = (exe.parent_path() / CORIO_SERVE_WWW_FROM_BIN).lexically_normal();
+    if (std::filesystem::is_regular_file(installed / "index.html", ec)) return installed.string();
+  }
+  return CORIO_SERVE_WWW_DIR;
+}
 
 }  // namespace serve

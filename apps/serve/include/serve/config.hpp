@@ -56,7 +56,7 @@ struct config {
   unsigned threads = 1;
   acceptor_mode acceptor = acceptor_mode::reuseport;
   std::string static_dir;  // served at / when set (the dashboard then lives at /dashboard/ only)
-  std::string www_dir;     // the dashboard's files; empty: the copy in the source tree
+  std::string www_dir;     // the dashboard's files; empty: the installed copy, else the source tree's
   std::string log_level = "info";
   std::string access_log = "-";  // a file, "-" (stdout) or "off"
   log_format access_log_format = log_format::combined;
@@ -84,7 +84,9 @@ using parse_result = std::variant<config, show_help, std::string, show_version>;
 /// "8192", "16k", "1m", "2g" (KiB, MiB, GiB). Throws std::invalid_argument.
 [[nodiscard]] std::size_t parse_size(const std::string& s);
 
-/// Where the dashboard's files are (config.www_dir or the built-in default).
+/// Where the dashboard's files are: config.www_dir; else the installed copy
+/// (BINDIR/../share/corio-serve/www, found from the running binary) if it exists; else the copy in
+/// the source tree the binary was built from.
 [[nodiscard]] std::string www_dir(const config& cfg);
 
 }  // namespace serve
