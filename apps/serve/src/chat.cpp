@@ -1,6 +1,7 @@
 #include <serve/chat.hpp>
 
 #include <serve/app.hpp>
+#include <serve/ws_frame_limit.hpp>
 
 #include <corio/gather.hpp>
 #include <corio/run.hpp>
@@ -8,9 +9,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -94,6 +97,57 @@ void chat_hub::publish(message msg) {
   }
 }
 
+void chat_hub::announce(bool joined, std::string name) {
+  if (shards_.empty()) return;
+  asio::post(shards_[0], [self = shared_from_this(), p = presence{joined, std::move(name)}]() mutable {
+    self->add_presence(std::move(p));
+  });
+}
+
+void chat_hub::add_presence(presence p) {
+  pending_.push_back(std::move(p));
+  if (flush_armed_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_flush_ >= presence_interval) {
+    flush_presence();
+    return;
+  }
+  flush_armed_ = true;
+  auto timer = std::make_shared<asio::steady_timer>(shards_[0], last_flush_ + presence_interval);
+  timer->async_wait([self = shared_from_this(), timer](boost::system::error_code) {
+    self->flush_armed_ = false;
+    self->flush_presence();
+  });
+}
+
+void chat_hub::flush_presence() {
+  last_flush_ = std::chrono::steady_clock::now();
+  if (pending_.empty()) return;
+  std::vector<presence> batch;
+  batch.swap(pending_);
+  presence_events_.fetch_add(1, std::memory_order_relaxed);
+  if (batch.size() == 1) {
+    publish(make_event(batch[0].joined ? "join" : "leave", batch[0].name, members()));
+    return;
+  }
+  boost::json::object o;
+  boost::json::array joined, left;
+  std::size_t joined_count = 0, left_count = 0;
+  for (const auto& p : batch) {
+    auto& names = p.joined ? joined : left;
+    ++(p.joined ? joined_count : left_count);
+    if (names.size() < max_presence_names) names.emplace_back(p.name);
+  }
+  o["type"] = "presence";
+  o["joined"] = std::move(joined);
+  o["left"] = std::move(left);
+  o["joined_count"] = joined_count;
+  o["left_count"] = left_count;
+  o["members"] = members();
+  o["ts"] = unix_ms();
+  publish(std::make_shared<const std::string>(boost::json::serialize(o)));
+}
+
 void chat_hub::deliver(std::size_t shard, const message& msg) {
   for (member* m : rooms_[shard]) {
     if (m->too_slow || m->outbox.closed()) continue;
@@ -119,7 +173,7 @@ corio::awaitable<void> chat_session(request_context& ctx, stream& s) {
   const std::size_t shard = corio::this_shard();
   const corio::duration write_timeout = s.lim().write_timeout;
 
-  websocket::stream<tcp::socket&> ws(s.socket());
+  websocket::stream<frame_limited_socket> ws(s.socket(), chat_hub::max_frames_per_message);
   ws.read_message_max(chat_hub::max_message_bytes);
   ws.set_option(websocket::stream_base::decorator(
       [](websocket::response_type& r) { r.set(http::field::server, "corio-serve"); }));
@@ -143,11 +197,11 @@ corio::awaitable<void> chat_session(request_context& ctx, stream& s) {
     chat_hub::member& me;
     ~leave_on_exit() {
       hub.leave(shard, me);
-      hub.publish(make_event("leave", me.name, hub.members()));
+      hub.announce(false, me.name);
     }
   } leaving{hub, shard, me};
   s.on_shutdown([&me] { me.outbox.close(); });
-  hub.publish(make_event("join", me.name, hub.members()));
+  hub.announce(true, me.name);
 
   auto reader = [&]() -> corio::awaitable<void> {
     beast::flat_buffer buf;

@@ -187,6 +187,7 @@ boost::json::object stats_json(app& a, const stats::snapshot& snap) {
   o["live_tasks"] = app::live_tasks();
   o["chat_members"] = a.chat().members();
   o["chat_dropped"] = a.chat().dropped();
+  o["chat_presence_events"] = a.chat().presence_events();
   o["shards"] = a.shards().size();
   return o;
 }

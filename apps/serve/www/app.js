@@ -72,7 +72,13 @@ function openChat() {
   socket.onmessage = (e) => {
     const m = JSON.parse(e.data);
     if (m.type === 'message') addLine(`${m.from}: ${m.text}`, 'message');
-    else addLine(`* ${m.name} ${m.type === 'join' ? 'joined' : 'left'} (${m.members} here)`, 'event');
+    else if (m.type === 'presence') {
+      const names = (list, count) => list.join(', ') + (count > list.length ? ` and ${count - list.length} more` : '');
+      const parts = [];
+      if (m.joined_count) parts.push(`${names(m.joined, m.joined_count)} joined`);
+      if (m.left_count) parts.push(`${names(m.left, m.left_count)} left`);
+      addLine(`* ${parts.join('; ')} (${m.members} here)`, 'event');
+    } else addLine(`* ${m.name} ${m.type === 'join' ? 'joined' : 'left'} (${m.members} here)`, 'event');
   };
   socket.onclose = (e) => {
     addLine(`* disconnected (${e.code}${e.reason ? ' ' + e.reason : ''})`, 'event');

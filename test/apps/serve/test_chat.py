@@ -3,13 +3,15 @@
 Run: test_chat.py --server build/apps/serve/corio-serve [-k pattern]
 """
 import json
+import os
+import socket
 import subprocess
 import threading
 import time
 import unittest
 
 import harness
-from harness import Server, WebSocket
+from harness import Server, WebSocket, closed_by_peer
 
 
 def until(predicate, timeout=30):
@@ -154,6 +156,103 @@ class Chat(unittest.TestCase):
                 self.assertEqual(texts, ["from a %d" % i for i in range(20)])
             for ws in (a, b, c):
                 ws.close()
+
+    def test_a_join_storm_is_announced_in_batches_and_every_join_and_leave_is_counted(self):
+        n = 300
+        with Server() as srv:
+            watcher = WebSocket(srv.port, "/ws/chat?name=watcher")
+            self.assertEqual(watcher.recv_json()["type"], "join")
+            events = []
+
+            def count(e, kind):  # the joins (or leaves) an event announces
+                if e["type"] == "presence":
+                    return e[kind + "ed_count" if kind == "join" else "left_count"]
+                return int(e["type"] == kind)
+
+            def collect_until(kind, total):
+                seen = 0
+                while seen < total:
+                    e = watcher.recv_json()
+                    if e["type"] != "message":
+                        events.append(e)
+                        seen += count(e, kind)
+                self.assertEqual(seen, total)
+
+            # Every handshake is sent before any is read: the joins land together.
+            socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=30) for _ in range(n)]
+            for i, s in enumerate(socks):
+                s.sendall(("GET /ws/chat?name=m%d HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                           "Sec-WebSocket-Version: 13\r\n\r\n" % i).encode())
+            collect_until("join", n)
+            self.assertEqual(sum(count(e, "leave") for e in events), 0)
+            self.assertEqual(events[-1]["members"], n + 1)
+            # At most one announcement per 100 ms (the clock is milliseconds: 99 allows for rounding).
+            gaps = [b["ts"] - a["ts"] for a, b in zip(events, events[1:])]
+            self.assertTrue(all(g >= 99 for g in gaps), gaps)
+            self.assertLess(len(events), n // 2)
+            batch = next(e for e in events if e["type"] == "presence")
+            self.assertLessEqual(len(batch["joined"]), 100)
+            self.assertEqual(len(batch["joined"]), min(batch["joined_count"], 100))
+            self.assertTrue(all(name.startswith("m") for name in batch["joined"]))
+            events.clear()
+            for s in socks:
+                s.close()
+            collect_until("leave", n)
+            self.assertEqual(sum(count(e, "join") for e in events), 0)
+            self.assertEqual(events[-1]["members"], 1)
+            stats = srv.get_json("/api/stats")
+            self.assertEqual((stats["chat_members"], stats["chat_dropped"]), (1, 0))
+            watcher.close()
+
+    @staticmethod
+    def frame(opcode, payload=b"", fin=True):
+        mask = os.urandom(4)
+        assert len(payload) < 126
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        return bytes([(0x80 if fin else 0) | opcode, 0x80 | len(payload)]) + mask + masked
+
+    def test_a_message_in_several_frames_with_empty_ones_is_delivered(self):
+        with Server() as srv:
+            ws = WebSocket(srv.port, "/ws/chat?name=frag")
+            parts = [self.frame(0x1, b"he", fin=False), self.frame(0x0, b"", fin=False),
+                     self.frame(0x9, b"ping"),  # a control frame inside the message
+                     self.frame(0x0, b"llo", fin=False), self.frame(0x0, b"", fin=True)]
+            ws.sock.sendall(b"".join(parts))
+            self.assertEqual(skip_events(ws)["text"], "hello")
+            # 128 frames (the limit) is still one message.
+            ws.sock.sendall(self.frame(0x1, b"a", fin=False) + self.frame(0x0, b"", fin=False) * 126 +
+                            self.frame(0x0, b"b", fin=True))
+            self.assertEqual(skip_events(ws)["text"], "ab")
+            ws.close()
+
+    def test_empty_continuation_frames_count_against_the_frame_limit(self):
+        # Beast consumes empty non-final frames in a loop within one read: without a count per
+        # message, a peer could feed them forever (the idle timer fed too) and hold its slot.
+        for control in (False, True):
+            with Server() as srv:
+                ws = WebSocket(srv.port, "/ws/chat?name=feeder")
+                watcher = WebSocket(srv.port, "/ws/chat?name=watcher")
+                ws.sock.sendall(self.frame(0x1, b"x", fin=False))
+                filler = self.frame(0x9, b"") if control else self.frame(0x0, b"", fin=False)
+                closed = False
+                try:
+                    for _ in range(200):  # well past the 128-frame limit
+                        ws.sock.sendall(filler * 10)
+                    closed = closed_by_peer(ws.sock)
+                except (ConnectionError, OSError):
+                    closed = True
+                self.assertTrue(closed, "the server kept reading empty frames")
+                left = watcher.recv_json()  # (a "presence" batch when it comes with other news)
+                while "feeder" not in ([left.get("name")] if left["type"] == "leave" else left.get("left", [])):
+                    left = watcher.recv_json()
+                self.assertEqual(left["members"], 1)
+                # The room and the server carry on.
+                other = WebSocket(srv.port, "/ws/chat?name=other")
+                other.send_text("still here")
+                self.assertEqual(skip_events(watcher)["text"], "still here")
+                other.close()
+                watcher.close()
 
 
 if __name__ == "__main__":

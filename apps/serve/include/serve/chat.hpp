@@ -11,14 +11,24 @@
 // message to every shard, which delivers it to its own members. Messages of one member arrive in
 // the order sent; messages of different members may interleave differently on different shards.
 //
-// Protocol: connect to /ws/chat?name=NAME; send text frames (at most 4 KiB); receive JSON:
+// Presence is batched so that a storm of joins costs O(members) per announcement, not O(n²) in
+// all: joins and leaves are gathered on shard 0 and announced at most once per 100 ms (the first
+// after a quiet spell at once). A batch of one is a "join"/"leave" event; a larger one is a single
+// "presence" event naming up to 100 of those who joined and left, with the counts. A member's
+// messages may arrive before its join is announced (by at most that 100 ms).
+//
+// Protocol: connect to /ws/chat?name=NAME; send text messages (at most 4 KiB, in at most 128
+// frames: a peer sending more, empty continuations included, is disconnected); receive JSON:
 //   {"type":"message","from":NAME,"text":TEXT,"ts":UNIX_MS}
 //   {"type":"join"|"leave","name":NAME,"members":N,"ts":UNIX_MS}
+//   {"type":"presence","joined":[NAME...],"left":[NAME...],"joined_count":J,"left_count":L,
+//    "members":N,"ts":UNIX_MS}
 // On server shutdown members receive close code 1001 (going away).
 //
 // Cancellation: chat_session ends at the drain deadline like any request (the member leaves).
 // Exceptions: chat_session throws boost::system::system_error on I/O failures (the connection ends).
-// Thread safety: publish(), members() from any shard; join()/leave() on the member's shard.
+// Thread safety: publish(), announce(), members() from any shard; join()/leave() on the member's
+// shard.
 #pragma once
 
 #include <serve/connection.hpp>
@@ -28,6 +38,7 @@
 #include <corio/queue.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <list>
 #include <memory>
 #include <string>
@@ -39,6 +50,11 @@ class chat_hub : public std::enable_shared_from_this<chat_hub> {
 public:
   static constexpr std::size_t outbox_capacity = 64;
   static constexpr std::size_t max_message_bytes = 4096;
+  /// Frames per message (and control frames inside one), empty ones included: a peer past it is
+  /// disconnected (serve/ws_frame_limit.hpp).
+  static constexpr std::size_t max_frames_per_message = 128;
+  static constexpr std::chrono::milliseconds presence_interval{100};
+  static constexpr std::size_t max_presence_names = 100;  // per list of a "presence" event
   using message = std::shared_ptr<const std::string>;
 
   struct member {
@@ -58,18 +74,34 @@ public:
   void leave(std::size_t shard, member& m);
   /// Fans `msg` out to every member of every shard (asynchronously: never inside this call).
   void publish(message msg);
+  /// Announces that `name` joined (or left), batched with the others (see above).
+  void announce(bool joined, std::string name);
 
   [[nodiscard]] std::size_t members() const noexcept { return members_.load(std::memory_order_relaxed); }
   /// Members disconnected for being too slow, since start.
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
 
+  /// Presence events published, and joins/leaves they announced, since start.
+  [[nodiscard]] std::uint64_t presence_events() const noexcept { return presence_events_.load(std::memory_order_relaxed); }
+
 private:
+  struct presence {
+    bool joined;
+    std::string name;
+  };
   void deliver(std::size_t shard, const message& msg);
+  void add_presence(presence p);  // on shard 0
+  void flush_presence();          // on shard 0
 
   std::vector<corio::executor> shards_;
   std::vector<std::list<member*>> rooms_;  // rooms_[k] is touched only on shard k
   std::atomic<std::size_t> members_{0};
   std::atomic<std::uint64_t> dropped_{0};
+  std::atomic<std::uint64_t> presence_events_{0};
+  // Shard 0 only: the joins and leaves not announced yet, and when the last batch went out.
+  std::vector<presence> pending_;
+  bool flush_armed_ = false;
+  std::chrono::steady_clock::time_point last_flush_{};
 };
 
 /// The /ws/chat stream handler.
