@@ -77,4 +77,14 @@ BOOST_AUTO_TEST_CASE(debug_tasks_is_off_by_default_and_a_token_enables_it) {
   BOOST_TEST(std::holds_alternative<serve::show_version>(parse({"--version"})));
 }
 
+BOOST_AUTO_TEST_CASE(chat_presence_interval_defaults_to_100ms_and_is_bounded) {
+  using std::chrono::milliseconds;
+  BOOST_TEST(std::get<serve::config>(parse({})).chat_presence_interval.count() == 100);
+  BOOST_TEST(std::get<serve::config>(parse({"--chat-presence-interval", "0"})).chat_presence_interval.count() == 0);
+  BOOST_TEST(std::get<serve::config>(parse({"--chat-presence-interval=250ms"})).chat_presence_interval.count() == 250);
+  auto problem = [](std::vector<std::string> args) { return std::get<std::string>(parse(std::move(args))); };
+  BOOST_TEST(problem({"--chat-presence-interval", "2m"}).find("--chat-presence-interval") != std::string::npos);
+  BOOST_TEST(problem({"--chat-presence-interval", "-1"}).find("--chat-presence-interval") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,7 +16,7 @@ namespace serve {
 app::app(config cfg, std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access)
     : cfg_(std::move(cfg)),
       stats_(cfg_.threads),
-      chat_(std::make_shared<chat_hub>()),
+      chat_(std::make_shared<chat_hub>(cfg_.chat_presence_interval)),
       log_(log ? std::move(log) : spdlog::default_logger()),
       access_(std::move(access)) {}
 

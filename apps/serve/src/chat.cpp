@@ -67,7 +67,7 @@ std::string member_name(const request_context& ctx) {
 
 }  // namespace
 
-chat_hub::chat_hub() = default;
+chat_hub::chat_hub(std::chrono::milliseconds presence_interval) : presence_interval_(presence_interval) {}
 chat_hub::~chat_hub() = default;
 
 void chat_hub::set_shards(std::vector<corio::executor> shards) {
@@ -108,12 +108,12 @@ void chat_hub::add_presence(presence p) {
   pending_.push_back(std::move(p));
   if (flush_armed_) return;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_flush_ >= presence_interval) {
+  if (now - last_flush_ >= presence_interval_) {
     flush_presence();
     return;
   }
   flush_armed_ = true;
-  auto timer = std::make_shared<asio::steady_timer>(shards_[0], last_flush_ + presence_interval);
+  auto timer = std::make_shared<asio::steady_timer>(shards_[0], last_flush_ + presence_interval_);
   timer->async_wait([self = shared_from_this(), timer](boost::system::error_code) {
     self->flush_armed_ = false;
     self->flush_presence();

@@ -97,6 +97,8 @@ Limits (sizes take k/m/g suffixes, times ms/s/m/h; a bare number is bytes or sec
   --request-timeout T       a handler's time before the client gets 504 (default 30s)
   --max-connections N       concurrent connections; excess ones wait in the backlog (default 10000)
   --drain-timeout T         on SIGINT/SIGTERM: time for in-flight requests (default 10s)
+  --chat-presence-interval T  chat joins and leaves are announced together at most once per T
+                            (default 100ms; 0: each at once)
 )";
 }
 
@@ -157,6 +159,13 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
          if (cfg.lim.max_connections == 0) throw std::invalid_argument("--max-connections must be at least 1");
        }},
       {"--drain-timeout", [&](const std::string& v) { cfg.lim.drain_timeout = parse_duration(v); }},
+      {"--chat-presence-interval",
+       [&](const std::string& v) {
+         cfg.chat_presence_interval = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(v));
+         if (cfg.chat_presence_interval > std::chrono::seconds(60)) {
+           throw std::invalid_argument("--chat-presence-interval: at most 60s");
+         }
+       }},
       {"--debug-token",
        [&](const std::string& v) {
          if (v.size() < 16 || v.find_first_of(" \t\r\n") != std::string::npos) {

@@ -12,8 +12,8 @@
 // the order sent; messages of different members may interleave differently on different shards.
 //
 // Presence is batched so that a storm of joins costs O(members) per announcement, not O(n²) in
-// all: joins and leaves are gathered on shard 0 and announced at most once per 100 ms (the first
-// after a quiet spell at once). A batch of one is a "join"/"leave" event; a larger one is a single
+// all: joins and leaves are gathered on shard 0 and announced at most once per 100 ms
+// (--chat-presence-interval; the first after a quiet spell at once). A batch of one is a "join"/"leave" event; a larger one is a single
 // "presence" event naming up to 100 of those who joined and left, with the counts. A member's
 // messages may arrive before its join is announced (by at most that 100 ms).
 //
@@ -53,7 +53,6 @@ public:
   /// Frames per message (and control frames inside one), empty ones included: a peer past it is
   /// disconnected (serve/ws_frame_limit.hpp).
   static constexpr std::size_t max_frames_per_message = 128;
-  static constexpr std::chrono::milliseconds presence_interval{100};
   static constexpr std::size_t max_presence_names = 100;  // per list of a "presence" event
   using message = std::shared_ptr<const std::string>;
 
@@ -64,7 +63,8 @@ public:
     bool too_slow = false;
   };
 
-  chat_hub();
+  /// `presence_interval`: joins and leaves are announced at most once per interval (0: each at once).
+  explicit chat_hub(std::chrono::milliseconds presence_interval = std::chrono::milliseconds(100));
   ~chat_hub();
 
   /// The shards' executors (index = shard number). Call before serving.
@@ -99,6 +99,7 @@ private:
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> presence_events_{0};
   // Shard 0 only: the joins and leaves not announced yet, and when the last batch went out.
+  std::chrono::milliseconds presence_interval_;
   std::vector<presence> pending_;
   bool flush_armed_ = false;
   std::chrono::steady_clock::time_point last_flush_{};

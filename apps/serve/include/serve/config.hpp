@@ -66,6 +66,9 @@ struct config {
   /// proxy on the same host every client is a loopback peer).
   bool debug_tasks = false;
   std::string debug_token;  // non-empty: enables /debug/tasks with this token
+  /// The chat room's presence batching: joins and leaves are announced at most once per interval
+  /// (zero: each at once).
+  std::chrono::milliseconds chat_presence_interval{100};
   limits lim;
 };
 
