@@ -53,23 +53,23 @@ std::string_view path_of(std::string_view target, std::string_view& query) {
 
 // --- stream -------------------------------------------------------------------------------------
 
-stream::stream(tcp::socket sock, const limits& lim)
+connection_io::connection_io(tcp::socket sock, const limits& lim)
     : socket_(std::move(sock)),
       lim_(lim),
       buffer_limit_(lim.header_bytes + 8 * 1024),
       dog_(socket_.get_executor(), [this] { expired(); }) {}
 
-stream::~stream() = default;
+connection_io::~connection_io() = default;
 
-bool stream::shutting_down() const noexcept { return draining_; }
+bool connection_io::shutting_down() const noexcept { return draining_; }
 
-void stream::close_socket() noexcept {
+void connection_io::close_socket() noexcept {
   boost::system::error_code ec;
   socket_.shutdown(tcp::socket::shutdown_both, ec);
   socket_.close(ec);
 }
 
-corio::awaitable<std::size_t> stream::read_some() {
+corio::awaitable<std::size_t> connection_io::read_some() {
   buffer_full_ = false;
   const std::size_t size = buffer_.size();
   if (size >= buffer_limit_) {
@@ -88,7 +88,7 @@ corio::awaitable<std::size_t> stream::read_some() {
   co_return n;
 }
 
-corio::awaitable<bool> stream::send_continue(request_parser& p) {
+corio::awaitable<bool> connection_io::send_continue(request_parser& p) {
   if (continue_sent_ || !p.expects_continue() || p.is_done()) co_return true;
   continue_sent_ = true;
   static constexpr std::string_view line = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -98,7 +98,7 @@ corio::awaitable<bool> stream::send_continue(request_parser& p) {
   co_return !ec;
 }
 
-corio::awaitable<bool> stream::read_until_body_done(request_parser& p) {
+corio::awaitable<bool> connection_io::read_until_body_done(request_parser& p) {
   if (p.is_done()) co_return true;
   if (!co_await send_continue(p)) co_return false;
   p.eager(true);
@@ -119,14 +119,14 @@ corio::awaitable<bool> stream::read_until_body_done(request_parser& p) {
   }
 }
 
-void stream::await_body() {
+void connection_io::await_body() {
   phase_ = phase::body;
   const auto now = corio::clock::now();
   if (body_deadline_ == corio::clock::time_point{}) body_deadline_ = now + lim_.body_timeout;
   dog_.reschedule(std::min(body_deadline_, now + lim_.body_read_timeout));
 }
 
-corio::awaitable<std::optional<std::string>> stream::read_body() {
+corio::awaitable<std::optional<std::string>> connection_io::read_body() {
   request_parser& p = *parser_;
   if (!co_await send_continue(p)) throw boost::system::system_error(asio::error::connection_reset, "100 Continue");
   p.eager(true);
@@ -150,7 +150,7 @@ corio::awaitable<std::optional<std::string>> stream::read_body() {
   }
 }
 
-corio::awaitable<void> stream::write(std::string_view bytes) {
+corio::awaitable<void> connection_io::write(std::string_view bytes) {
   phase_ = phase::writing;
   dog_.reschedule_after(lim_.write_timeout);
   auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), as_tuple);
@@ -160,14 +160,14 @@ corio::awaitable<void> stream::write(std::string_view bytes) {
   if (ec) throw boost::system::system_error(ec, "write");
 }
 
-corio::awaitable<void> stream::send(response res, bool keep_alive) {
+corio::awaitable<void> connection_io::send(response res, bool keep_alive) {
   keep_alive_ = keep_alive;
   const bool ok = co_await write_message(res, parser_->get(), keep_alive);
   phase_ = phase::streaming;
   if (!ok) throw boost::system::system_error(asio::error::connection_reset, "write");
 }
 
-void stream::prepare_message(response& res, const request& req, bool keep_alive) {
+void connection_io::prepare_message(response& res, const request& req, bool keep_alive) {
   auto& h = header_of(res);
   h.version(req.version() == 10 ? 10 : 11);
   h.set(http::field::server, "corio-serve");
@@ -190,7 +190,7 @@ void stream::prepare_message(response& res, const request& req, bool keep_alive)
   dog_.reschedule_after(lim_.write_timeout);
 }
 
-corio::awaitable<bool> stream::write_prepared(response& res) {
+corio::awaitable<bool> connection_io::write_prepared(response& res) {
   boost::system::error_code ec;
   std::size_t n = 0;
   if (auto* s = std::get_if<string_response>(&res)) {
@@ -204,7 +204,7 @@ corio::awaitable<bool> stream::write_prepared(response& res) {
   co_return !ec;
 }
 
-corio::awaitable<bool> stream::write_message(response& res, const request& req, bool keep_alive) {
+corio::awaitable<bool> connection_io::write_message(response& res, const request& req, bool keep_alive) {
   prepare_message(res, req, keep_alive);
   co_return co_await write_prepared(res);
 }
@@ -212,7 +212,7 @@ corio::awaitable<bool> stream::write_message(response& res, const request& req, 
 // --- connection ---------------------------------------------------------------------------------
 
 connection::connection(shard& sh, tcp::socket sock, std::uint64_t id)
-    : stream(std::move(sock), sh.owner().lim()), shard_(sh), id_(id) {
+    : connection_io(std::move(sock), sh.owner().lim()), shard_(sh), id_(id) {
   boost::system::error_code ec;
   remote_ = socket_.remote_endpoint(ec);
   draining_ = sh.draining();

@@ -1,7 +1,8 @@
 #include <serve/endpoints.hpp>
 
 #include <serve/chat.hpp>
-#include <serve/connection.hpp>
+#include <serve/endpoints/events.hpp>
+#include <serve/handler.hpp>
 #include <serve/http_date.hpp>
 #include <serve/static_files.hpp>
 
@@ -119,31 +120,6 @@ corio::awaitable<response> api_cpu(request_context& c) {
   co_return json(http::status::ok, {{"n", *n}, {"primes_below_n", primes}, {"elapsed_ms", std::llround(took)}});
 }
 
-std::string chunk(std::string_view data) {
-  char size[32];
-  const int len = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
-  std::string out(size, static_cast<std::size_t>(len));
-  out.append(data);
-  out.append("\r\n");
-  return out;
-}
-
-std::string response_head(http::status status, std::string_view content_type, std::string_view extra = {}) {
-  std::string h = "HTTP/1.1 ";
-  h += std::to_string(static_cast<unsigned>(status));
-  h += ' ';
-  const auto reason = http::obsolete_reason(status);
-  h.append(reason.data(), reason.size());
-  h += "\r\nServer: corio-serve\r\nDate: ";
-  h += http_date_now();
-  h += "\r\nContent-Type: ";
-  h += content_type;
-  h += "\r\nTransfer-Encoding: chunked\r\n";
-  h += extra;
-  h += "\r\n";
-  return h;
-}
-
 constexpr std::size_t echo_buffer = 64 * 1024;
 
 corio::awaitable<void> api_echo(request_context& c, stream& s) {
@@ -174,48 +150,10 @@ corio::awaitable<void> api_echo(request_context& c, stream& s) {
     co_await s.send(text(http::status::ok, std::move(body), type), keep);
     co_return;
   }
-  s.set_status(200);
-  co_await s.write(response_head(http::status::ok, type, keep ? "" : "Connection: close\r\n"));
-  co_await s.write(chunk(body));
-  while (auto piece = co_await s.read_body()) co_await s.write(chunk(*piece));
-  co_await s.write("0\r\n\r\n");
-  s.keep_alive(keep);
-}
-
-boost::json::object stats_json(app& a, const stats::snapshot& snap) {
-  auto o = snap.to_json();
-  o["live_tasks"] = app::live_tasks();
-  o["chat_members"] = a.chat().members();
-  o["chat_dropped"] = a.chat().dropped();
-  o["chat_presence_events"] = a.chat().presence_events();
-  o["shards"] = a.shards().size();
-  return o;
-}
-
-corio::awaitable<void> api_events(request_context& c, stream& s) {
-  bool stop = false;
-  s.on_shutdown([&stop] { stop = true; });
-  s.set_status(200);
-  co_await s.write(response_head(http::status::ok, "text/event-stream", "Cache-Control: no-cache\r\n"));
-  app& a = c.server;
-  auto prev = a.counters().take();
-  auto prev_at = corio::clock::now();
-  while (!stop) {
-    co_await corio::sleep(1s);
-    const auto now = corio::clock::now();
-    auto snap = a.counters().take();
-    const auto window = snap.since(prev);
-    const double secs = std::chrono::duration<double>(now - prev_at).count();
-    auto o = stats_json(a, snap);
-    o["rps"] = std::llround(static_cast<double>(window.requests) / std::max(secs, 1e-3));
-    o["window_p50_us"] = std::llround(window.percentile_us(0.50));
-    o["window_p99_us"] = std::llround(window.percentile_us(0.99));
-    o["ts"] = std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-    co_await s.write(chunk("data: " + boost::json::serialize(o) + "\n\n"));
-    prev = std::move(snap);
-    prev_at = now;
-  }
-  co_await s.write("0\r\n\r\n");
+  co_await s.begin_chunked(http::status::ok, type, keep);
+  co_await s.write_chunk(body);
+  while (auto piece = co_await s.read_body()) co_await s.write_chunk(*piece);
+  co_await s.end_chunked();
 }
 
 /// Compares without stopping at the first difference (the time taken says nothing of the token).
@@ -248,6 +186,16 @@ void mount(app& a, const std::string& prefix, std::shared_ptr<const file_server>
 }
 
 }  // namespace
+
+boost::json::object stats_json(app& a, const stats::snapshot& snap) {
+  auto o = snap.to_json();
+  o["live_tasks"] = app::live_tasks();
+  o["chat_members"] = a.chat().members();
+  o["chat_dropped"] = a.chat().dropped();
+  o["chat_presence_events"] = a.chat().presence_events();
+  o["shards"] = a.shards().size();
+  return o;
+}
 
 void register_endpoints(app& a) {
   router& r = a.routes();

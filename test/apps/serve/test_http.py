@@ -476,6 +476,43 @@ class CommandLine(unittest.TestCase):
                 self.assertEqual(srv.stop(), 0)
 
 
+    def test_events_stream_one_chunked_json_event_a_second_and_end_at_shutdown(self):
+        with Server() as srv:
+            s = srv.connect()
+            s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            deadline = time.monotonic() + 30
+            while data.count(b"data: ") < 2 and time.monotonic() < deadline:
+                data += s.recv(65536)
+            head, body = data.split(b"\r\n\r\n", 1)
+            self.assertTrue(head.startswith(b"HTTP/1.1 200 OK\r\n"), head)
+            for line in (b"Content-Type: text/event-stream", b"Transfer-Encoding: chunked",
+                         b"Cache-Control: no-cache", b"Connection: close"):
+                self.assertIn(b"\r\n" + line + b"\r\n", head + b"\r\n")
+            self.assertEqual(srv.stop(), 0)  # graceful: the stream ends with its last chunk
+            s.settimeout(30)
+            while True:
+                more = s.recv(65536)
+                if not more:
+                    break
+                body += more
+            events = []
+            while True:  # every chunk is one whole event
+                size, rest = body.split(b"\r\n", 1)
+                n = int(size, 16)
+                if n == 0:
+                    self.assertEqual(rest, b"\r\n")
+                    break
+                event, body = rest[:n], rest[n + 2:]
+                self.assertEqual(rest[n:n + 2], b"\r\n")
+                self.assertTrue(event.startswith(b"data: ") and event.endswith(b"\n\n"), event)
+                events.append(json.loads(event[len(b"data: "):]))
+            self.assertGreaterEqual(len(events), 2)
+            for e in events:
+                for key in ("rps", "window_p99_us", "requests", "live_tasks", "chat_members", "ts"):
+                    self.assertIn(key, e)
+
+
 class Threads(unittest.TestCase):
     def check(self, *args):
         with Server("--threads", "2", *args) as srv:

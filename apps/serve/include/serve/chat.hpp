@@ -31,7 +31,7 @@
 // shard.
 #pragma once
 
-#include <serve/connection.hpp>
+#include <serve/handler.hpp>
 #include <serve/router.hpp>
 
 #include <corio/config.hpp>

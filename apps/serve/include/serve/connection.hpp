@@ -52,51 +52,27 @@ namespace serve {
 
 class shard;
 
-/// Thrown by stream::read_body when the request body is rejected (413, 400...).
-struct request_rejected {
-  http::status status;
-  std::string reason;
-};
-
-/// What a stream handler gets: the connection itself, after the request head.
-class stream {
+/// The stream a stream handler gets (serve/handler.hpp), and the connection's I/O underneath:
+/// the buffer, the watchdog, the phases.
+class connection_io : public stream {
 public:
-  [[nodiscard]] boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
-  [[nodiscard]] const limits& lim() const noexcept { return lim_; }
+  [[nodiscard]] boost::asio::ip::tcp::socket& socket() noexcept final { return socket_; }
+  [[nodiscard]] const limits& lim() const noexcept final { return lim_; }
+  [[nodiscard]] corio::awaitable<std::optional<std::string>> read_body() final;
+  [[nodiscard]] corio::awaitable<void> write(std::string_view bytes) final;
+  [[nodiscard]] corio::awaitable<void> send(response res, bool keep_alive) final;
+  void deadline_after(corio::duration d) final { dog_.reschedule_after(d); }
+  void no_deadline() noexcept final { dog_.disarm(); }
+  void on_shutdown(std::function<void()> f) final { shutdown_hook_ = std::move(f); }
+  [[nodiscard]] bool shutting_down() const noexcept final;
+  void keep_alive(bool on) noexcept final { keep_alive_ = on; }
+  void set_status(unsigned status) noexcept final { status_ = status; }
+  [[nodiscard]] bool response_started() const noexcept final { return bytes_written_ > 0; }
 
-  /// The next piece of the request body, or an empty optional at its end. Sends
-  /// "100 Continue" first if the client asked for it. Throws request_rejected for a bad or
-  /// oversized body (the connection then answers it if nothing was sent yet), and
-  /// boost::system::system_error if the connection fails.
-  [[nodiscard]] corio::awaitable<std::optional<std::string>> read_body();
-
-  /// Writes raw bytes (a response the handler formats itself); the watchdog allows
-  /// limits.write_timeout and is disarmed afterwards. Throws boost::system::system_error.
-  [[nodiscard]] corio::awaitable<void> write(std::string_view bytes);
-  /// Writes a complete response (Server, Date, Content-Length, Connection added).
-  [[nodiscard]] corio::awaitable<void> send(response res, bool keep_alive);
-
-  /// The connection's one deadline: expiry closes the socket (ending every pending operation).
-  void deadline_after(corio::duration d) { dog_.reschedule_after(d); }
-  void no_deadline() noexcept { dog_.disarm(); }
-
-  /// Called (once, on this executor) when the server begins a graceful shutdown.
-  void on_shutdown(std::function<void()> f) { shutdown_hook_ = std::move(f); }
-  [[nodiscard]] bool shutting_down() const noexcept;
-
-  /// Lets the connection serve another request after the stream handler (default: close).
-  void keep_alive(bool on) noexcept { keep_alive_ = on; }
-  /// For the access log and the counters: the status the handler answered with.
-  void set_status(unsigned status) noexcept { status_ = status; }
-
-  [[nodiscard]] bool response_started() const noexcept { return bytes_written_ > 0; }
-
-  virtual ~stream();
-  stream(const stream&) = delete;
-  stream& operator=(const stream&) = delete;
+  ~connection_io() override;
 
 protected:
-  stream(boost::asio::ip::tcp::socket sock, const limits& lim);
+  connection_io(boost::asio::ip::tcp::socket sock, const limits& lim);
   /// The watchdog's deadline passed.
   virtual void expired() = 0;
 
@@ -137,7 +113,7 @@ protected:
   corio::clock::time_point body_deadline_{};  // the whole body's (set when its reading starts)
 };
 
-class connection final : public stream {
+class connection final : public connection_io {
 public:
   connection(shard& sh, boost::asio::ip::tcp::socket sock, std::uint64_t id);
   ~connection() override;

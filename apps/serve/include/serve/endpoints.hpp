@@ -14,7 +14,9 @@
 //   GET  /debug/tasks[?format=text]   corio::dump_tasks_json() / dump_tasks(); loopback clients only
 //   GET  /dashboard/...               the dashboard (also at / unless --static is given)
 //   GET  /...                         with --static DIR: the files in DIR
-// Query parameters out of range give 400.
+// Query parameters out of range give 400. Handlers with a file of their own are declared in
+// serve/endpoints/ (events.hpp); the others live in endpoints.cpp. Registering an endpoint is one
+// line in register_endpoints.
 //
 // Cancellation: async handlers are cancelled by the request timeout (504) or the drain deadline.
 // Exceptions: register_endpoints throws std::runtime_error if --static is not a directory.
@@ -22,9 +24,15 @@
 #pragma once
 
 #include <serve/app.hpp>
+#include <serve/stats.hpp>
+
+#include <boost/json/object.hpp>
 
 namespace serve {
 
 void register_endpoints(app& a);
+
+/// /api/stats's object for a snapshot of the app's counters (live tasks and chat figures added).
+[[nodiscard]] boost::json::object stats_json(app& a, const stats::snapshot& snap);
 
 }  // namespace serve

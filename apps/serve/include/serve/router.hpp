@@ -3,11 +3,7 @@
 //   r.add(http::verb::get, "/api/items/{id}", [](request_context& c) { return text(ok, c.param("id")); });
 //   r.add(http::verb::get, "/static/{*path}", serve_file);      // {*name}: the rest of the path
 //
-// Three kinds of handler:
-//   sync    response(request_context&)                  cannot suspend: no timeout needed
-//   async   awaitable<response>(request_context&)       runs under the request timeout (504)
-//   stream  awaitable<void>(request_context&, stream&)  gets the connection after the request head
-//                                                       (before the body): WebSocket, SSE, echo
+// Handlers and what they see: serve/handler.hpp.
 // Patterns match the raw (still percent-encoded) path, segment by segment; routes are tried in the
 // order they were added, except that catch-alls ({*name}) come after every other route. HEAD falls
 // back to the GET route. A path that some route matches with
@@ -17,8 +13,7 @@
 // Thread safety: add() before serving; find() is const and safe from every shard at once.
 #pragma once
 
-#include <serve/request_parser.hpp>
-#include <serve/response.hpp>
+#include <serve/handler.hpp>
 
 #include <corio/config.hpp>
 
@@ -33,29 +28,6 @@
 #include <vector>
 
 namespace serve {
-
-class app;
-class stream;
-
-/// What a handler sees of its request.
-struct request_context {
-  request& req;
-  std::vector<std::pair<std::string_view, std::string_view>> params;  // from the pattern, raw
-  std::string_view path;   // the target without its query, raw
-  std::string_view query;  // after '?', raw
-  boost::asio::ip::tcp::endpoint remote;
-  app& server;
-
-  /// A path parameter (raw); empty if absent.
-  [[nodiscard]] std::string_view param(std::string_view name) const;
-  /// A query parameter, percent-decoded ('+' is a space); empty optional if absent.
-  [[nodiscard]] std::optional<std::string> query_param(std::string_view name) const;
-};
-
-using sync_handler = std::function<response(request_context&)>;
-using async_handler = std::function<corio::awaitable<response>(request_context&)>;
-using stream_handler = std::function<corio::awaitable<void>(request_context&, stream&)>;
-using handler = std::variant<sync_handler, async_handler, stream_handler>;
 
 class router {
 public:

@@ -1,0 +1,42 @@
+#include <serve/endpoints/events.hpp>
+
+#include <serve/app.hpp>
+#include <serve/endpoints.hpp>
+
+#include <corio/sleep.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace serve {
+
+corio::awaitable<void> api_events(request_context& c, stream& s) {
+  bool stop = false;
+  s.on_shutdown([&stop] { stop = true; });
+  co_await s.begin_events();
+  app& a = c.server;
+  auto prev = a.counters().take();
+  auto prev_at = corio::clock::now();
+  while (!stop) {
+    co_await corio::sleep(std::chrono::seconds(1));
+    const auto now = corio::clock::now();
+    auto snap = a.counters().take();
+    const auto window = snap.since(prev);
+    const double secs = std::chrono::duration<double>(now - prev_at).count();
+    auto o = stats_json(a, snap);
+    o["rps"] = std::llround(static_cast<double>(window.requests) / std::max(secs, 1e-3));
+    o["window_p50_us"] = std::llround(window.percentile_us(0.50));
+    o["window_p99_us"] = std::llround(window.percentile_us(0.99));
+    o["ts"] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+    co_await s.send_event(boost::json::serialize(o));
+    prev = std::move(snap);
+    prev_at = now;
+  }
+  co_await s.end_chunked();
+}
+
+}  // namespace serve
