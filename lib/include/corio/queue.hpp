@@ -382,14 +382,14 @@ template <typename CompletionToken>
   requires std::is_default_constructible_v<T>
 auto basic_queue<T, C, S>::async_get(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, T)>(
-      [this](auto handler) { start_get<get_completion>(std::move(handler)); }, token);
+      [this](auto handler) { this->template start_get<get_completion>(std::move(handler)); }, token);
 }
 
 template <typename T, typename C, typename S>
 template <typename CompletionToken>
 auto basic_queue<T, C, S>::async_next(CompletionToken&& token) {
   return asio::async_initiate<CompletionToken, void(detail::error_code, std::optional<T>)>(
-      [this](auto handler) { start_get<next_completion>(std::move(handler)); }, token);
+      [this](auto handler) { this->template start_get<next_completion>(std::move(handler)); }, token);
 }
 
 template <typename T, typename C, typename S>
