@@ -331,6 +331,7 @@ corio::awaitable<bool> connection::serve_one() {
   cut_off_ = false;
   keep_alive_ = false;
   request_logged_ = false;
+  route_ = stats::no_route;
   // The fast path — the whole head already read, no body — awaits no nested coroutine.
   // run() has seen the first bytes (or buffered ones): the head is under way, and has
   // limits.header_timeout from now, however slowly its bytes come.
@@ -351,6 +352,7 @@ corio::awaitable<bool> connection::serve_one() {
   std::string_view query;
   const std::string_view path = path_of(std::string_view(req.target().data(), req.target().size()), query);
   auto m = a.routes().find(req.method(), path);
+  if (m.found) route_ = m.found->index;
   request_context ctx{req, std::move(m.params), path, query, remote_, a};
 
   if (m.found) {
@@ -491,7 +493,7 @@ void connection::log_request(const request& req, corio::clock::time_point starte
   request_logged_ = true;
   app& a = shard_.owner();
   const auto took = corio::clock::now() - started;
-  a.counters().request_done(shard_.index(), cut_off_ ? 0 : status_, took);
+  a.counters().request_done(shard_.index(), cut_off_ ? 0 : status_, took, route_);
   if (a.access_log_enabled()) {
     const auto referer = req[http::field::referer];
     const auto agent = req[http::field::user_agent];

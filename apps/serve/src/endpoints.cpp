@@ -235,6 +235,7 @@ void register_endpoints(app& a) {
   } else if (dashboard) {
     mount(a, "/", std::make_shared<const file_server>(dashboard->root(), "/"));
   }
+  a.counters().set_routes(r.names());  // per-route counters (/api/stats, the dashboard's table)
 }
 
 }  // namespace serve

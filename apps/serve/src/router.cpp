@@ -79,7 +79,7 @@ void router::add(http::verb method, std::string pattern, handler h) {
   if (pattern.empty() || pattern.front() != '/') {
     throw std::invalid_argument("serve::router: a pattern starts with '/': '" + pattern + "'");
   }
-  route r{method, pattern, {}, std::move(h)};
+  route r{method, pattern, {}, std::move(h), routes_.size()};
   const auto segs = split_path(pattern);
   for (std::size_t i = 0; i < segs.size(); ++i) {
     if (is_rest(segs[i]) && i + 1 != segs.size()) {
@@ -88,6 +88,15 @@ void router::add(http::verb method, std::string pattern, handler h) {
     r.segments.emplace_back(segs[i]);
   }
   routes_.push_back(std::move(r));
+}
+
+std::vector<std::string> router::names() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_) {
+    const auto verb = http::to_string(r.method);
+    out.push_back(std::string(verb.data(), verb.size()) + " " + r.pattern);
+  }
+  return out;
 }
 
 bool router::match_segments(const route& r, std::string_view path,

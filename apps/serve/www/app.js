@@ -10,27 +10,64 @@ function formatLatency(us) {
   return us < 1000 ? `${us} µs` : `${(us / 1000).toFixed(us < 10000 ? 2 : 1)} ms`;
 }
 
+// The chart: requests/s over the last 60 s, with a labelled rate axis and a time axis.
 function drawChart() {
   const canvas = $('chart');
   const ctx = canvas.getContext('2d');
   const w = canvas.width, h = canvas.height;
+  const left = 64, bottom = 18, top = 8, right = 8;
+  const pw = w - left - right, ph = h - top - bottom;
   ctx.clearRect(0, 0, w, h);
-  const max = Math.max(10, ...history);
-  ctx.strokeStyle = '#eee';
-  for (let i = 1; i < 4; i++) {
-    ctx.beginPath(); ctx.moveTo(0, (h * i) / 4); ctx.lineTo(w, (h * i) / 4); ctx.stroke();
+  const peak = Math.max(10, ...history);
+  const step = 10 ** Math.floor(Math.log10(peak / 2));
+  const tick = [1, 2, 5, 10].map((m) => m * step).find((t) => peak / t <= 5);
+  const max = Math.ceil(peak / tick) * tick;
+  ctx.font = '11px sans-serif';
+  ctx.fillStyle = '#666';
+  ctx.textBaseline = 'middle';
+  ctx.textAlign = 'right';
+  for (let v = 0; v <= max; v += tick) {  // rate axis: gridlines with their values
+    const y = top + ph - (ph * v) / max;
+    ctx.strokeStyle = v === 0 ? '#999' : '#eee';
+    ctx.beginPath(); ctx.moveTo(left, y); ctx.lineTo(left + pw, y); ctx.stroke();
+    ctx.fillText(`${v} req/s`, left - 4, y);
   }
-  ctx.fillStyle = '#888';
-  ctx.fillText(`${max} req/s`, 4, 12);
+  ctx.textBaseline = 'top';
+  ctx.textAlign = 'center';
+  for (let ago = 60; ago >= 0; ago -= 15) {  // time axis: seconds before now
+    const x = left + (pw * (60 - ago)) / 60;
+    ctx.strokeStyle = '#eee';
+    ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + ph); ctx.stroke();
+    ctx.fillText(ago === 0 ? 'now' : `−${ago} s`, Math.min(Math.max(x, left + 12), left + pw - 12), top + ph + 4);
+  }
   ctx.strokeStyle = '#2a7ae2';
   ctx.lineWidth = 2;
   ctx.beginPath();
   history.forEach((v, i) => {
-    const x = (w * (i + 60 - history.length)) / 59;
-    const y = h - (h * v) / max;
+    const x = left + (pw * (i + 60 - history.length)) / 59;
+    const y = top + ph - (ph * v) / max;
     if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
   });
   ctx.stroke();
+  ctx.lineWidth = 1;
+}
+
+// The per-route table: the last second's rate and latency, errors since start.
+function showRoutes(routes) {
+  const body = $('routes').tBodies[0];
+  body.replaceChildren(...(routes || []).map((r) => {
+    const row = document.createElement('tr');
+    row.dataset.route = r.route;
+    for (const [value, cls] of [[r.route, 'name'], [r.rps, 'num'], [formatLatency(r.p50_us), 'num'],
+                                [formatLatency(r.p99_us), 'num'], [r.client_errors, 'num'],
+                                [r.server_errors, 'num'], [r.requests, 'num']]) {
+      const cell = document.createElement('td');
+      cell.className = cls;
+      cell.textContent = value;
+      row.appendChild(cell);
+    }
+    return row;
+  }));
 }
 
 function connectStats() {
@@ -44,6 +81,7 @@ function connectStats() {
     $('tasks').textContent = s.live_tasks;
     $('p99').textContent = formatLatency(s.window_p99_us);
     $('requests').textContent = s.requests;
+    showRoutes(s.routes);
     history.push(s.rps);
     if (history.length > 60) history.shift();
     drawChart();

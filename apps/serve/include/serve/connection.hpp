@@ -144,6 +144,7 @@ private:
   std::uint64_t id_;
   std::uint64_t requests_ = 0;
   bool request_logged_ = false;  // the current request's access-log line and counters are done
+  std::size_t route_ = static_cast<std::size_t>(-1);  // the current request's (stats::no_route: none)
   std::list<connection*>::iterator registration_;
   corio::task_group* handler_group_ = nullptr;
   bool handler_timed_out_ = false;

@@ -36,6 +36,7 @@ public:
     std::string pattern;
     std::vector<std::string> segments;  // "{name}" and "{*name}" are parameters
     handler h;
+    std::size_t index = 0;  // order of addition (the per-route counters' index)
   };
 
   struct match {
@@ -48,6 +49,9 @@ public:
   void add(http::verb method, std::string pattern, handler h);
 
   [[nodiscard]] match find(http::verb method, std::string_view path) const;
+
+  /// "METHOD /pattern" of every route, by index.
+  [[nodiscard]] std::vector<std::string> names() const;
 
 private:
   static bool match_segments(const route& r, std::string_view path,

@@ -5,6 +5,7 @@
 
 #include <corio/sleep.hpp>
 
+#include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -30,6 +31,23 @@ corio::awaitable<void> api_events(request_context& c, stream& s) {
     o["rps"] = std::llround(static_cast<double>(window.requests) / std::max(secs, 1e-3));
     o["window_p50_us"] = std::llround(window.percentile_us(0.50));
     o["window_p99_us"] = std::llround(window.percentile_us(0.99));
+    // Per route that has served anything: the last second's rate and latency, the totals' errors.
+    boost::json::array routes;
+    for (std::size_t k = 0; k < snap.routes.size() && k < window.routes.size(); ++k) {
+      const auto& total = snap.routes[k];
+      const auto& last = window.routes[k];
+      if (total.requests == 0) continue;
+      boost::json::object r;
+      r["route"] = total.name;
+      r["requests"] = total.requests;
+      r["rps"] = std::llround(static_cast<double>(last.requests) / std::max(secs, 1e-3));
+      r["p50_us"] = std::llround(last.percentile_us(0.50));
+      r["p99_us"] = std::llround(last.percentile_us(0.99));
+      r["client_errors"] = total.client_errors;
+      r["server_errors"] = total.server_errors;
+      routes.push_back(std::move(r));
+    }
+    o["routes"] = std::move(routes);
     o["ts"] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                   .count();
     co_await s.send_event(boost::json::serialize(o));

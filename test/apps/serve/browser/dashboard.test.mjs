@@ -57,6 +57,24 @@ try {
   if (await number(ada, 'active') < 1) fail('the dashboard\'s own connections are active');
   await ada.waitForFunction(() => Number(document.getElementById('rps').textContent) > 0 ||
                                   document.getElementById('p99').textContent !== '–');
+  // The per-route table: a row for /plaintext with the requests just made, and the 404s of a
+  // path nothing serves counted as client errors of the catch-all.
+  for (let i = 0; i < 3; i++) await fetch(`${url}/no-such-page`);
+  await ada.waitForFunction(() => {
+    const row = document.querySelector('#routes tr[data-route="GET /plaintext"]');
+    return row && Number(row.cells[6].textContent) >= 25;
+  });
+  await ada.waitForFunction(() => {
+    const row = document.querySelector('#routes tr[data-route="GET /{*path}"]');
+    return row && Number(row.cells[4].textContent) >= 3;
+  });
+  // The chart is drawn with its axes (labels in the canvas): something is painted left of the plot.
+  const painted = await ada.evaluate(() => {
+    const c = document.getElementById('chart');
+    const px = c.getContext('2d').getImageData(0, 0, 60, c.height).data;
+    return px.some((v, i) => i % 4 === 3 && v > 0);
+  });
+  if (!painted) fail('the chart has no rate-axis labels');
   console.log(`numbers update: requests ${before} -> ${await number(ada, 'requests')}, ` +
               `tasks ${await number(ada, 'tasks')}, p99 ${await ada.textContent('#p99')}`);
 

@@ -52,4 +52,36 @@ BOOST_AUTO_TEST_CASE(a_window_between_two_snapshots_counts_only_what_happened_in
   BOOST_TEST(serve::stats::snapshot{}.percentile_us(0.99) == 0.0);
 }
 
+BOOST_AUTO_TEST_CASE(routes_are_counted_one_by_one_across_shards_with_their_errors) {
+  serve::stats st(2);
+  st.request_done(0, 200, 100us, 0);  // before set_routes: counted in the totals only
+  st.set_routes({"GET /a", "POST /b"});
+  st.request_done(0, 200, 100us, 0);
+  st.request_done(1, 200, 300us, 0);
+  st.request_done(1, 404, 50us, 1);
+  st.request_done(0, 503, 10ms, 1);
+  st.request_done(1, 0, 20ms, 1);  // cut off after it started: a server error
+  st.request_done(0, 404, 10us, serve::stats::no_route);
+  st.request_done(0, 404, 10us, 99);  // an index out of range counts as no route
+  const auto snap = st.take();
+  BOOST_TEST(snap.requests == 8u);
+  BOOST_REQUIRE(snap.routes.size() == 3u);
+  BOOST_TEST(snap.routes[0].name == "GET /a");
+  BOOST_TEST(snap.routes[0].requests == 2u);
+  BOOST_TEST(snap.routes[0].client_errors + snap.routes[0].server_errors == 0u);
+  BOOST_TEST(snap.routes[0].percentile_us(1.0) >= 300.0);
+  BOOST_TEST(snap.routes[0].percentile_us(0.5) < 300.0);
+  BOOST_TEST(snap.routes[1].requests == 3u);
+  BOOST_TEST(snap.routes[1].client_errors == 1u);
+  BOOST_TEST(snap.routes[1].server_errors == 2u);
+  BOOST_TEST(snap.routes[2].name == "(no route)");
+  BOOST_TEST(snap.routes[2].requests == 2u);
+  st.request_done(1, 200, 1us, 0);
+  const auto window = st.take().since(snap);
+  BOOST_TEST(window.routes[0].requests == 1u);
+  BOOST_TEST(window.routes[1].requests == 0u);
+  const auto json = snap.to_json();
+  BOOST_TEST(json.at("routes").as_array().size() == 3u);  // those with requests
+}
+
 BOOST_AUTO_TEST_SUITE_END()
