@@ -9,6 +9,9 @@
 #
 #   perf/serve_compare.sh BUILD_DIR [SECONDS=5] ["CONNECTIONS..."=64 256] [ROUNDS=1]
 #
+# SERVE_COMPARE_SERVERS="corio-serve beast-floor" measures only those (default: all five);
+# SERVE_COMPARE_ACCEPTORS=0 skips the acceptor table.
+#
 # With ROUNDS > 1 the whole table is measured ROUNDS times, the servers alternating within each
 # round (so a slow or fast phase of a shared machine hits all of them alike), and each row shows the
 # median of its rounds. Single 5 s runs swing by ±15% on a 2-core machine shared with wrk.
@@ -121,7 +124,7 @@ printf "%-34s %-6s %-10s %10s %10s %12s\n" "server" "conns" "path" "req/s" "p99"
 rows="$tmp/rows.txt"
 for round in $(seq "$rounds"); do
   for threads in 1 2; do
-    for name in corio-serve beast-floor aiohttp aiohttp-uvloop nginx; do
+    for name in ${SERVE_COMPARE_SERVERS:-corio-serve beast-floor aiohttp aiohttp-uvloop nginx}; do
       case "$name" in
         corio-serve) start_server "$serve" --port 0 --threads "$threads" --access-log off --log-level warn ;;
         beast-floor) start_server "$floor" --port 0 --threads "$threads" ;;
@@ -159,6 +162,7 @@ for (server, conns, path), vals in rows.items():
 PY
 fi
 conns=$(echo "$conn_list" | awk '{print $1}')
+[ "${SERVE_COMPARE_ACCEPTORS:-1}" = 0 ] && exit 0
 
 echo
 printf "%-34s %-6s %-10s %10s %10s %12s\n" "corio-serve --threads 2" "conns" "load" "req/s" "p99" "CPU-us/req"
