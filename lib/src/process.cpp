@@ -41,6 +41,7 @@ namespace {
 struct child_setup {
   std::vector<std::string> env_strings;
   std::vector<const char*> env;  // null-terminated; empty: inherit
+  bool new_group = false;
 
   boost::system::error_code on_setup(bp::posix::default_launcher& l, const std::filesystem::path&,
                                      const char* const*) {
@@ -50,6 +51,7 @@ struct child_setup {
   boost::system::error_code on_exec_setup(bp::posix::default_launcher&, const std::filesystem::path&,
                                           const char* const*) {
     ::signal(SIGPIPE, SIG_DFL);  // see the header comment: ours is ignored, theirs is not
+    if (new_group && ::setpgid(0, 0) != 0) return {errno, boost::system::system_category()};
     return {};
   }
   void on_exec_error(bp::posix::default_launcher&, const std::filesystem::path&, const char* const*,
@@ -85,16 +87,36 @@ namespace detail {
 // destructor cannot signal a recycled pid).
 struct process_state {
   process_state(bp::process p, asio::writable_pipe in, asio::readable_pipe out, asio::readable_pipe err,
-                duration grace)
+                duration grace, bool group)
       : proc(std::move(p)), in_pipe(std::move(in)), out_pipe(std::move(out)), err_pipe(std::move(err)),
-        kill_grace(grace), pid_(proc.id()) {}
+        kill_grace(grace), pid_(proc.id()), group_(group) {
+    // (Also set here, as the shell does: signalled before the child's own setpgid, the group would
+    // not exist yet. Failing with EACCES once the child has exec'd is harmless: it set it itself.)
+    if (group_) ::setpgid(pid_, pid_);
+  }
+  process_state(const process_state&) = delete;
+  process_state& operator=(const process_state&) = delete;
+  ~process_state() {
+    if (group_ && !exit_) ::kill(-pid_, SIGKILL);  // proc's destructor then reaps the child
+  }
 
   bp::process proc;  // its destructor kills (SIGKILL) and reaps a child still running
   pipe_writer in_pipe;
   pipe_reader out_pipe, err_pipe;
   duration kill_grace;
   int pid_;
+  bool group_;  // the child leads a process group: signals go to -pid_
+  bool group_ended_ = false;
   std::optional<process_exit> exit_;
+
+  // What is left of the group once the child is reaped. The group's id cannot be reused while
+  // any member lives, so -pid_ still names this group (or nothing: ESRCH).
+  void end_group() {
+    if (group_ && exit_ && !group_ended_) {
+      group_ended_ = true;
+      ::kill(-pid_, SIGKILL);
+    }
+  }
 
   awaitable<process_exit> wait_exit() {
     if (!exit_) {
@@ -109,7 +131,7 @@ struct process_state {
   }
 
   void signal(int sig) {
-    if (!exit_) ::kill(pid_, sig);
+    if (!exit_) ::kill(group_ ? -pid_ : pid_, sig);
   }
 
   awaitable<process_exit> stop() {
@@ -122,6 +144,7 @@ struct process_state {
         co_await wait_exit();
       }
     }
+    end_group();
     co_return *exit_;
   }
 };
@@ -182,6 +205,7 @@ awaitable<process> spawn_process(std::vector<std::string> argv, process_options 
   }
   auto ex = co_await asio::this_coro::executor;
   child_setup setup;
+  setup.new_group = opts.new_process_group;
   if (opts.env) {
     for (const auto& [k, v] : *opts.env) setup.env_strings.push_back(k + "=" + v);
     for (const auto& s : setup.env_strings) setup.env.push_back(s.c_str());
@@ -218,7 +242,8 @@ awaitable<process> spawn_process(std::vector<std::string> argv, process_options 
     throw process_error(program, std::error_code(ec.value(), std::system_category()));
   }
   co_return process(std::make_unique<detail::process_state>(std::move(*child), std::move(in), std::move(out),
-                                                             std::move(err), opts.kill_grace));
+                                                             std::move(err), opts.kill_grace,
+                                                             opts.new_process_group));
 }
 
 namespace {

@@ -22,6 +22,7 @@
 #include <map>
 #include <string>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -44,6 +45,21 @@ std::size_t open_fds() {
 bool has_unreaped_children() {
   siginfo_t info{};
   return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0 || errno != ECHILD;
+}
+
+// Whether `pid` is a live process (a zombie left to a parent that does not reap counts as gone).
+bool alive(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return false;
+  const auto name_end = line.rfind(')');
+  return name_end != std::string::npos && name_end + 2 < line.size() && line[name_end + 2] != 'Z';
+}
+
+// Waits (at most 10 s, real time) until `pid` is gone; whether it is.
+corio::awaitable<bool> gone(int pid) {
+  for (int i = 0; i < 1000 && alive(pid); ++i) co_await corio::sleep(10ms);
+  co_return !alive(pid);
 }
 
 // argv as arguments: a braced std::vector inside a co_await is one of GCC 12's coroutine pitfalls.
@@ -208,6 +224,53 @@ CORIO_TEST_CASE_WITH(a_process_destroyed_while_its_child_runs_kills_and_reaps_it
     corio::process p = co_await spawn_with(defaults, "sleep", "100");
   }
   BOOST_TEST(!has_unreaped_children());
+}
+
+CORIO_TEST_CASE_WITH(stopping_a_group_leader_ends_the_programs_it_started_and_only_then, real) {
+  for (const bool group : {false, true}) {
+    corio::process_options o;
+    o.new_process_group = group;
+    o.kill_grace = 300ms;
+    // The shell ignores SIGTERM (SIGKILL after the grace period); its background sleep does not.
+    corio::process p = co_await spawn_with(o, "/bin/sh", "-c", "trap '' TERM; sleep 100 & echo $!; wait");
+    const std::string line = co_await p.stdout_pipe().read_line(100);
+    const int grandchild = std::stoi(line);
+    BOOST_TEST(alive(grandchild));
+    const auto e = co_await p.stop();
+    BOOST_TEST(e.signal == SIGKILL);
+    if (group) {
+      BOOST_TEST(co_await gone(grandchild));
+    } else {
+      BOOST_TEST(alive(grandchild));  // without a group of its own, a child's children are its own affair
+      ::kill(grandchild, SIGKILL);
+    }
+  }
+  BOOST_TEST(!has_unreaped_children());
+}
+
+CORIO_TEST_CASE_WITH(a_timed_out_or_destroyed_group_leader_takes_its_group_with_it, real) {
+  const auto dir = std::filesystem::temp_directory_path() / ("corio-pgroup-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string pidfile = (dir / "pid").string();
+  corio::process_options o;
+  o.new_process_group = true;
+  o.timeout = 300ms;
+  o.kill_grace = 200ms;
+  (void)co_await expect_error<corio::process_timeout_error>(
+      run_with(o, "/bin/sh", "-c", "sleep 100 & echo $! > " + pidfile + "; wait"), "process_timeout_error");
+  std::ifstream f(pidfile);
+  int grandchild = 0;
+  f >> grandchild;
+  BOOST_TEST(grandchild > 0);
+  BOOST_TEST(co_await gone(grandchild));
+  {
+    corio::process p = co_await spawn_with(o, "/bin/sh", "-c", "sleep 100 & echo $!; wait");
+    const std::string line = co_await p.stdout_pipe().read_line(100);
+    grandchild = std::stoi(line);
+  }  // destroyed while running: the group gets SIGKILL, the child is reaped
+  BOOST_TEST(co_await gone(grandchild));
+  BOOST_TEST(!has_unreaped_children());
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

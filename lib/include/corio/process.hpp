@@ -25,7 +25,11 @@
 // (default 5 s), then it is reaped. This happens when run_process is cancelled, times out
 // (options.timeout) or exceeds max_output, and when a wait() is cancelled. A `process` destroyed
 // while its child runs kills it with SIGKILL at once and reaps it (blocking for the moment the
-// kernel takes). So no path leaves a zombie or a descriptor behind.
+// kernel takes). So no path leaves a zombie or a descriptor behind. With
+// options.new_process_group the child leads a group of its own and every one of these signals goes
+// to the group; once the child is reaped, what is left of the group (grandchildren that ignored
+// SIGTERM or outlived it) gets SIGKILL — so cancelling a shell script also ends what it started.
+// Without it only the child is signalled: its own children are its business (as in asyncio).
 // The first spawn sets SIGPIPE to "ignore" in this process if it was at its default (as Python
 // does; otherwise writing to a child that exited kills this process); children get it back at
 // its default.
@@ -77,6 +81,11 @@ struct process_options {
   std::size_t max_output = 64 * 1024 * 1024;
   /// Between SIGTERM and SIGKILL when the child is stopped.
   duration kill_grace = std::chrono::seconds(5);
+  /// The child leads a process group of its own (asyncio's process_group=0): stopping it, its
+  /// signals (send_signal, terminate, kill) and its destruction reach the whole group, so the
+  /// programs it started (a shell's pipeline, `make -j`'s jobs) go with it; a Ctrl-C at the
+  /// terminal no longer reaches it.
+  bool new_process_group = false;
 };
 
 /// How a child ended.
