@@ -16,6 +16,7 @@
 #include <corio/race.hpp>
 #include <corio/result.hpp>
 #include <corio/shield.hpp>
+#include <corio/context.hpp>
 #include <corio/task.hpp>
 #include <corio/task_group.hpp>
 #include <corio/call_later.hpp>

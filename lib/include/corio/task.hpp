@@ -18,6 +18,7 @@
 // body; a running one sees operation_aborted at its current and every later suspension point
 // (level-triggered). Cancelling a coroutine that awaits `t` stops only that wait (it throws
 // operation_aborted); the task keeps running.
+// Context: the task inherits the spawner's context (corio/context.hpp), or runs in the one given.
 // Exceptions: awaiting rethrows the task's exception (the same exception object for every awaiter).
 // Thread safety: the handle is a value type (copies share one task). `cancel()` and awaiting are
 // safe from any thread; they are carried out on the task's executor (cancelling an awaiter on
@@ -26,6 +27,7 @@
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/context.hpp>
 #include <corio/detail/spawn.hpp>
 #include <corio/detail/task_state.hpp>
 
@@ -129,6 +131,13 @@ task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {}) {
   return detail::spawn_in<T>(ex, std::move(aw), std::move(name), nullptr);
 }
 
+/// Starts `aw` on `ex` in the context `ctx` (corio/context.hpp) instead of the spawner's.
+template <typename T>
+task<T> spawn(const executor& ex, awaitable<T> aw, std::string name, const context& ctx) {
+  const detail::context_ptr values = ctx.values();
+  return detail::spawn_in<T>(ex, std::move(aw), std::move(name), nullptr, nullptr, &values);
+}
+
 /// Starts `f()` on `ex`, keeping the callable `f` (and what it captures) alive until the task
 /// ends: `spawn(ex, [&, i]() -> corio::awaitable<void> { ... })`. (Calling the lambda at the spawn
 /// — `spawn(ex, [&, i]() -> ... { ... }())` — hands over a coroutine whose lambda, and captures,
@@ -136,6 +145,12 @@ task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {}) {
 template <detail::coroutine_factory F>
 task<detail::factory_result_t<F>> spawn(const executor& ex, F f, std::string name = {}) {
   return spawn(ex, detail::call_and_await(std::move(f)), std::move(name));
+}
+
+/// Starts `f()` on `ex` in the context `ctx`, keeping `f` alive until the task ends.
+template <detail::coroutine_factory F>
+task<detail::factory_result_t<F>> spawn(const executor& ex, F f, std::string name, const context& ctx) {
+  return spawn(ex, detail::call_and_await(std::move(f)), std::move(name), ctx);
 }
 
 /// Corio's tasks run corio::awaitable<T>; a coroutine of another executor type is refused here

@@ -83,12 +83,23 @@ public:
   task<T> spawn(awaitable<T> aw, std::string name = {}) {
     return scope_.spawn(std::move(aw), std::move(name));
   }
+  /// Starts a child in the context `ctx` (corio/context.hpp) instead of the spawner's.
+  template <typename T>
+  task<T> spawn(awaitable<T> aw, std::string name, const context& ctx) {
+    const detail::context_ptr values = ctx.values();
+    return scope_.spawn(std::move(aw), std::move(name), nullptr, &values);
+  }
   /// Starts `f()` as a child, keeping the callable `f` (and its captures) alive until the child
   /// ends: `g.spawn([&, i]() -> corio::awaitable<void> { ... })` — not `g.spawn([&, i]() -> ... {
   /// ... }())`, whose lambda is destroyed as soon as spawn returns.
   template <detail::coroutine_factory F>
   task<detail::factory_result_t<F>> spawn(F f, std::string name = {}) {
     return scope_.spawn(detail::call_and_await(std::move(f)), std::move(name));
+  }
+  /// Starts `f()` as a child in the context `ctx`, keeping `f` alive until the child ends.
+  template <detail::coroutine_factory F>
+  task<detail::factory_result_t<F>> spawn(F f, std::string name, const context& ctx) {
+    return spawn(detail::call_and_await(std::move(f)), std::move(name), ctx);
   }
   /// A coroutine of another executor type is refused with the fix, instead of template errors.
   template <typename A>

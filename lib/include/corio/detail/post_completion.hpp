@@ -14,13 +14,18 @@
 
 namespace corio::detail {
 
-/// Posts `h(args...)` through `fallback`, running it on h's associated executor (as Asio's own
-/// operations do). Never invokes `h` inline. (Asio 1.26's append() recurses forever when the
+/// `ex` without the tracing wrapper of a debug-mode task or of a task with a context
+/// (traced_executor.hpp): a completion posted through a task's executor for another coroutine
+/// must not run inside a step attributed to that task.
+[[nodiscard]] const executor& posting_executor(const executor& ex) noexcept;
+
+/// Posts `h(args...)` through `fallback` (untraced), running it on h's associated executor (as
+/// Asio's own operations do). Never invokes `h` inline. (Asio 1.26's append() recurses forever when the
 /// handler is an any_completion_handler, so the arguments are bound here instead.)
 template <typename Handler, typename... Args>
 void post_completion(const executor& fallback, Handler&& h, Args&&... args) {
   auto hex = asio::get_associated_executor(h, fallback);
-  asio::post(fallback, asio::bind_executor(
+  asio::post(posting_executor(fallback), asio::bind_executor(
                            std::move(hex),
                            [h = std::forward<Handler>(h),
                             args = std::make_tuple(std::forward<Args>(args)...)]() mutable {

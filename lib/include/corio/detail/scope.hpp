@@ -62,13 +62,14 @@ public:
   /// Starts a child (its value into `*out` if given: see task_state::out_). Throws
   /// std::logic_error once the scope is shutting down or finished.
   template <typename T>
-  task<T> spawn(awaitable<T> aw, std::string name = {}, std::optional<value_or_monostate<T>>* out = nullptr) {
+  task<T> spawn(awaitable<T> aw, std::string name = {}, std::optional<value_or_monostate<T>>* out = nullptr,
+                const context_ptr* context = nullptr) {
     if (state_ != state::open) {
       throw std::logic_error(std::string("corio::") + kind_ +
                              (state_ == state::closed ? " is finished: cannot spawn into it"
                                                       : " is shutting down: cannot spawn into it"));
     }
-    auto t = spawn_in<T>(ex_, std::move(aw), std::move(name), this, out);
+    auto t = spawn_in<T>(ex_, std::move(aw), std::move(name), this, out, context);
     auto& st = task_access::state(t);
     st.scope_ = &info_;
     link(st);

@@ -125,9 +125,11 @@ struct task_access {
 
 /// Spawns `aw` as a task whose end is also reported to `observer` (a scope).
 /// `out`, if given, receives the value instead of the task's state (task_state::out_).
+/// The child inherits the context of the code that spawns it (the one context::run() lends, else
+/// the running task's), unless `context` (non-null) gives one.
 template <typename T>
 task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer,
-                 std::optional<value_or_monostate<T>>* out = nullptr) {
+                 std::optional<value_or_monostate<T>>* out = nullptr, const context_ptr* context = nullptr) {
   // A child spawned from inside a traced (debug-mode) task gets its own trace, not its parent's.
   const executor& inner = untraced(ex);
   auto& registry = task_registry::of(inner);
@@ -138,12 +140,20 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
   st->observer_ = observer;
   st->out_ = out;
   st->registry_ = &registry;
-  if (registry.debug()) [[unlikely]] {
+  if (context) [[unlikely]] {
+    st->context_ = *context;
+  } else if (borrowed_context) [[unlikely]] {
+    st->context_ = *borrowed_context;
+  } else if (current_task && current_task->context_) [[unlikely]] {
+    st->context_ = current_task->context_;
+  }
+  const bool debug = registry.debug();
+  if (debug || st->context_) [[unlikely]] {
     st->trace_ = std::make_shared<task_trace>();
     st->trace_->task.store(st.get(), std::memory_order_relaxed);
     st->trace_->id = st->id_;
-    st->trace_->name = st->name();
-    st->ex_ = traced_executor(inner, st->trace_, registry.slow_step());
+    if (debug) st->trace_->name = st->name();
+    st->ex_ = traced_executor(inner, st->trace_, debug ? registry.slow_step() : traced_executor::untimed);
   }
   registry.add(*st);
   coroutine_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),

@@ -7,6 +7,7 @@
 
 #include <corio/cancellation.hpp>
 #include <corio/config.hpp>
+#include <corio/detail/context_values.hpp>
 #include <corio/detail/registry.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
@@ -51,7 +52,8 @@ struct task_trace {
   std::atomic<const char*> waiting_on{nullptr};
 };
 
-/// Debug mode: the task whose step is running on this thread (null otherwise).
+/// The task whose step is running on this thread, for a task that runs through a traced executor:
+/// every task in debug mode, and a task that carries a context (corio/context.hpp); null otherwise.
 inline thread_local task_base* current_task = nullptr;
 
 /// Debug mode: records what the current task is about to wait on (a string literal).
@@ -130,8 +132,10 @@ struct task_base {
   // The group (scope) this task is a child of, if any, and the task that owns that group.
   // (Points into the scope, which outlives every child it has: read only while the task is live.)
   const scope_info* scope_ = nullptr;
-  // Debug mode only: shared with the task's traced executor.
+  // Debug mode, or a task with a context: shared with the task's traced executor.
   std::shared_ptr<task_trace> trace_;
+  // The task's context (corio/context.hpp): null for a task that carries none.
+  context_ptr context_;
   // Written on the task's executor; atomic so that dump_tasks() may read it from any thread.
   // (The small members last, together: a derived state's own small member fits in the padding.)
   std::atomic<task_status> status_{task_status::scheduled};

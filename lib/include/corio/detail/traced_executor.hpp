@@ -1,5 +1,7 @@
 // corio/detail/traced_executor.hpp — debug mode's executor: wraps a task's executor so that every
 // step of the task's coroutine (each handler that resumes it) is timed and attributed to the task.
+// A task that carries a context (corio/context.hpp) runs through it too, untimed: its steps are
+// attributed (current_task) so that the context can be found.
 // Internal; see corio/debug.hpp.
 #pragma once
 
@@ -24,6 +26,9 @@ void report_slow_step(const task_trace& trace, const char* waiting_on, std::chro
 
 class traced_executor {
 public:
+  /// slow_step for a task traced only to carry a context: its steps are attributed, not timed.
+  static constexpr std::chrono::nanoseconds untimed = std::chrono::nanoseconds::max();
+
   traced_executor(executor inner, std::shared_ptr<task_trace> trace, std::chrono::nanoseconds slow_step)
       : inner_(std::move(inner)), trace_(std::move(trace)), slow_step_(slow_step) {}
 
@@ -72,6 +77,11 @@ private:
       task_base* t = trace->task.load(std::memory_order_relaxed);
       task_base* const prev = current_task;
       current_task = t;
+      if (slow_step == untimed) {  // a task with a context, outside debug mode: no timing
+        f();
+        current_task = prev;
+        return;
+      }
       if (t && t->status_ == task_status::suspended) t->status_ = task_status::running;
       ++depth_;
       const auto start = std::chrono::steady_clock::now();
