@@ -6,6 +6,7 @@
 
 #include <corio/cancellation.hpp>
 #include <corio/clock.hpp>
+#include <corio/context.hpp>
 #include <corio/http/client.hpp>
 #include <corio/http/cookies.hpp>
 #include <corio/http/url.hpp>
@@ -41,6 +42,9 @@ namespace http = corio::http;
 using namespace std::chrono_literals;
 
 namespace {
+
+/// The URL a fetch task works on (set when it is spawned; its children inherit it).
+const corio::context_var<std::string> fetching_url{"url"};
 
 corio::duration seconds(double s) {
   return std::chrono::duration_cast<corio::duration>(std::chrono::duration<double>(s));
@@ -155,12 +159,13 @@ http::client_options client_options_for(const options& o, std::shared_ptr<http::
       return false;
     }
   };
+  // (Called deep in the client's retry loop, which knows no URL: the fetch task's context does.)
   c.retry.on_retry = [](int attempt, const std::exception_ptr& e, corio::duration d) {
     try {
       std::rethrow_exception(e);
     } catch (const std::exception& ex) {
-      spdlog::debug("attempt {} failed ({}); retrying in {} ms", attempt, ex.what(),
-                    std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
+      spdlog::debug("{}: attempt {} failed ({}); retrying in {} ms", fetching_url.get_or("(no URL)"), attempt,
+                    ex.what(), std::chrono::duration_cast<std::chrono::milliseconds>(d).count());
     }
   };
   c.rate_per_host = o.rate;
@@ -756,8 +761,10 @@ void scraper::impl::schedule() {
         ready.push_back(key);
       }
       const std::uint64_t id = next_id++;
-      // (fetch() starts after this returns, and finds its URL and origin here: no copies.)
-      running.emplace(id, fetching{group->spawn(fetch(id), "fetch"), std::move(it), std::move(key)});
+      // (fetch() starts after this returns, and finds its URL and origin here. Its context names
+      // the URL for the log lines written inside it.)
+      auto t = group->spawn(fetch(id), "fetch", corio::context().with(fetching_url, it.url));
+      running.emplace(id, fetching{std::move(t), std::move(it), std::move(key)});
       started_one = true;
     }
     if (!started_one) return;  // every origin with work is at its per-host limit

@@ -458,6 +458,18 @@ def test_max_time_caps_a_url_that_would_retry_for_long(srv):
     check(row.get("error_kind") == "timeout" and "--max-time 0.5 s" in (row.get("error") or ""), f"--max-time on /stall ({row})")
 
 
+def test_retry_notices_name_the_url_they_are_about(srv):
+    # The notice comes from the HTTP client's retry loop; the URL comes from the fetch task's context.
+    urls = [srv.url(f"/flaky?key=notice-{i}&fails=1") for i in range(3)]
+    r = scrape("--retries", "2", "--log-level", "debug", "--concurrency", "3", *urls)
+    rows = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    check(sorted(row.get("url") for row in rows) == sorted(urls) and all(row.get("status") == 200 for row in rows),
+          f"three flaky URLs, each fetched on its second attempt ({rows})")
+    for u in urls:
+        check(f"{u}: attempt 1 failed" in r.stderr, f"the retry notice names {u} ({r.stderr[-600:]!r})")
+    check("(no URL)" not in r.stderr, f"no retry notice without its URL ({r.stderr[-600:]!r})")
+
+
 def test_a_retry_after_over_the_cap_is_not_waited_for(srv):
     url = srv.url("/retry-after?key=cap&fails=1&after=3600")
     r = scrape("--retries", "2", "--log-level", "info", url)
@@ -510,6 +522,7 @@ def main():
         test_headers_reach_the_server_and_replace_defaults(srv)
         test_head_requests_and_redirects_not_followed(srv)
         test_max_time_caps_a_url_that_would_retry_for_long(srv)
+        test_retry_notices_name_the_url_they_are_about(srv)
         test_a_retry_after_over_the_cap_is_not_waited_for(srv)
         test_cacert(TMP, srv)
         test_urls_from_stdin_and_file_with_failures_still_exit_zero(srv)
