@@ -761,9 +761,12 @@ void scraper::impl::schedule() {
         ready.push_back(key);
       }
       const std::uint64_t id = next_id++;
-      // (fetch() starts after this returns, and finds its URL and origin here. Its context names
-      // the URL for the log lines written inside it.)
-      auto t = group->spawn(fetch(id), "fetch", corio::context().with(fetching_url, it.url));
+      // (fetch() starts after this returns, and finds its URL and origin here.) With debug logging
+      // on, its context names the URL for the log lines written inside it. (Only then: a task with
+      // a context costs about 2 µs more per URL here, 9 % of a fast local crawl.)
+      auto t = spdlog::should_log(spdlog::level::debug)
+                   ? group->spawn(fetch(id), "fetch", corio::context().with(fetching_url, it.url))
+                   : group->spawn(fetch(id), "fetch");
       running.emplace(id, fetching{std::move(t), std::move(it), std::move(key)});
       started_one = true;
     }
