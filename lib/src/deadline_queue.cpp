@@ -50,7 +50,7 @@ void deadline_queue::add(entry& e, const executor& ex) {
   if (!ex_) {
     // The timer waits on the context itself, not on the caller's strand or traced executor.
     // (Any executor of the context would be correct: fire() dispatches to each entry's own.)
-    const executor& plain = untraced(ex);
+    const executor plain = untraced(ex);
     if (const auto* s = plain.target<asio::strand<asio::io_context::executor_type>>()) {
       ex_.emplace(s->get_inner_executor());
     } else if (const auto* sa = plain.target<asio::strand<executor>>()) {

@@ -4,7 +4,7 @@
 
 namespace corio::detail {
 
-const executor& posting_executor(const executor& ex) noexcept { return untraced(ex); }
+executor posting_executor(const executor& ex) noexcept { return untraced(ex); }
 
 void post_completion(const executor& fallback, asio::any_completion_handler<void(boost::system::error_code)>&& h,
                      boost::system::error_code ec) {

@@ -17,7 +17,7 @@ namespace corio::detail {
 /// `ex` without the tracing wrapper of a debug-mode task or of a task with a context
 /// (traced_executor.hpp): a completion posted through a task's executor for another coroutine
 /// must not run inside a step attributed to that task.
-[[nodiscard]] const executor& posting_executor(const executor& ex) noexcept;
+[[nodiscard]] executor posting_executor(const executor& ex) noexcept;
 
 /// Posts `h(args...)` through `fallback` (untraced), running it on h's associated executor (as
 /// Asio's own operations do). Never invokes `h` inline. (Asio 1.26's append() recurses forever when the

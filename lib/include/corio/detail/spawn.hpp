@@ -54,7 +54,7 @@ awaitable<factory_result_t<F>> call_and_await(F f) {
 class context_work {
 public:
   explicit context_work(const executor& ex) {
-    const executor& plain = untraced(ex);
+    const executor plain = untraced(ex);
     using io_executor = asio::io_context::executor_type;
     if (const auto* io = plain.target<io_executor>()) {
       io_ = &io->context();
@@ -131,7 +131,7 @@ template <typename T>
 task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer,
                  std::optional<value_or_monostate<T>>* out = nullptr, const context_ptr* context = nullptr) {
   // A child spawned from inside a traced (debug-mode) task gets its own trace, not its parent's.
-  const executor& inner = untraced(ex);
+  const executor inner = untraced(ex);
   auto& registry = task_registry::of(inner);
   auto st = std::make_shared<task_state<T>>(inner);
   st->set_name(std::move(name));
@@ -153,7 +153,8 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
     st->trace_->task.store(st.get(), std::memory_order_relaxed);
     st->trace_->id = st->id_;
     if (debug) st->trace_->name = st->name();
-    st->ex_ = traced_executor(inner, st->trace_, debug ? registry.slow_step() : traced_executor::untimed);
+    st->ex_ = debug ? executor(traced_executor(inner, st->trace_, registry.slow_step()))
+                    : context_wrapped(inner, st->trace_);
   }
   registry.add(*st);
   coroutine_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
