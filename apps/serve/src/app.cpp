@@ -1,5 +1,6 @@
 #include <serve/app.hpp>
 #include <serve/chat.hpp>
+#include <serve/handler.hpp>
 
 #include <corio/debug.hpp>
 
@@ -52,6 +53,10 @@ std::string escaped(std::string_view v) {
 void app::log_access(const access_entry& e) const {
   if (!access_) return;
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(e.took).count();
+  // The connection and request: from the connection task's context (handler.hpp).
+  const auto ids = current_request.get_or(nullptr);
+  const std::uint64_t connection = ids ? ids->connection : 0;
+  const std::uint64_t request_no = ids ? ids->request : 0;
   std::ostringstream remote;
   remote << e.remote;
   if (cfg_.access_log_format == log_format::json) {
@@ -66,8 +71,8 @@ void app::log_access(const access_entry& e) const {
     o["status"] = e.status;
     o["bytes"] = e.bytes;
     o["us"] = us;
-    o["conn"] = e.connection;
-    o["req"] = e.request;
+    o["conn"] = connection;
+    o["req"] = request_no;
     access_->info(boost::json::serialize(o));
   } else if (cfg_.access_log_format == log_format::combined) {
     // nginx's "combined": $remote_addr - $remote_user [$time_local] "$request" $status
@@ -83,7 +88,7 @@ void app::log_access(const access_entry& e) const {
                   e.referer.empty() ? "-" : escaped(e.referer), e.user_agent.empty() ? "-" : escaped(e.user_agent));
   } else {
     access_->info("{} \"{} {} HTTP/{}.{}\" {} {} {}us conn={} req={}", remote.str(), e.method, e.target,
-                  e.version / 10, e.version % 10, e.status, e.bytes, us, e.connection, e.request);
+                  e.version / 10, e.version % 10, e.status, e.bytes, us, connection, request_no);
   }
 }
 

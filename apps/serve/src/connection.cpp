@@ -212,7 +212,7 @@ corio::awaitable<bool> connection_io::write_message(response& res, const request
 // --- connection ---------------------------------------------------------------------------------
 
 connection::connection(shard& sh, tcp::socket sock, std::uint64_t id)
-    : connection_io(std::move(sock), sh.owner().lim()), shard_(sh), id_(id) {
+    : connection_io(std::move(sock), sh.owner().lim()), shard_(sh), id_(id), ids_(current_request.get_or(nullptr)) {
   boost::system::error_code ec;
   remote_ = socket_.remote_endpoint(ec);
   draining_ = sh.draining();
@@ -341,12 +341,12 @@ corio::awaitable<bool> connection::serve_one() {
   if (!head) head = co_await read_head(p);
   if (!head) {
     if (p.failed()) {
-      ++requests_;
+      next_request();
       co_await reject(p, p.failure_status(), p.failure_reason());
     }
     co_return false;
   }
-  ++requests_;
+  next_request();
   const auto started = corio::clock::now();
   request& req = p.get();
   std::string_view query;
@@ -499,7 +499,7 @@ void connection::log_request(const request& req, corio::clock::time_point starte
     const auto agent = req[http::field::user_agent];
     a.log_access({remote_, std::string_view(req.method_string().data(), req.method_string().size()),
                   std::string_view(req.target().data(), req.target().size()), req.version(), status_,
-                  bytes_written_, took, id_, requests_, std::string_view(referer.data(), referer.size()),
+                  bytes_written_, took, std::string_view(referer.data(), referer.size()),
                   std::string_view(agent.data(), agent.size())});
   }
 }

@@ -101,8 +101,10 @@ void shard::spawn_connection(tcp::socket sock, std::optional<corio::semaphore::g
   const auto peer = sock.remote_endpoint(ec);
   if (!group_ || draining_) return;  // the socket closes here
   try {
-    group_->spawn(serve_connection(*this, std::move(sock), std::move(permit), &permits_, ++connection_ids),
-                  "conn " + endpoint_text(peer));
+    const std::uint64_t id = ++connection_ids;
+    auto ids = std::make_shared<request_ids>(request_ids{id, 0});
+    group_->spawn(serve_connection(*this, std::move(sock), std::move(permit), &permits_, id),
+                  "conn " + endpoint_text(peer), corio::context().with(current_request, std::move(ids)));
   } catch (const std::logic_error&) {
     // The group is shutting down (its drain deadline passed): the connection is simply closed.
   }

@@ -373,6 +373,28 @@ class CommandLine(unittest.TestCase):
                 self.assertIn(key, lines[0])
 
 
+    def test_the_access_log_names_each_connection_and_its_requests(self):
+        # conn/req come from the connection task's context: two requests on one keep-alive
+        # connection are req 1 and 2 of one conn, a second connection has its own id.
+        import http.client
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "access.log")
+            with Server("--access-log-format", "json", access_log=path) as srv:
+                c = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+                for target in ("/plaintext", "/nope"):
+                    c.request("GET", target)
+                    c.getresponse().read()
+                c.close()
+                curl(srv.url + "/plaintext?second")
+                self.assertEqual(srv.stop(), 0)
+            with open(path) as f:
+                lines = [json.loads(l) for l in f if l.strip()]
+            self.assertEqual([l["target"] for l in lines], ["/plaintext", "/nope", "/plaintext?second"])
+            self.assertEqual([l["req"] for l in lines], [1, 2, 1])
+            self.assertEqual(lines[0]["conn"], lines[1]["conn"])
+            self.assertNotEqual(lines[0]["conn"], lines[2]["conn"])
+            self.assertTrue(all(l["conn"] > 0 for l in lines), lines)
+
     def test_the_default_access_log_is_nginx_combined(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "access.log")

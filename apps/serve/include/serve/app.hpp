@@ -34,8 +34,6 @@ struct access_entry {
   unsigned status;
   std::uint64_t bytes;
   corio::duration took;
-  std::uint64_t connection;
-  std::uint64_t request;  // the request's number on its connection, from 1
   std::string_view referer = {};     // (the combined format's)
   std::string_view user_agent = {};
 };

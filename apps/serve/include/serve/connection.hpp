@@ -143,6 +143,11 @@ private:
   boost::asio::ip::tcp::endpoint remote_;
   std::uint64_t id_;
   std::uint64_t requests_ = 0;
+  std::shared_ptr<request_ids> ids_;  // (the task's context's: see handler.hpp)
+  void next_request() noexcept {
+    ++requests_;
+    if (ids_) ids_->request = requests_;
+  }
   bool request_logged_ = false;  // the current request's access-log line and counters are done
   std::size_t route_ = static_cast<std::size_t>(-1);  // the current request's (stats::no_route: none)
   std::list<connection*>::iterator registration_;

@@ -22,10 +22,13 @@
 #include <serve/response.hpp>
 
 #include <corio/config.hpp>
+#include <corio/context.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +41,17 @@ namespace serve {
 class app;
 
 /// What a handler sees of its request.
+/// The connection and request a task works for. Every connection's task carries them in its
+/// context (corio/context.hpp), and the tasks it spawns inherit them: code deep in a handler (and
+/// the access log) can name the request without having it passed down. `request` advances as the
+/// connection reads each request head.
+struct request_ids {
+  std::uint64_t connection = 0;
+  std::uint64_t request = 0;  // the request's number on its connection, from 1 (0: none yet)
+};
+/// Null outside a connection's task.
+inline const corio::context_var<std::shared_ptr<request_ids>> current_request{"serve.request"};
+
 struct request_context {
   request& req;
   std::vector<std::pair<std::string_view, std::string_view>> params;  // from the pattern, raw
