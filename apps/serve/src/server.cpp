@@ -102,9 +102,15 @@ void shard::spawn_connection(tcp::socket sock, std::optional<corio::semaphore::g
   if (!group_ || draining_) return;  // the socket closes here
   try {
     const std::uint64_t id = ++connection_ids;
-    auto ids = std::make_shared<request_ids>(request_ids{id, 0});
-    group_->spawn(serve_connection(*this, std::move(sock), std::move(permit), &permits_, id),
-                  "conn " + endpoint_text(peer), corio::context().with(current_request, std::move(ids)));
+    auto conn = serve_connection(*this, std::move(sock), std::move(permit), &permits_, id);
+    if (app_.access_log_enabled()) {
+      // The access log names each request from the connection task's context. (Only with the
+      // log on: a task with a context costs ~1,900 instructions more per request, about 2 %.)
+      group_->spawn(std::move(conn), "conn " + endpoint_text(peer),
+                    corio::context().with(current_request, std::make_shared<request_ids>(request_ids{id, 0})));
+    } else {
+      group_->spawn(std::move(conn), "conn " + endpoint_text(peer));
+    }
   } catch (const std::logic_error&) {
     // The group is shutting down (its drain deadline passed): the connection is simply closed.
   }
