@@ -187,6 +187,13 @@ corio::awaitable<void> corio_task_group() {
   });
 }
 
+corio::awaitable<void> corio_task_group_eager() {
+  co_await corio::task_group::run([](corio::task_group& g) -> corio::awaitable<void> {
+    for (int i = 0; i < spawn_n; ++i) g.spawn_eager(instant());
+    co_return;
+  });
+}
+
 corio::awaitable<void> corio_debug_task_group() {
   corio::enable_debug(asio::query(co_await asio::this_coro::executor, asio::execution::context));
   co_await corio_task_group();
@@ -435,6 +442,7 @@ int main(int argc, char** argv) {
       {"spawn+join 100k", "asio co_spawn+results", "ns/task", spawn_n, [] { return run_ns(raw_spawn_gather); }},
       {"spawn+join 100k", "corio gather", "ns/task", spawn_n, [] { return run_ns(corio_spawn_gather); }},
       {"spawn+join 100k", "corio task_group", "ns/task", spawn_n, [] { return run_ns(corio_task_group); }},
+      {"spawn+join 100k", "corio task_group eager", "ns/task", spawn_n, [] { return run_ns(corio_task_group_eager); }},
       {"spawn+join 100k", "corio task_group debug", "ns/task", spawn_n, [] { return run_ns(corio_debug_task_group); }},
       {"1M yields / 1k tasks", "asio post(ex)", "ns/yield", 1e6, [] { return run_ns(raw_yields); }},
       {"1M yields / 1k tasks", "asio post(deferred)", "ns/yield", 1e6, [] { return run_ns(raw_yields_continuation); }},

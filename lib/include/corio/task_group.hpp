@@ -83,6 +83,16 @@ public:
   task<T> spawn(awaitable<T> aw, std::string name = {}) {
     return scope_.spawn(std::move(aw), std::move(name));
   }
+  /// Starts a child eagerly: its first step runs inside this call (see corio::spawn_eager).
+  template <typename T>
+  task<T> spawn_eager(awaitable<T> aw, std::string name = {}) {
+    return scope_.spawn(std::move(aw), std::move(name), nullptr, nullptr, true);
+  }
+  /// spawn_eager of a callable returning a coroutine, kept alive until the child ends.
+  template <detail::coroutine_factory F>
+  task<detail::factory_result_t<F>> spawn_eager(F f, std::string name = {}) {
+    return spawn_eager(detail::call_and_await(std::move(f)), std::move(name));
+  }
   /// Starts a child in the context `ctx` (corio/context.hpp) instead of the spawner's.
   template <typename T>
   task<T> spawn(awaitable<T> aw, std::string name, const context& ctx) {

@@ -63,17 +63,20 @@ public:
   /// std::logic_error once the scope is shutting down or finished.
   template <typename T>
   task<T> spawn(awaitable<T> aw, std::string name = {}, std::optional<value_or_monostate<T>>* out = nullptr,
-                const context_ptr* context = nullptr) {
+                const context_ptr* context = nullptr, bool eager = false) {
     if (state_ != state::open) {
       throw std::logic_error(std::string("corio::") + kind_ +
                              (state_ == state::closed ? " is finished: cannot spawn into it"
                                                       : " is shutting down: cannot spawn into it"));
     }
-    auto t = spawn_in<T>(ex_, std::move(aw), std::move(name), this, out, context);
-    auto& st = task_access::state(t);
-    st.scope_ = &info_;
-    link(st);
-    return t;
+    // Linked before its first step: an eager child may end inside spawn_in.
+    return spawn_in<T>(ex_, std::move(aw), std::move(name), this, out, context, eager, &adopt_child, this);
+  }
+
+  static void adopt_child(void* self, task_base& child) noexcept {
+    auto* s = static_cast<scope*>(self);
+    child.scope_ = &s->info_;
+    s->link(child);
   }
 
   /// Cancels every live child and refuses new ones. Idempotent.

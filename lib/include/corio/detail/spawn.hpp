@@ -127,9 +127,13 @@ struct task_access {
 /// `out`, if given, receives the value instead of the task's state (task_state::out_).
 /// The child inherits the context of the code that spawns it (the one context::run() lends, else
 /// the running task's), unless `context` (non-null) gives one.
+/// With `eager` (asyncio 3.12's eager tasks), a child spawned from a handler of its own executor's
+/// context runs its first step inside spawn_in, up to its first suspension (or its end); `adopt`,
+/// if given, is called with the new task before any of its steps runs (a scope links it there).
 template <typename T>
 task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_observer* observer,
-                 std::optional<value_or_monostate<T>>* out = nullptr, const context_ptr* context = nullptr) {
+                 std::optional<value_or_monostate<T>>* out = nullptr, const context_ptr* context = nullptr,
+                 bool eager = false, void (*adopt)(void*, task_base&) = nullptr, void* adopt_ctx = nullptr) {
   // A child spawned from inside a traced (debug-mode) task gets its own trace, not its parent's.
   const executor inner = untraced(ex);
   auto& registry = task_registry::of(inner);
@@ -159,6 +163,15 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
   registry.add(*st);
   coroutine_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
                                                   asio::cancellation_state(st->signal_.slot()));
+  if (adopt) adopt(adopt_ctx, *st);
+  if (eager && running_in_context_thread(inner)) {
+    // The first step runs here, attributed to the new task (as its executor would).
+    task_base* const prev = current_task;
+    if (st->trace_) current_task = st.get();
+    thread.launch();
+    current_task = prev;
+    return task_access::make(std::move(st));
+  }
   auto launch = [thread = std::move(thread)]() mutable { thread.launch(); };
   // Posted straight to the io_context when that is the executor: one operation block, where the
   // type-erased executor wraps the function in a second one. (`task_ex` lives as long as

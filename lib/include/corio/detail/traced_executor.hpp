@@ -6,6 +6,7 @@
 #pragma once
 
 #include <corio/config.hpp>
+#include <corio/detail/asio_adapter.hpp>
 #include <corio/detail/task_state.hpp>
 
 #include <boost/asio/execution.hpp>
@@ -205,6 +206,14 @@ inline bool running_in_this_thread(const executor& ex) noexcept {
   if (const auto* s = ex.target<asio::strand<io_executor>>()) return s->running_in_this_thread();
   if (const auto* s = ex.target<asio::strand<executor>>()) return s->running_in_this_thread();
   return false;
+}
+
+/// True if the calling thread is running a handler of `ex`'s io_context now, whatever wraps it
+/// (a strand, a test's scheduler). False when unknown.
+inline bool running_in_context_thread(const executor& ex) noexcept {
+  if (running_in_this_thread(ex)) return true;
+  if (!running_a_context()) return false;
+  return &asio::query(initiating_executor(), asio::execution::context) == &asio::query(ex, asio::execution::context);
 }
 
 }  // namespace corio::detail
