@@ -54,7 +54,9 @@ awaitable<factory_result_t<F>> call_and_await(F f) {
 class context_work {
 public:
   explicit context_work(const executor& ex) {
-    const executor plain = untraced(ex);
+    std::optional<executor> unwrapped;
+    if (is_wrapped(ex)) [[unlikely]] unwrapped.emplace(untraced(ex));
+    const executor& plain = unwrapped ? *unwrapped : ex;
     using io_executor = asio::io_context::executor_type;
     if (const auto* io = plain.target<io_executor>()) {
       io_ = &io->context();
@@ -135,7 +137,10 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
                  std::optional<value_or_monostate<T>>* out = nullptr, const context_ptr* context = nullptr,
                  bool eager = false, void (*adopt)(void*, task_base&) = nullptr, void* adopt_ctx = nullptr) {
   // A child spawned from inside a traced (debug-mode) task gets its own trace, not its parent's.
-  const executor inner = untraced(ex);
+  // (A copy only when `ex` is a wrapper: spawning from a plain executor copies nothing here.)
+  std::optional<executor> unwrapped;
+  if (is_wrapped(ex)) [[unlikely]] unwrapped.emplace(untraced(ex));
+  const executor& inner = unwrapped ? *unwrapped : ex;
   auto& registry = task_registry::of(inner);
   auto st = std::make_shared<task_state<T>>(inner);
   st->set_name(std::move(name));

@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <memory>
+#include <typeinfo>
 #include <utility>
 
 namespace corio::detail {
@@ -184,13 +185,24 @@ inline executor context_wrapped(const executor& ex, std::shared_ptr<task_trace> 
   return traced_executor(ex, std::move(trace), traced_executor::untimed);
 }
 
+using io_context_executor_tracked = context_executor<std::decay_t<decltype(asio::prefer(
+    std::declval<const asio::io_context::executor_type&>(), asio::execution::outstanding_work.tracked))>>;
+
+/// True if `ex` is a debug-mode task's or a context task's wrapper (one type check).
+inline bool is_wrapped(const executor& ex) noexcept {
+  const std::type_info& t = ex.target_type();
+  // The common case first, by address: an unequal type_info comparison costs a strcmp.
+  if (&t == &typeid(asio::io_context::executor_type)) return false;
+  return t == typeid(traced_executor) || t == typeid(io_context_executor) || t == typeid(io_context_executor_tracked);
+}
+
 /// The executor a debug-mode task or a task with a context runs on, without its wrapper (`ex`
 /// itself otherwise).
 inline executor untraced(const executor& ex) noexcept {
+  if (!is_wrapped(ex)) return ex;
   if (const auto* traced = ex.target<traced_executor>()) return traced->inner();
   if (const auto* c = ex.target<io_context_executor>()) return c->inner();
-  if (const auto* c = ex.target<context_executor<std::decay_t<decltype(asio::prefer(
-          std::declval<const asio::io_context::executor_type&>(), asio::execution::outstanding_work.tracked))>>>()) {
+  if (const auto* c = ex.target<io_context_executor_tracked>()) {
     return asio::prefer(c->inner(), asio::execution::outstanding_work.untracked);
   }
   return ex;
