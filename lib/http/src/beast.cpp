@@ -1,4 +1,3 @@
-// Beast's and Asio SSL's separately compiled implementations, built once for every target that
-// links corio::http.
-#include <boost/asio/ssl/impl/src.hpp>
+// Beast's separately compiled implementation, built once for every target that links corio::http.
+// (Asio SSL's is corio::tls's.)
 #include <boost/beast/src.hpp>

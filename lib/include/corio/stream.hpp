@@ -37,7 +37,7 @@
 // actual port of port 0 before anything is served; serve_tcp with a start_handle tells it the same
 // way from inside a task_group (`g.start`). An IPv6 listener is IPv6-only (IPV6_V6ONLY, as Trio's
 // serve_tcp): serve both families with two listeners.
-// TLS is not provided here (Asio's ssl::stream needs OpenSSL, which the core library does not link).
+// TLS: corio/tls.hpp (open_tls, tls_stream; target corio::tls, which links OpenSSL: the core does not).
 //
 // Cancellation: every awaitable here is cancelled as any Corio work is (task cancel, group,
 // timeout) and then throws operation_aborted. A cancelled read loses nothing: bytes already received stay buffered. A
