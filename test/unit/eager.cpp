@@ -122,6 +122,21 @@ CORIO_TEST_CASE(an_eager_child_runs_its_first_step_in_its_own_context) {
   BOOST_TEST(co_await parent.wait() == "inherited (own task) / inherited");
 }
 
+CORIO_TEST_CASE(an_eager_child_spawned_inside_context_run_changes_only_its_own_copy) {
+  auto ex = co_await asio::this_coro::executor;
+  std::string in_child;
+  const std::string after = corio::context().with(tag, std::string("lent")).run([&] {
+    auto child = corio::spawn_eager(ex, [&]() -> corio::awaitable<void> {
+      in_child = tag.get_or("?");  // inherited from the context run lends
+      tag.set("child's");
+      co_return;
+    });
+    return tag.get_or("?");  // run's copy: untouched by the child's set
+  });
+  BOOST_TEST(in_child == "lent");
+  BOOST_TEST(after == "lent");
+}
+
 BOOST_AUTO_TEST_CASE(spawn_eager_from_another_thread_is_scheduled) {
   asio::io_context ctx;
   std::vector<std::string> log;

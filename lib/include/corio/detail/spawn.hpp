@@ -170,11 +170,15 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
                                                   asio::cancellation_state(st->signal_.slot()));
   if (adopt) adopt(adopt_ctx, *st);
   if (eager && running_in_context_thread(inner)) {
-    // The first step runs here, attributed to the new task (as its executor would).
+    // The first step runs here, attributed to the new task as its executor would (and not in a
+    // context that context::run lends the spawner: the child has its own copy).
     task_base* const prev = current_task;
-    if (st->trace_) current_task = st.get();
+    context_ptr* const prev_borrowed = borrowed_context;
+    current_task = st->trace_ ? st.get() : nullptr;
+    borrowed_context = nullptr;
     thread.launch();
     current_task = prev;
+    borrowed_context = prev_borrowed;
     return task_access::make(std::move(st));
   }
   auto launch = [thread = std::move(thread)]() mutable { thread.launch(); };
