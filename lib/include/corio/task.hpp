@@ -136,6 +136,9 @@ task<T> spawn(const executor& ex, awaitable<T> aw, std::string name = {}) {
 /// so that the returned task may be done already — before spawn_eager returns. From anywhere else
 /// it is scheduled as spawn() does. Saves a scheduler round trip for a task that often finishes
 /// without suspending (a cache hit); the caller's step is longer by the child's first step.
+/// Cancellation and exceptions as spawn(): an exception in the first step is the task's (kept for
+/// its awaiters, never thrown by spawn_eager); cancel() after it returns reaches the next
+/// suspension point. Thread safety: as spawn().
 template <typename T>
 task<T> spawn_eager(const executor& ex, awaitable<T> aw, std::string name = {}) {
   return detail::spawn_in<T>(ex, std::move(aw), std::move(name), nullptr, nullptr, nullptr, true);
