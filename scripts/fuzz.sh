@@ -30,6 +30,7 @@ targets=(
   "fuzz_serve_websocket websocket.dict"
   "fuzz_http_client http.dict"
   "fuzz_scrape_text scrape.dict"
+  "fuzz_redis_reply resp.dict"
 )
 options=(-timeout=20 -rss_limit_mb=2048 -max_len=131072)
 

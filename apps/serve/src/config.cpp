@@ -99,6 +99,8 @@ Limits (sizes take k/m/g suffixes, times ms/s/m/h; a bare number is bytes or sec
   --drain-timeout T         on SIGINT/SIGTERM: time for in-flight requests (default 10s)
   --chat-presence-interval T  chat joins and leaves are announced together at most once per T
                             (default 100ms; 0: each at once)
+  --max-cpu-n N             the largest n /api/cpu accepts (default 100000000; its default n
+                            is 5000000 or N, whichever is smaller)
 )";
 }
 
@@ -165,6 +167,11 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
          if (cfg.chat_presence_interval > std::chrono::seconds(60)) {
            throw std::invalid_argument("--chat-presence-interval: at most 60s");
          }
+       }},
+      {"--max-cpu-n",
+       [&](const std::string& v) {
+         cfg.cpu_max_n = parse_count(v, 100'000'000);
+         if (cfg.cpu_max_n == 0) throw std::invalid_argument("at least 1");
        }},
       {"--debug-token",
        [&](const std::string& v) {

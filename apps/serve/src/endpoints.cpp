@@ -112,8 +112,9 @@ std::uint64_t count_primes(std::uint64_t n) {
 }
 
 corio::awaitable<response> api_cpu(request_context& c) {
-  const auto n = int_param(c, "n", 5'000'000, 1, 100'000'000);
-  if (!n) co_return bad_param("n", 1, 100'000'000);
+  const auto max_n = static_cast<long long>(c.server.cfg().cpu_max_n);
+  const auto n = int_param(c, "n", std::min(5'000'000LL, max_n), 1, max_n);
+  if (!n) co_return bad_param("n", 1, max_n);
   const auto t0 = std::chrono::steady_clock::now();
   const auto primes = co_await corio::to_thread(count_primes, static_cast<std::uint64_t>(*n));
   const auto took = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

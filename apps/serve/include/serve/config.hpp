@@ -69,6 +69,9 @@ struct config {
   /// The chat room's presence batching: joins and leaves are announced at most once per interval
   /// (zero: each at once).
   std::chrono::milliseconds chat_presence_interval{100};
+  /// The largest n /api/cpu accepts (it sieves n bytes on the thread pool: at 10^8 about a second
+  /// of a core and 100 MB); its default n is 5,000,000 or this, whichever is smaller.
+  std::uint64_t cpu_max_n = 100'000'000;
   limits lim;
 };
 

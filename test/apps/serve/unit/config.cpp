@@ -87,4 +87,14 @@ BOOST_AUTO_TEST_CASE(chat_presence_interval_defaults_to_100ms_and_is_bounded) {
   BOOST_TEST(problem({"--chat-presence-interval", "-1"}).find("--chat-presence-interval") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(max_cpu_n_defaults_to_a_hundred_million_and_is_bounded) {
+  BOOST_TEST(std::get<serve::config>(parse({})).cpu_max_n == 100'000'000u);
+  BOOST_TEST(std::get<serve::config>(parse({"--max-cpu-n", "1000"})).cpu_max_n == 1000u);
+  BOOST_TEST(serve::usage().find("--max-cpu-n") != std::string::npos);
+  auto problem = [](std::vector<std::string> args) { return std::get<std::string>(parse(std::move(args))); };
+  BOOST_TEST(problem({"--max-cpu-n", "0"}).find("--max-cpu-n") != std::string::npos);
+  BOOST_TEST(problem({"--max-cpu-n", "100000001"}).find("--max-cpu-n") != std::string::npos);
+  BOOST_TEST(problem({"--max-cpu-n", "lots"}).find("--max-cpu-n") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -103,6 +103,21 @@ CORIO_TEST_CASE(cpu_counts_primes_on_the_thread_pool) {
   BOOST_TEST(json::parse(body).as_object().at("primes_below_n").as_int64() == 168);
 }
 
+CORIO_TEST_CASE(cpu_refuses_an_n_over_the_configured_maximum_and_defaults_below_it) {
+  serve::config cfg = with_debug_tasks();
+  cfg.cpu_max_n = 1000;
+  fixture f(cfg);
+  auto [over, reason] = co_await f.call("/api/cpu?n=1001");
+  BOOST_TEST(over == 400u);
+  BOOST_TEST(reason.find("from 1 to 1000") != std::string::npos, reason);
+  auto [at, body] = co_await f.call("/api/cpu?n=1000");
+  BOOST_TEST(at == 200u);
+  auto [fallback, counted] = co_await f.call("/api/cpu");  // the default, 5,000,000, capped to 1000
+  BOOST_TEST(fallback == 200u);
+  BOOST_TEST(json::parse(counted).as_object().at("n").as_int64() == 1000);
+  BOOST_TEST(json::parse(counted).as_object().at("primes_below_n").as_int64() == 168);
+}
+
 CORIO_TEST_CASE(debug_tasks_is_for_loopback_clients_only) {
   fixture f;
   auto [local, body] = co_await f.call("/debug/tasks");
