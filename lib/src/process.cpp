@@ -229,11 +229,21 @@ awaitable<process> spawn_process(std::vector<std::string> argv, process_options 
   boost::system::error_code ec;
   std::optional<bp::process> child;
   bp::default_process_launcher launcher;
-  if (opts.cwd.empty()) {
-    child.emplace(launcher(ex, ec, exe, args, stdio, setup));
-  } else {
-    bp::process_start_dir dir{opts.cwd};
-    child.emplace(launcher(ex, ec, exe, args, stdio, setup, dir));
+  // Between fork and exec the child runs the launcher's code on a copy of this process: it tells
+  // `ex`'s execution context about the fork (each service's notify_fork, which may throw: Asio's
+  // reactor re-creates its descriptors there). An exception must not come back up this copy of the
+  // stack (it would go on running the caller's code, in a second process): the child ends there.
+  const pid_t parent = ::getpid();
+  try {
+    if (opts.cwd.empty()) {
+      child.emplace(launcher(ex, ec, exe, args, stdio, setup));
+    } else {
+      bp::process_start_dir dir{opts.cwd};
+      child.emplace(launcher(ex, ec, exe, args, stdio, setup, dir));
+    }
+  } catch (...) {
+    if (::getpid() != parent) ::_exit(127);
+    throw;
   }
   if (ec) {
     // The launcher reports the child's exec error but leaves the child (which has _exit'ed or is

@@ -20,6 +20,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <stdexcept>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -137,6 +139,35 @@ CORIO_TEST_CASE_WITH(a_program_that_cannot_be_started_is_a_process_error_with_it
   o.cwd = "/no/such/dir";
   auto bad_cwd = co_await expect_error<corio::process_error>(run_with(o, "/bin/true"), "process_error");
   BOOST_TEST(bad_cwd.code().value() == static_cast<int>(std::errc::no_such_file_or_directory));
+  BOOST_TEST(!has_unreaped_children());
+}
+
+/// A service whose fork notification throws in the child, as Asio's reactor does when it cannot
+/// re-create its descriptors there.
+struct throws_in_forked_child : asio::execution_context::service {
+  using key_type = throws_in_forked_child;
+  static inline asio::execution_context::id id;
+  explicit throws_in_forked_child(asio::execution_context& ctx) : service(ctx) {}
+  void shutdown() override {}
+  void notify_fork(asio::execution_context::fork_event e) override {
+    if (e == asio::execution_context::fork_child) throw std::runtime_error("no descriptors left in the child");
+  }
+};
+
+CORIO_TEST_CASE_WITH(a_child_whose_fork_notification_throws_exits_127_and_never_runs_the_callers_code, real) {
+  auto ex = co_await asio::this_coro::executor;
+  asio::use_service<throws_in_forked_child>(asio::query(ex, asio::execution::context));
+  const pid_t me = ::getpid();
+  // A child that escaped would go on running this process's code from here: it ends itself with 99.
+  std::optional<corio::process_result> r;
+  try {
+    r = co_await run("/bin/true");
+  } catch (...) {
+    if (::getpid() != me) ::_exit(99);
+    throw;
+  }
+  if (::getpid() != me) ::_exit(99);
+  BOOST_TEST(r->exit_code == 127);
   BOOST_TEST(!has_unreaped_children());
 }
 

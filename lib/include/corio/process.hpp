@@ -37,7 +37,9 @@
 // Cancellation: cancelling run_process or wait() stops the child as above and, once it is reaped,
 // throws operation_aborted. A cancelled read or write of a pipe behaves as tcp_stream's.
 // Exceptions: process_error when the program cannot be started (code(): ENOENT, EACCES...; also
-// a cwd that does not exist); process_output_limit_error beyond max_output;
+// a cwd that does not exist; a child that fails between fork and exec for any other reason, such
+// as an Asio service's fork notification throwing in it, exits with status 127 instead of going on
+// running the caller's code); process_output_limit_error beyond max_output;
 // process_timeout_error (a corio::timeout_error) when options.timeout expires; pipe reads and
 // writes: as tcp_stream (stream_error.hpp), broken_pipe writing to a child that closed its stdin.
 // Thread safety: executor-affine, like an Asio pipe: one read per pipe and one wait() at a time.
