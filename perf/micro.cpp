@@ -199,6 +199,12 @@ corio::awaitable<void> corio_debug_task_group() {
   co_await corio_task_group();
 }
 
+// Every task attributed (corio::current_task() known in each): what that costs a spawn.
+corio::awaitable<void> corio_attributed_task_group() {
+  corio::attribute_tasks(asio::query(co_await asio::this_coro::executor, asio::execution::context));
+  co_await corio_task_group();
+}
+
 // --- 2. 1,000,000 yields across 1,000 tasks ---------------------------------------------------
 constexpr int yield_tasks = 1000, yields_each = 1000;
 
@@ -228,6 +234,10 @@ corio::awaitable<void> corio_yields() {
     for (int i = 0; i < yield_tasks; ++i) g.spawn(corio_yielder());
     co_return;
   });
+}
+corio::awaitable<void> corio_attributed_yields() {
+  corio::attribute_tasks(asio::query(co_await asio::this_coro::executor, asio::execution::context));
+  co_await corio_yields();
 }
 
 // --- 3. queue: one producer, one consumer, capacity 1024, 1,000,000 ints ----------------------
@@ -444,9 +454,12 @@ int main(int argc, char** argv) {
       {"spawn+join 100k", "corio task_group", "ns/task", spawn_n, [] { return run_ns(corio_task_group); }},
       {"spawn+join 100k", "corio task_group eager", "ns/task", spawn_n, [] { return run_ns(corio_task_group_eager); }},
       {"spawn+join 100k", "corio task_group debug", "ns/task", spawn_n, [] { return run_ns(corio_debug_task_group); }},
+      {"spawn+join 100k", "corio task_group attributed", "ns/task", spawn_n,
+       [] { return run_ns(corio_attributed_task_group); }},
       {"1M yields / 1k tasks", "asio post(ex)", "ns/yield", 1e6, [] { return run_ns(raw_yields); }},
       {"1M yields / 1k tasks", "asio post(deferred)", "ns/yield", 1e6, [] { return run_ns(raw_yields_continuation); }},
       {"1M yields / 1k tasks", "corio yield", "ns/yield", 1e6, [] { return run_ns(corio_yields); }},
+      {"1M yields / 1k tasks", "corio yield attributed", "ns/yield", 1e6, [] { return run_ns(corio_attributed_yields); }},
       {"queue 1M ints cap 1024", "asio channel", "ns/item", queue_items, [] { return run_ns(raw_channel); }},
       {"queue 1M ints cap 1024", "corio queue", "ns/item", queue_items, [] { return run_ns(corio_queue); }},
       {"semaphore 1k tasks x100", "asio channel tokens", "ns/acquire", sem_tasks * sem_rounds,

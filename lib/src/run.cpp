@@ -1,3 +1,4 @@
+#include <corio/context.hpp>
 #include <corio/debug.hpp>
 #include <corio/detail/registry.hpp>
 #include <corio/detail/task_state.hpp>
@@ -132,6 +133,7 @@ void apply_debug_options(asio::io_context& ctx, const run_options& opts) {
     }
   }
   if (on) enable_debug(ctx, true, slow);
+  if (opts.attribute_tasks) attribute_tasks(ctx);
 }
 
 }  // namespace corio::detail

@@ -13,7 +13,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -243,6 +245,62 @@ CORIO_TEST_CASE_WITH(in_debug_mode_every_task_may_set_and_is_named, (corio::test
       },
       "debugged");
   BOOST_TEST(co_await t.wait() == "3 debugged");
+}
+
+CORIO_TEST_CASE(a_plain_task_is_known_once_its_context_attributes_tasks) {
+  auto ex = co_await asio::this_coro::executor;
+  auto& ctx = asio::query(ex, asio::execution::context);
+  auto who = []() -> corio::awaitable<std::optional<corio::task_info>> {
+    co_await corio::sleep(1ms);  // known after a suspension, not only in the first step
+    co_return corio::current_task();
+  };
+  auto before = corio::spawn(ex, who(), "plain");
+  corio::attribute_tasks(ctx);
+  auto after = corio::spawn(ex, who(), "attributed");
+  // Attribution is fixed at the spawn: `before` still runs unattributed.
+  BOOST_TEST(!(co_await before.wait()).has_value());
+  const auto known = co_await after.wait();
+  BOOST_TEST_REQUIRE(known.has_value());
+  BOOST_TEST(known->id == after.id());
+  BOOST_TEST(known->name == "attributed");
+  // A group's children: each knows itself, not its parent.
+  std::vector<std::uint64_t> ids;
+  std::vector<std::uint64_t> seen;
+  co_await corio::task_group::run([&](corio::task_group& g) -> corio::awaitable<void> {
+    for (int i = 0; i < 3; ++i) {
+      auto c = g.spawn(
+          [&seen]() -> corio::awaitable<void> {
+            co_await corio::sleep(1ms);
+            seen.push_back(corio::current_task()->id);
+          },
+          "child");
+      ids.push_back(c.id());
+    }
+    co_return;
+  });
+  std::sort(seen.begin(), seen.end());
+  BOOST_TEST(seen == ids, boost::test_tools::per_element());
+  corio::attribute_tasks(ctx, false);
+  auto off_again = corio::spawn(ex, who(), "plain again");
+  BOOST_TEST(!(co_await off_again.wait()).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(run_with_attribute_tasks_names_main_and_tasks_on_every_shard) {
+  std::vector<std::string> names;
+  corio::run(
+      [&]() -> corio::awaitable<void> {
+        names.push_back(corio::current_task() ? corio::current_task()->name : "?");
+        auto remote = corio::spawn(corio::shards().at(1), []() -> corio::awaitable<std::string> {
+          co_await corio::sleep(1ms);
+          co_return corio::current_task() ? corio::current_task()->name : "?";
+        }, "on shard 1");
+        names.push_back(co_await remote.wait());
+        user.set("allowed");  // an attributed task may set values too
+        names.push_back(user.get_or("none"));
+      }(),
+      {.threads = 2, .attribute_tasks = true});
+  BOOST_TEST(names == (std::vector<std::string>{"main", "on shard 1", "allowed"}), boost::test_tools::per_element());
+  BOOST_TEST(!corio::current_task().has_value());  // outside any task
 }
 
 BOOST_AUTO_TEST_SUITE_END()

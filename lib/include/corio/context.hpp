@@ -20,8 +20,8 @@
 // adds ~1,900 instructions per keep-alive /plaintext request (about 2 % of its cost). Tasks without
 // one, and spawn() itself, cost what they did: keep contexts to the tasks whose code reads them.
 // Hence the rule: context_var::set() needs a task that carries a context (spawn it with
-// `corio::context()`, the empty one, if it has nothing to inherit); elsewhere it throws
-// std::logic_error. get() works everywhere (empty outside a context).
+// `corio::context()`, the empty one, if it has nothing to inherit) or is attributed (below);
+// elsewhere it throws std::logic_error. get() works everywhere (empty outside a context).
 //
 // Threads: the context does not cross to another thread by itself — code passed to
 // corio::to_thread / run_in sees no context unless asked: `to_thread(corio::context::current()
@@ -29,8 +29,13 @@
 // `ctx.run(f)` does the same synchronously on the calling thread.
 //
 // current_task() names the task whose step is running on the calling thread: known for a task
-// that carries a context and, in debug mode (corio/debug.hpp), for every task; std::nullopt
-// elsewhere (outside any task, or in a plain task outside debug mode).
+// that carries a context, and for every task of an execution context that attributes its tasks —
+// `attribute_tasks(ctx)`, `corio::run(main, {.attribute_tasks = true})`, or debug mode
+// (corio/debug.hpp); std::nullopt elsewhere (outside any task, or in a plain task). Asio resumes a
+// coroutine without telling anyone which one, so knowing it means running each step through an
+// attributing executor; for every task that costs ~1.7× the time of a spawn+join and ~1.3× that
+// of a yield (perf/results/2026-12-03-current-task.md), which is why it is asked for, not the
+// default.
 //
 // Limitation: a coroutine resumed inline (asio::dispatch from a step of a task with a context,
 // not through its own executor) runs in that task's context for the length of that step.
@@ -200,6 +205,12 @@ struct task_info {
   const detail::task_base* t = detail::current_task;
   if (!t) return std::nullopt;
   return task_info{t->id_, t->name()};
+}
+
+/// Makes current_task() known in every task spawned on `ctx` from now on (`on` false: in those
+/// that carry a context, or all of them in debug mode). Safe from any thread.
+inline void attribute_tasks(asio::execution_context& ctx, bool on = true) {
+  asio::use_service<detail::task_registry>(ctx).set_attribute(on);
 }
 
 }  // namespace corio

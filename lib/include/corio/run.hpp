@@ -37,6 +37,9 @@ struct run_options {
   bool debug = false;
   /// Debug mode's slow-step threshold; CORIO_DEBUG_SLOW_MS overrides it.
   std::chrono::milliseconds slow_step{100};
+  /// corio::current_task() known in every task (corio/context.hpp, attribute_tasks): costs each
+  /// task its direct io_context paths. Debug mode implies it.
+  bool attribute_tasks = false;
   /// SIGINT/SIGTERM cancel main; SIGUSR1 logs dump_tasks() (at "warn").
   bool handle_signals = true;
 };
@@ -70,7 +73,8 @@ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
-/// Turns debug mode on for `ctx` if opts or the environment ask for it.
+/// Turns debug mode (and attribution, corio/context.hpp) on for `ctx` if opts or the environment ask
+/// for it.
 void apply_debug_options(asio::io_context& ctx, const run_options& opts);
 }  // namespace detail
 

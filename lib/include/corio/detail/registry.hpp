@@ -45,6 +45,11 @@ public:
     debug_.store(on, std::memory_order_relaxed);
   }
 
+  // Attribution (corio/context.hpp, attribute_tasks): every task spawned from now on runs its steps
+  // through an attributing executor, so current_task() knows it.
+  [[nodiscard]] bool attributes() const noexcept { return attribute_.load(std::memory_order_relaxed); }
+  void set_attribute(bool on) noexcept { attribute_.store(on, std::memory_order_relaxed); }
+
 private:
   void shutdown() override {}
 
@@ -58,6 +63,7 @@ private:
   task_base* tail_ = nullptr;
   std::size_t size_ = 0;
   std::atomic<bool> debug_{false};
+  std::atomic<bool> attribute_{false};
   std::atomic<std::int64_t> slow_step_ns_{100'000'000};
 };
 

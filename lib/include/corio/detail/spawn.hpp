@@ -157,7 +157,7 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
     st->context_ = current_task->context_;
   }
   const bool debug = registry.debug();
-  if (debug || st->context_) [[unlikely]] {
+  if (debug || st->context_ || registry.attributes()) [[unlikely]] {
     st->trace_ = std::make_shared<task_trace>();
     st->trace_->task.store(st.get(), std::memory_order_relaxed);
     st->trace_->id = st->id_;
