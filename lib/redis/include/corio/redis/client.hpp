@@ -15,8 +15,9 @@
 // accumulated in one write, one reader parses replies and hands each to the oldest call still
 // waiting for one), a batch API (N commands in one write, N replies), EVALSHA with script
 // loading, AUTH and SELECT from the URL (url.hpp) on every connection, reconnection, and timeouts.
-// What it is NOT: no Redis Cluster (no MOVED/ASK redirection), no Sentinel, no pub/sub or
-// MONITOR (a reply nobody asked for is a protocol error), no RESP3 (HELLO 3, push messages), no
+// What it is NOT: no Redis Cluster (no MOVED/ASK redirection), no Sentinel, no SUBSCRIBE or
+// MONITOR on this connection (a reply nobody asked for is a protocol error; PUBLISH is a plain
+// command, and corio::redis::subscriber in subscriber.hpp receives on a connection of its own), no RESP3 (HELLO 3, push messages), no
 // TLS, no connection pool (one connection per client: make more clients for more connections),
 // no client-side transactions API (MULTI/EXEC/WATCH can be sent as a batch — one connection keeps
 // them together — but WATCH across calls of other coroutines is not isolated).
