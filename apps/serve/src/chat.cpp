@@ -92,6 +92,16 @@ void chat_hub::leave(std::size_t shard, member& m) {
 }
 
 void chat_hub::publish(message msg) {
+  if (relay_) relay_(msg);
+  deliver_here(msg);
+}
+
+void chat_hub::deliver_from_elsewhere(message msg) {
+  relay_figures_.received.fetch_add(1, std::memory_order_relaxed);
+  deliver_here(msg);
+}
+
+void chat_hub::deliver_here(const message& msg) {
   for (std::size_t k = 0; k < shards_.size(); ++k) {
     asio::post(shards_[k], [self = shared_from_this(), k, msg] { self->deliver(k, msg); });
   }

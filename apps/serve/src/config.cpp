@@ -1,5 +1,8 @@
 #include <serve/config.hpp>
 
+#include <corio/redis/error.hpp>
+#include <corio/redis/url.hpp>
+
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -101,6 +104,8 @@ Limits (sizes take k/m/g suffixes, times ms/s/m/h; a bare number is bytes or sec
                             (default 100ms; 0: each at once)
   --max-cpu-n N             the largest n /api/cpu accepts (default 100000000; its default n
                             is 5000000 or N, whichever is smaller)
+  --redis URL               share the chat room with every corio-serve using this Redis
+                            (redis://[[USER]:PASSWORD@]HOST[:PORT]; pub/sub)
 )";
 }
 
@@ -172,6 +177,15 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
        [&](const std::string& v) {
          cfg.cpu_max_n = parse_count(v, 100'000'000);
          if (cfg.cpu_max_n == 0) throw std::invalid_argument("at least 1");
+       }},
+      {"--redis",
+       [&](const std::string& v) {
+         try {
+           (void)corio::redis::parse_url(v);
+         } catch (const corio::redis::error& e) {
+           throw std::invalid_argument(e.message());
+         }
+         cfg.redis_url = v;
        }},
       {"--debug-token",
        [&](const std::string& v) {

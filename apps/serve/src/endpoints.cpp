@@ -194,6 +194,13 @@ boost::json::object stats_json(app& a, const stats::snapshot& snap) {
   o["chat_members"] = a.chat().members();
   o["chat_dropped"] = a.chat().dropped();
   o["chat_presence_events"] = a.chat().presence_events();
+  if (!a.cfg().redis_url.empty()) {
+    auto& r = a.chat().relay();
+    o["chat_relay_connected"] = r.connected.load(std::memory_order_relaxed);
+    o["chat_relay_sent"] = r.sent.load(std::memory_order_relaxed);
+    o["chat_relay_received"] = r.received.load(std::memory_order_relaxed);
+    o["chat_relay_dropped"] = r.dropped.load(std::memory_order_relaxed);
+  }
   o["shards"] = a.shards().size();
   return o;
 }

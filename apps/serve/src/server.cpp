@@ -1,6 +1,7 @@
 #include <serve/server.hpp>
 
 #include <serve/access_log.hpp>
+#include <serve/chat_relay.hpp>
 #include <serve/connection.hpp>
 #include <serve/endpoints.hpp>
 
@@ -22,6 +23,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <optional>
 #include <csignal>
 #include <cstddef>
 #include <iostream>
@@ -287,6 +289,9 @@ corio::awaitable<int> run_server(config cfg, std::shared_ptr<spdlog::logger> log
   std::vector<corio::executor> executors = corio::shards();
   if (executors.empty()) executors.push_back(co_await asio::this_coro::executor);
   server srv(a, executors);
+  // Hooked into the room before any shard serves (--redis).
+  std::optional<chat_relay> relay;
+  if (!a.cfg().redis_url.empty()) relay.emplace(a, a.cfg().redis_url, executors.front());
   const auto ep = srv.listen();
   boost::asio::signal_set hup(co_await boost::asio::this_coro::executor, SIGHUP);  // (before the announcement)
   std::cout << "listening on " << ep << std::endl;  // tests and scripts read the port from here
@@ -295,7 +300,11 @@ corio::awaitable<int> run_server(config cfg, std::shared_ptr<spdlog::logger> log
                    ? (a.cfg().acceptor == acceptor_mode::reuseport ? ", SO_REUSEPORT" : ", one listener")
                    : "");
   try {
-    (void)co_await corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup));
+    if (relay) {
+      (void)co_await corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup), relay->run());
+    } else {
+      (void)co_await corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup));
+    }
   } catch (const std::exception& e) {
     if (!corio::is_cancellation(e)) throw;
   }

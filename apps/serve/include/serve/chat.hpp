@@ -11,6 +11,12 @@
 // message to every shard, which delivers it to its own members. Messages of one member arrive in
 // the order sent; messages of different members may interleave differently on different shards.
 //
+// Across instances (--redis URL): every message and presence event published here is also handed
+// to the relay (serve/chat_relay.hpp), which publishes it to Redis; what other instances publish
+// comes back through deliver_from_elsewhere() and is fanned out to this instance's members like a
+// local message. The outbox bound and the drop policy are the same for both. A presence event's
+// "members" counts the members of the instance that announced it.
+//
 // Presence is batched so that a storm of joins costs O(members) per announcement, not O(n²) in
 // all: joins and leaves are gathered on shard 0 and announced at most once per 100 ms
 // (--chat-presence-interval; the first after a quiet spell at once). A batch of one is a "join"/"leave" event; a larger one is a single
@@ -39,6 +45,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <list>
 #include <memory>
 #include <string>
@@ -77,6 +84,11 @@ public:
   /// Announces that `name` joined (or left), batched with the others (see above).
   void announce(bool joined, std::string name);
 
+  /// Hands every message published here to `relay` as well (from any shard; call before serving).
+  void set_relay(std::function<void(const message&)> relay) { relay_ = std::move(relay); }
+  /// Fans out a message published by another instance to this instance's members (any thread).
+  void deliver_from_elsewhere(message msg);
+
   [[nodiscard]] std::size_t members() const noexcept { return members_.load(std::memory_order_relaxed); }
   /// Members disconnected for being too slow, since start.
   [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
@@ -84,12 +96,22 @@ public:
   /// Presence events published, and joins/leaves they announced, since start.
   [[nodiscard]] std::uint64_t presence_events() const noexcept { return presence_events_.load(std::memory_order_relaxed); }
 
+  /// The relay's figures (zero without --redis): messages sent to Redis, received from other
+  /// instances, dropped (Redis unreachable or too slow for longer than the relay's queue holds),
+  /// and whether the relay is subscribed now.
+  struct relay_figures {
+    std::atomic<std::uint64_t> sent{0}, received{0}, dropped{0};
+    std::atomic<bool> connected{false};
+  };
+  [[nodiscard]] relay_figures& relay() noexcept { return relay_figures_; }
+
 private:
   struct presence {
     bool joined;
     std::string name;
   };
   void deliver(std::size_t shard, const message& msg);
+  void deliver_here(const message& msg);  // to every shard
   void add_presence(presence p);  // on shard 0
   void flush_presence();          // on shard 0
 
@@ -98,6 +120,8 @@ private:
   std::atomic<std::size_t> members_{0};
   std::atomic<std::uint64_t> dropped_{0};
   std::atomic<std::uint64_t> presence_events_{0};
+  std::function<void(const message&)> relay_;
+  relay_figures relay_figures_;
   // Shard 0 only: the joins and leaves not announced yet, and when the last batch went out.
   std::chrono::milliseconds presence_interval_;
   std::vector<presence> pending_;

@@ -97,4 +97,15 @@ BOOST_AUTO_TEST_CASE(max_cpu_n_defaults_to_a_hundred_million_and_is_bounded) {
   BOOST_TEST(problem({"--max-cpu-n", "lots"}).find("--max-cpu-n") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(redis_takes_a_redis_url_and_refuses_anything_else_without_echoing_a_password) {
+  BOOST_TEST(std::get<serve::config>(parse({})).redis_url.empty());
+  BOOST_TEST(std::get<serve::config>(parse({"--redis", "redis://127.0.0.1:6380"})).redis_url == "redis://127.0.0.1:6380");
+  BOOST_TEST(serve::usage().find("--redis") != std::string::npos);
+  auto problem = [](std::vector<std::string> args) { return std::get<std::string>(parse(std::move(args))); };
+  BOOST_TEST(problem({"--redis", "http://127.0.0.1"}).find("--redis") != std::string::npos);
+  const auto secret = problem({"--redis", "redis://:s3cret@127.0.0.1:notaport"});
+  BOOST_TEST(secret.find("--redis") != std::string::npos);
+  BOOST_TEST(secret.find("s3cret") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
