@@ -165,17 +165,7 @@ bool same_secret(std::string_view a, std::string_view b) {
 }
 
 response debug_tasks(request_context& c) {
-  if (const auto& token = c.server.cfg().debug_token; !token.empty()) {
-    const auto auth = c.req[http::field::authorization];
-    const std::string_view given(auth.data(), auth.size());
-    if (given.rfind("Bearer ", 0) != 0 || !same_secret(given.substr(7), token)) {
-      auto res = error(http::status::unauthorized, "/debug/tasks needs its token");
-      res.set(http::field::www_authenticate, "Bearer");
-      return res;
-    }
-  } else if (!c.remote.address().is_loopback()) {
-    return error(http::status::forbidden, "/debug/tasks is for loopback clients only");
-  }
+  if (auto refused = task_dump_refusal(c)) return std::move(*refused);
   if (c.query_param("format").value_or("") == "text") return text(http::status::ok, corio::dump_tasks());
   return text(http::status::ok, corio::dump_tasks_json(), "application/json");
 }
@@ -187,6 +177,23 @@ void mount(app& a, const std::string& prefix, std::shared_ptr<const file_server>
 }
 
 }  // namespace
+
+std::optional<response> task_dump_refusal(const request_context& c) {
+  const config& cfg = c.server.cfg();
+  if (!cfg.debug_tasks && cfg.debug_token.empty()) return error(http::status::not_found, "not found");
+  if (const auto& token = cfg.debug_token; !token.empty()) {
+    const auto auth = c.req[http::field::authorization];
+    const std::string_view given(auth.data(), auth.size());
+    if (given.rfind("Bearer ", 0) != 0 || !same_secret(given.substr(7), token)) {
+      auto res = error(http::status::unauthorized, "/debug/tasks needs its token");
+      res.set(http::field::www_authenticate, "Bearer");
+      return res;
+    }
+  } else if (!c.remote.address().is_loopback()) {
+    return error(http::status::forbidden, "/debug/tasks is for loopback clients only");
+  }
+  return std::nullopt;
+}
 
 boost::json::object stats_json(app& a, const stats::snapshot& snap) {
   auto o = snap.to_json();

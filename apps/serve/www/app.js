@@ -70,6 +70,54 @@ function showRoutes(routes) {
   }));
 }
 
+// The task tree: groups (task_group, gather, race...) under the task that owns them where known,
+// their tasks under them. Collapsed nodes stay collapsed across updates.
+const collapsed = new Set();
+
+function showTaskTree(tasks, total) {
+  const box = $('task-tree');
+  if (!tasks) return;
+  $('task-tree-note').textContent = `(${total} live${total > tasks.length ? `, the oldest ${tasks.length} shown` : ''})`;
+  const groups = new Map();
+  const rootTasks = [];
+  for (const t of tasks) {
+    if (!t.group) { rootTasks.push(t); continue; }
+    if (!groups.has(t.group.id)) groups.set(t.group.id, { ...t.group, tasks: [] });
+    groups.get(t.group.id).tasks.push(t);
+  }
+  const ids = new Set(tasks.map((t) => t.id));
+  const owned = new Map();
+  const rootGroups = [];
+  for (const g of groups.values()) {
+    if (g.owner && ids.has(g.owner)) {
+      if (!owned.has(g.owner)) owned.set(g.owner, []);
+      owned.get(g.owner).push(g);
+    } else rootGroups.push(g);
+  }
+  const node = (key, label, children) => {
+    if (!children.length) {
+      const div = document.createElement('div');
+      div.className = 'task';
+      div.textContent = label;
+      return div;
+    }
+    const d = document.createElement('details');
+    d.open = !collapsed.has(key);
+    d.addEventListener('toggle', () => (d.open ? collapsed.delete(key) : collapsed.add(key)));
+    const summary = document.createElement('summary');
+    summary.textContent = label;
+    d.appendChild(summary);
+    for (const c of children) d.appendChild(c);
+    return d;
+  };
+  const taskNode = (t) => node(`t${t.id}`,
+    `task #${t.id} '${t.name}' ${t.state}, ${Math.round(t.age_ms)} ms` + (t.waiting_on ? `, waiting on ${t.waiting_on}` : ''),
+    (owned.get(t.id) || []).map(groupNode));
+  const groupNode = (g) => node(`g${g.id}`, `${g.kind} #${g.id} (${g.tasks.length} task${g.tasks.length === 1 ? '' : 's'})`,
+    g.tasks.map(taskNode));
+  box.replaceChildren(...rootTasks.map(taskNode), ...rootGroups.map(groupNode));
+}
+
 function connectStats() {
   const events = new EventSource('/api/events');
   events.onopen = () => { $('status').textContent = 'live'; $('status').className = 'status live'; };
@@ -82,6 +130,7 @@ function connectStats() {
     $('p99').textContent = formatLatency(s.window_p99_us);
     $('requests').textContent = s.requests;
     showRoutes(s.routes);
+    showTaskTree(s.task_tree, s.task_count);
     history.push(s.rps);
     if (history.length > 60) history.shift();
     drawChart();

@@ -533,6 +533,33 @@ class CommandLine(unittest.TestCase):
             for e in events:
                 for key in ("rps", "window_p99_us", "requests", "live_tasks", "chat_members", "ts"):
                     self.assertIn(key, e)
+                self.assertNotIn("task_tree", e)  # /debug/tasks is off: so is the tree
+
+    def first_event(self, srv, extra_head=b""):
+        s = srv.connect()
+        s.sendall(b"GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra_head + b"\r\n")
+        data = b""
+        deadline = time.monotonic() + 30
+        while b"\n\n" not in data.split(b"data: ", 1)[-1] or b"data: " not in data:
+            self.assertLess(time.monotonic(), deadline)
+            data += s.recv(65536)
+        s.close()
+        event = data.split(b"data: ", 1)[1].split(b"\n\n", 1)[0]
+        return json.loads(event)
+
+    def test_the_events_carry_the_task_tree_for_those_who_may_see_debug_tasks_only(self):
+        with Server("--debug-tasks") as srv:
+            e = self.first_event(srv)
+            names = [t["name"] for t in e["task_tree"]]
+            self.assertIn("main", names)
+            self.assertTrue(any(n.startswith("conn 127.0.0.1:") for n in names), names)  # the stream's own
+            self.assertEqual(e["task_count"], len(e["task_tree"]))
+        token = "t0ken-of-sixteen-chars"
+        with Server("--debug-token", token) as srv:
+            self.assertNotIn("task_tree", self.first_event(srv))
+            self.assertNotIn("task_tree", self.first_event(srv, b"Authorization: Bearer wrong-token-wrong-token\r\n"))
+            e = self.first_event(srv, b"Authorization: Bearer " + token.encode() + b"\r\n")
+            self.assertIn("task_tree", e)
 
 
 class Threads(unittest.TestCase):

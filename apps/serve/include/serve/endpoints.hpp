@@ -24,13 +24,22 @@
 #pragma once
 
 #include <serve/app.hpp>
+#include <serve/handler.hpp>
+#include <serve/response.hpp>
 #include <serve/stats.hpp>
 
 #include <boost/json/object.hpp>
 
+#include <optional>
+
 namespace serve {
 
 void register_endpoints(app& a);
+
+/// Why `c` may not see the task dump (/debug/tasks, and the task tree in /api/events), or nothing
+/// if it may: 404 unless enabled (--debug-tasks, --debug-token), 401 without the token when there
+/// is one, 403 for a client that is not on loopback when there is none.
+[[nodiscard]] std::optional<response> task_dump_refusal(const request_context& c);
 
 /// /api/stats's object for a snapshot of the app's counters (live tasks and chat figures added).
 [[nodiscard]] boost::json::object stats_json(app& a, const stats::snapshot& snap);

@@ -3,9 +3,11 @@
 #include <serve/app.hpp>
 #include <serve/endpoints.hpp>
 
+#include <corio/debug.hpp>
 #include <corio/sleep.hpp>
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
@@ -14,9 +16,16 @@
 
 namespace serve {
 
+namespace {
+constexpr std::size_t max_tree_tasks = 500;  // oldest first: the server's own tasks, then connections
+}  // namespace
+
 corio::awaitable<void> api_events(request_context& c, stream& s) {
   bool stop = false;
   s.on_shutdown([&stop] { stop = true; });
+  // The live task tree rides along for clients that may see /debug/tasks (its names carry client
+  // addresses): --debug-tasks and loopback, or the token.
+  const bool tree = !task_dump_refusal(c).has_value();
   co_await s.begin_events();
   app& a = c.server;
   auto prev = a.counters().take();
@@ -48,6 +57,13 @@ corio::awaitable<void> api_events(request_context& c, stream& s) {
       routes.push_back(std::move(r));
     }
     o["routes"] = std::move(routes);
+    if (tree) {
+      auto dump = boost::json::parse(corio::dump_tasks_json());
+      auto& tasks = dump.as_object()["tasks"].as_array();
+      o["task_count"] = tasks.size();
+      if (tasks.size() > max_tree_tasks) tasks.resize(max_tree_tasks);
+      o["task_tree"] = std::move(tasks);
+    }
     o["ts"] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
                   .count();
     co_await s.send_event(boost::json::serialize(o));

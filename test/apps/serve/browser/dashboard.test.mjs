@@ -1,6 +1,8 @@
-// corio-serve's dashboard in a real browser: the numbers update once a second, and a chat message
-// sent from one page appears in another. Usage: node dashboard.test.mjs PATH/corio-serve
+// corio-serve's dashboard in a real browser: the numbers update once a second, the live task tree
+// shows a connection while its slow request is in flight (and collapsed nodes stay collapsed), and
+// a chat message sent from one page appears in another. Usage: node dashboard.test.mjs PATH/corio-serve
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,8 @@ const guard = setTimeout(() => { console.error('FAIL: the test took longer than 
 function fail(message) { throw new Error(message); }
 
 function startServer() {
-  const proc = spawn(serverPath, ['--host', '127.0.0.1', '--port', '0', '--access-log', 'off', '--log-level', 'warn'],
+  const proc = spawn(serverPath, ['--host', '127.0.0.1', '--port', '0', '--access-log', 'off', '--log-level', 'warn',
+                                    '--debug-tasks'],
                      { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -77,6 +80,31 @@ try {
   if (!painted) fail('the chart has no rate-axis labels');
   console.log(`numbers update: requests ${before} -> ${await number(ada, 'requests')}, ` +
               `tasks ${await number(ada, 'tasks')}, p99 ${await ada.textContent('#p99')}`);
+
+  // The task tree: a connection task appears while its slow request is in flight, and goes once
+  // the response is sent (Connection: close).
+  const slow = connect(Number(new URL(url).port), '127.0.0.1');
+  await new Promise((resolve, reject) => { slow.on('connect', resolve); slow.on('error', reject); });
+  slow.on('error', () => {});
+  slow.resume();
+  slow.write('GET /api/sleep?ms=3000 HTTP/1.1\r\nHost: dashboard-test\r\nConnection: close\r\n\r\n');
+  const conn = `conn 127.0.0.1:${slow.localPort}`;
+  await ada.waitForFunction((c) => document.getElementById('task-tree').textContent.includes(c), conn);
+  if (!/task_group #\d+/.test(await ada.textContent('#task-tree'))) fail('the tree shows the shard\'s task group');
+  await ada.waitForFunction((c) => !document.getElementById('task-tree').textContent.includes(c), conn);
+  slow.destroy();
+  // A collapsed group stays collapsed when the next update redraws the tree.
+  const key = await ada.evaluate(() => {
+    const d = document.querySelector('#task-tree details');
+    d.querySelector('summary').click();
+    return d.querySelector('summary').textContent;
+  });
+  const shown = await ada.textContent('#task-tree');
+  await ada.waitForFunction((t) => document.getElementById('task-tree').textContent !== t, shown);
+  const stillClosed = await ada.evaluate((k) => [...document.querySelectorAll('#task-tree details')]
+    .some((d) => d.querySelector('summary').textContent === k && !d.open), key);
+  if (!stillClosed) fail('a collapsed node opened again on the next update');
+  console.log(`task tree: ${conn} shown during its request, gone after it`);
 
   // Chat: both pages joined; a message typed in one shows up in the other.
   await ada.waitForFunction(() => document.getElementById('chat-log').textContent.includes('bob joined'));
