@@ -1,8 +1,9 @@
 #include <serve/app.hpp>
-#include <serve/chat.hpp>
 #include <serve/handler.hpp>
 
 #include <corio/debug.hpp>
+#include <corio/event.hpp>
+#include <corio/gather.hpp>
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -17,7 +18,6 @@ namespace serve {
 app::app(config cfg, std::shared_ptr<spdlog::logger> log, std::shared_ptr<spdlog::logger> access)
     : cfg_(std::move(cfg)),
       stats_(cfg_.threads),
-      chat_(std::make_shared<chat_hub>(cfg_.chat_presence_interval)),
       log_(log ? std::move(log) : spdlog::default_logger()),
       access_(std::move(access)) {}
 
@@ -25,7 +25,21 @@ app::~app() = default;
 
 void app::set_shards(std::vector<corio::executor> shards) {
   shards_ = std::move(shards);
-  chat_->set_shards(shards_);
+  for (const auto& f : shard_hooks_) f(shards_);
+}
+
+void app::fill_figures(boost::json::object& o) const {
+  for (const auto& f : figures_) f(o);
+}
+
+corio::awaitable<void> app::run_background() const {
+  std::vector<corio::awaitable<void>> all;
+  for (const auto& f : background_) all.push_back(f());
+  if (all.empty()) {
+    corio::event never;  // nothing to run: wait for the server to end, as a running task would
+    co_await never.wait();
+  }
+  (void)co_await corio::gather(std::move(all));
 }
 
 namespace {

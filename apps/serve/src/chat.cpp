@@ -1,6 +1,7 @@
 #include <serve/chat.hpp>
 
 #include <serve/app.hpp>
+#include <serve/chat_relay.hpp>
 #include <serve/ws_frame_limit.hpp>
 
 #include <corio/gather.hpp>
@@ -171,7 +172,7 @@ void chat_hub::deliver(std::size_t shard, const message& msg) {
   }
 }
 
-corio::awaitable<void> chat_session(request_context& ctx, stream& s) {
+corio::awaitable<void> chat_session(chat_hub& hub, request_context& ctx, stream& s) {
   if (!websocket::is_upgrade(ctx.req)) {
     auto res = error(http::status::upgrade_required, "this is a WebSocket endpoint");
     res.set(http::field::upgrade, "websocket");
@@ -179,7 +180,6 @@ corio::awaitable<void> chat_session(request_context& ctx, stream& s) {
     co_await s.send(std::move(res), false);
     co_return;
   }
-  chat_hub& hub = ctx.server.chat();
   const std::size_t shard = corio::this_shard();
   const corio::duration write_timeout = s.lim().write_timeout;
 
@@ -242,6 +242,31 @@ corio::awaitable<void> chat_session(request_context& ctx, stream& s) {
     co_await ws.async_close(why, as_tuple);
   };
   co_await corio::gather(reader(), writer());
+}
+
+void register_chat(app& a) {
+  auto hub = std::make_shared<chat_hub>(a.cfg().chat_presence_interval);
+  a.on_shards([hub](const std::vector<corio::executor>& shards) { hub->set_shards(shards); });
+  const bool relayed = !a.cfg().redis_url.empty();
+  a.add_figures([hub, relayed](boost::json::object& o) {
+    o["chat_members"] = hub->members();
+    o["chat_dropped"] = hub->dropped();
+    o["chat_presence_events"] = hub->presence_events();
+    if (relayed) {
+      auto& r = hub->relay();
+      o["chat_relay_connected"] = r.connected.load(std::memory_order_relaxed);
+      o["chat_relay_sent"] = r.sent.load(std::memory_order_relaxed);
+      o["chat_relay_received"] = r.received.load(std::memory_order_relaxed);
+      o["chat_relay_dropped"] = r.dropped.load(std::memory_order_relaxed);
+    }
+  });
+  a.routes().add(http::verb::get, "/ws/chat", stream_handler([hub](request_context& c, stream& s) {
+                   return chat_session(*hub, c, s);
+                 }));
+  if (relayed) {
+    auto relay = std::make_shared<chat_relay>(a, hub, a.cfg().redis_url);
+    a.add_background([relay] { return relay->run(); });
+  }
 }
 
 }  // namespace serve

@@ -14,6 +14,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -43,12 +44,12 @@ corio::redis::options publisher_options(const std::string& url) {
 
 /// What the room's hook shares with run(): it may outlive both (handlers still queued on shard 0).
 struct chat_relay::state {
-  state(std::shared_ptr<chat_hub> h, const std::string& url, corio::executor e)
-      : hub(std::move(h)), ex(std::move(e)), prefix(random_id() + "\n"), queue(relay_queue),
+  state(std::shared_ptr<chat_hub> h, const std::string& url)
+      : hub(std::move(h)), prefix(random_id() + "\n"), queue(relay_queue),
         pub(publisher_options(url)), sub(url, {chat_channel}) {}
 
   std::shared_ptr<chat_hub> hub;
-  corio::executor ex;
+  std::optional<corio::executor> ex;  // shard 0's, set before serving
   std::string prefix;  // this instance's id and a newline: the start of every message it publishes
   corio::queue<chat_hub::message> queue;  // shard 0 only
   corio::redis::client pub;
@@ -56,13 +57,16 @@ struct chat_relay::state {
   std::uint64_t drops_logged = 0;
 };
 
-chat_relay::chat_relay(app& a, const std::string& redis_url, corio::executor ex)
-    : app_(a), st_(std::make_shared<state>(a.chat().shared_from_this(), redis_url, std::move(ex))) {
+chat_relay::chat_relay(app& a, std::shared_ptr<chat_hub> hub, const std::string& redis_url)
+    : app_(a), st_(std::make_shared<state>(std::move(hub), redis_url)) {
+  a.on_shards([st = st_](const std::vector<corio::executor>& shards) { st->ex = shards.front(); });
   // From any shard: onto shard 0's queue, never waiting.
-  a.chat().set_relay([weak = std::weak_ptr<state>(st_), ex = st_->ex](const chat_hub::message& msg) {
-    asio::post(ex, [weak, msg] {
-      if (auto st = weak.lock(); st && !st->queue.try_put(msg)) {
-        st->hub->relay().dropped.fetch_add(1, std::memory_order_relaxed);
+  st_->hub->set_relay([weak = std::weak_ptr<state>(st_)](const chat_hub::message& msg) {
+    auto st = weak.lock();
+    if (!st || !st->ex) return;
+    asio::post(*st->ex, [weak, msg] {
+      if (auto live = weak.lock(); live && !live->queue.try_put(msg)) {
+        live->hub->relay().dropped.fetch_add(1, std::memory_order_relaxed);
       }
     });
   });

@@ -2,7 +2,7 @@
 
 #include <serve/app.hpp>
 #include <serve/http_date.hpp>
-#include <serve/server.hpp>
+#include <serve/app.hpp>
 
 #include <corio/cancellation.hpp>
 #include <corio/exception_group.hpp>
@@ -211,7 +211,7 @@ corio::awaitable<bool> connection_io::write_message(response& res, const request
 
 // --- connection ---------------------------------------------------------------------------------
 
-connection::connection(shard& sh, tcp::socket sock, std::uint64_t id)
+connection::connection(connection_host& sh, tcp::socket sock, std::uint64_t id)
     : connection_io(std::move(sock), sh.owner().lim()), shard_(sh), id_(id), ids_(current_request.get_or(nullptr)) {
   boost::system::error_code ec;
   remote_ = socket_.remote_endpoint(ec);

@@ -198,16 +198,7 @@ std::optional<response> task_dump_refusal(const request_context& c) {
 boost::json::object stats_json(app& a, const stats::snapshot& snap) {
   auto o = snap.to_json();
   o["live_tasks"] = app::live_tasks();
-  o["chat_members"] = a.chat().members();
-  o["chat_dropped"] = a.chat().dropped();
-  o["chat_presence_events"] = a.chat().presence_events();
-  if (!a.cfg().redis_url.empty()) {
-    auto& r = a.chat().relay();
-    o["chat_relay_connected"] = r.connected.load(std::memory_order_relaxed);
-    o["chat_relay_sent"] = r.sent.load(std::memory_order_relaxed);
-    o["chat_relay_received"] = r.received.load(std::memory_order_relaxed);
-    o["chat_relay_dropped"] = r.dropped.load(std::memory_order_relaxed);
-  }
+  a.fill_figures(o);  // the endpoints' own (the chat room's)
   o["shards"] = a.shards().size();
   return o;
 }
@@ -228,7 +219,7 @@ void register_endpoints(app& a) {
           return json(http::status::ok, stats_json(a, a.counters().take()));
         }));
   r.add(http::verb::get, "/api/events", stream_handler(api_events));
-  r.add(http::verb::get, "/ws/chat", stream_handler(chat_session));
+  register_chat(a);  // /ws/chat and its room (serve/chat.hpp)
   if (a.cfg().debug_tasks || !a.cfg().debug_token.empty()) r.add(http::verb::get, "/debug/tasks", sync_handler(debug_tasks));
 
   std::shared_ptr<const file_server> dashboard;

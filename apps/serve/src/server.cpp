@@ -1,7 +1,6 @@
 #include <serve/server.hpp>
 
 #include <serve/access_log.hpp>
-#include <serve/chat_relay.hpp>
 #include <serve/connection.hpp>
 #include <serve/endpoints.hpp>
 
@@ -289,9 +288,6 @@ corio::awaitable<int> run_server(config cfg, std::shared_ptr<spdlog::logger> log
   std::vector<corio::executor> executors = corio::shards();
   if (executors.empty()) executors.push_back(co_await asio::this_coro::executor);
   server srv(a, executors);
-  // Hooked into the room before any shard serves (--redis).
-  std::optional<chat_relay> relay;
-  if (!a.cfg().redis_url.empty()) relay.emplace(a, a.cfg().redis_url, executors.front());
   const auto ep = srv.listen();
   boost::asio::signal_set hup(co_await boost::asio::this_coro::executor, SIGHUP);  // (before the announcement)
   std::cout << "listening on " << ep << std::endl;  // tests and scripts read the port from here
@@ -300,11 +296,8 @@ corio::awaitable<int> run_server(config cfg, std::shared_ptr<spdlog::logger> log
                    ? (a.cfg().acceptor == acceptor_mode::reuseport ? ", SO_REUSEPORT" : ", one listener")
                    : "");
   try {
-    if (relay) {
-      (void)co_await corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup), relay->run());
-    } else {
-      (void)co_await corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup));
-    }
+    // The endpoints' background tasks (the chat relay with --redis) end with the server.
+    (void)co_await corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup), a.run_background());
   } catch (const std::exception& e) {
     if (!corio::is_cancellation(e)) throw;
   }

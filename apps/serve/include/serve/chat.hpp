@@ -129,7 +129,12 @@ private:
   std::chrono::steady_clock::time_point last_flush_{};
 };
 
-/// The /ws/chat stream handler.
-[[nodiscard]] corio::awaitable<void> chat_session(request_context& ctx, stream& s);
+/// The /ws/chat stream handler: one member of `hub`'s room.
+[[nodiscard]] corio::awaitable<void> chat_session(chat_hub& hub, request_context& ctx, stream& s);
+
+class app;
+/// Registers /ws/chat with a room of its own (owned by the route; with --redis, also the relay
+/// that shares it across instances) and the room's figures in /api/stats.
+void register_chat(app& a);
 
 }  // namespace serve

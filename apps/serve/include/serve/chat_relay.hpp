@@ -1,7 +1,7 @@
 // serve/chat_relay.hpp — one chat room across corio-serve instances, through Redis pub/sub.
 //
-// With --redis URL, a chat_relay is made before serving (it hooks itself into the room) and its
-// run() goes on beside the server (on shard 0) until the server stops:
+// With --redis URL, register_chat makes a chat_relay for its room (it hooks itself into the room
+// before serving) and its run() goes on beside the server (on shard 0) until the server stops:
 //   - every message and presence event published in this instance's room is published to the
 //     Redis channel "corio-serve:chat", prefixed with this instance's random id, by one
 //     corio::redis::client; a queue of 1,024 messages absorbs a slow or restarting Redis, and a
@@ -17,10 +17,11 @@
 // Exceptions: the constructor throws corio::redis::error (bad_url); run() only cancellation
 // (failures are logged).
 // Thread safety: construct before serving; the room's hook is called from any shard; run() on
-// the executor given.
+// shard 0.
 #pragma once
 
 #include <serve/app.hpp>
+#include <serve/chat.hpp>
 
 #include <corio/config.hpp>
 
@@ -34,8 +35,8 @@ inline constexpr const char* chat_channel = "corio-serve:chat";
 
 class chat_relay {
 public:
-  /// Hooks into `a`'s room; run() is to run on `ex`.
-  chat_relay(app& a, const std::string& redis_url, corio::executor ex);
+  /// Hooks into `hub` (and into `a`'s shards: messages go to shard 0 to be sent).
+  chat_relay(app& a, std::shared_ptr<chat_hub> hub, const std::string& redis_url);
   ~chat_relay();
   chat_relay(const chat_relay&) = delete;
   chat_relay& operator=(const chat_relay&) = delete;

@@ -50,7 +50,24 @@
 
 namespace serve {
 
-class shard;
+class app;
+class connection;
+
+/// All a connection asks of the shard that runs it (shard, in serve/server.hpp, is one): the app,
+/// the shard's number (for the per-shard counters), whether it is shutting down already, and its
+/// registration in the shard's list of connections (for graceful shutdown), taken at the start and
+/// given back at the end.
+class connection_host {
+public:
+  [[nodiscard]] virtual app& owner() noexcept = 0;
+  [[nodiscard]] virtual std::size_t index() const noexcept = 0;
+  [[nodiscard]] virtual bool draining() const noexcept = 0;
+  virtual std::list<connection*>::iterator attach(connection* c) = 0;
+  virtual void detach(std::list<connection*>::iterator it) noexcept = 0;
+
+protected:
+  ~connection_host() = default;
+};
 
 /// The stream a stream handler gets (serve/handler.hpp), and the connection's I/O underneath:
 /// the buffer, the watchdog, the phases.
@@ -115,7 +132,7 @@ protected:
 
 class connection final : public connection_io {
 public:
-  connection(shard& sh, boost::asio::ip::tcp::socket sock, std::uint64_t id);
+  connection(connection_host& sh, boost::asio::ip::tcp::socket sock, std::uint64_t id);
   ~connection() override;
 
   /// Serves requests until the client or the server ends the connection. Never throws.
@@ -139,7 +156,7 @@ private:
   void expired() override;
   void log_request(const request& req, corio::clock::time_point started);
 
-  shard& shard_;
+  connection_host& shard_;
   boost::asio::ip::tcp::endpoint remote_;
   std::uint64_t id_;
   std::uint64_t requests_ = 0;

@@ -26,6 +26,7 @@
 #pragma once
 
 #include <serve/app.hpp>
+#include <serve/connection.hpp>
 
 #include <corio/config.hpp>
 #include <corio/deadline.hpp>
@@ -46,17 +47,17 @@ namespace serve {
 
 class connection;
 
-class shard {
+class shard final : public connection_host {
 public:
   shard(app& a, std::size_t index, corio::executor ex);
   ~shard();
   shard(const shard&) = delete;
   shard& operator=(const shard&) = delete;
 
-  [[nodiscard]] app& owner() noexcept { return app_; }
-  [[nodiscard]] std::size_t index() const noexcept { return index_; }
+  [[nodiscard]] app& owner() noexcept override { return app_; }
+  [[nodiscard]] std::size_t index() const noexcept override { return index_; }
   [[nodiscard]] const corio::executor& get_executor() const noexcept { return ex_; }
-  [[nodiscard]] bool draining() const noexcept { return draining_; }
+  [[nodiscard]] bool draining() const noexcept override { return draining_; }
 
   /// Runs the shard until its shutdown has completed. `acceptor`: its listener, if it has one;
   /// `targets`: with a single listener, the shards to hand connections to (round-robin).
@@ -67,9 +68,9 @@ public:
   /// Starts serving a socket accepted by another shard. Call on this shard's executor.
   void adopt(boost::asio::ip::tcp::socket sock);
 
-  // For connections.
-  std::list<connection*>::iterator attach(connection* c);
-  void detach(std::list<connection*>::iterator it) noexcept;
+  // For connections (connection_host).
+  std::list<connection*>::iterator attach(connection* c) override;
+  void detach(std::list<connection*>::iterator it) noexcept override;
 
 private:
   corio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acc, std::vector<shard*> targets);
