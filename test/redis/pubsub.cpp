@@ -10,10 +10,12 @@
 #include <corio/sleep.hpp>
 #include <corio/task.hpp>
 #include <corio/testing.hpp>
+#include <corio/timeout.hpp>
 
 #include <boost/asio/this_coro.hpp>
 
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -170,6 +172,31 @@ CORIO_REDIS_TEST(a_refused_password_ends_run_and_the_right_one_subscribes) {
   l.start(co_await boost::asio::this_coro::executor);
   co_await l.until_up(1);
   BOOST_TEST(co_await cancelled(l.task));
+}
+
+CORIO_REDIS_TEST(what_a_handler_throws_ends_run_and_is_not_taken_for_a_lost_connection) {
+  redis_server server;
+  redis::subscriber sub(server.url(), {"chat"});
+  bool up = false;
+  int downs = 0;
+  const auto ex = co_await boost::asio::this_coro::executor;
+  auto t = corio::spawn(ex, sub.run([](const std::string&, std::string payload) {
+                                      if (payload == "bad") throw std::runtime_error("the handler refused it");
+                                    },
+                                    [&](bool ok, const std::string&) { ok ? void(up = true) : void(++downs); }),
+                        "subscriber");
+  redis::client pub(server.url());
+  while (!up) co_await corio::sleep(10ms);
+  co_await pub.call("PUBLISH", "chat", "bad");
+  std::string what;
+  try {
+    co_await corio::wait_for(t.wait(), 20s);  // (taken for a lost connection, it would never end)
+  } catch (const std::runtime_error& e) {
+    what = e.what();
+  }
+  BOOST_TEST(what == "the handler refused it");
+  BOOST_TEST(downs == 0);
+  BOOST_TEST(sub.connects() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(bad_urls_and_no_channels_are_refused_at_construction) {

@@ -10,11 +10,30 @@
 #include <corio/timeout.hpp>
 
 #include <algorithm>
+#include <exception>
 #include <optional>
 #include <stdexcept>
 #include <utility>
 
 namespace corio::redis {
+
+namespace {
+
+/// What a handler threw, carried past run()'s reconnection loop (not a std::exception on purpose).
+struct handler_failure {
+  std::exception_ptr e;
+};
+
+template <typename F>
+void call_handler(F&& f) {
+  try {
+    std::forward<F>(f)();
+  } catch (...) {
+    throw handler_failure{std::current_exception()};
+  }
+}
+
+}  // namespace
 
 subscriber::subscriber(const std::string& url, std::vector<std::string> channels, subscriber_options opts)
     : addr_(parse_url(url)), channels_(std::move(channels)), opts_(opts) {
@@ -25,8 +44,11 @@ awaitable<void> subscriber::run(message_handler on_message, state_handler on_sta
   duration delay = opts_.reconnect_delay;
   for (;;) {
     std::string why;
+    std::exception_ptr handler_threw;
     try {
       co_await session(on_message, on_state, delay);
+    } catch (const handler_failure& h) {
+      handler_threw = h.e;
     } catch (const error& e) {
       if (e.kind() == errc::auth) throw;
       why = e.what();
@@ -34,6 +56,7 @@ awaitable<void> subscriber::run(message_handler on_message, state_handler on_sta
       if (corio::is_cancellation(e)) throw;
       why = e.what();
     }
+    if (handler_threw) std::rethrow_exception(handler_threw);
     if (on_state) on_state(false, why);
     co_await corio::sleep(delay);
     delay = std::min(delay * 2, opts_.max_reconnect_delay);
@@ -77,11 +100,11 @@ awaitable<void> subscriber::session(const message_handler& on_message, const sta
     const std::string& kind = r[0].as_string();
     if (kind == "message" && r.size() == 3 && r[1].is_string() && r[2].is_string()) {
       auto parts = std::move(r).as_array();
-      on_message(parts[1].as_string(), std::move(parts[2]).as_string());
+      call_handler([&] { on_message(parts[1].as_string(), std::move(parts[2]).as_string()); });
     } else if (kind == "subscribe") {
       if (++confirmed == channels_.size()) {
         delay = opts_.reconnect_delay;  // a working connection: the next loss starts over
-        if (on_state) on_state(true, "");
+        if (on_state) call_handler([&] { on_state(true, ""); });
       }
     } else if (kind != "pong") {
       throw error(errc::protocol, "unexpected '" + kind + "' from " + where);
