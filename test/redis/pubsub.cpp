@@ -12,7 +12,10 @@
 #include <corio/testing.hpp>
 #include <corio/timeout.hpp>
 
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/asio/write.hpp>
 
 #include <exception>
 #include <stdexcept>
@@ -50,13 +53,17 @@ struct listening {
                                 }),
                         "subscriber");
   }
-  /// Waits until `pred` holds (re-checked after each message or state change).
+  /// Waits until `pred` holds (re-checked after each message or state change); a minute at most
+  /// (then timeout_error fails the test instead of hanging it).
   template <typename P>
   corio::awaitable<void> until(P pred) {
-    while (!pred()) {
-      co_await changed.wait();
-      changed.clear();
-    }
+    auto wait = [&]() -> corio::awaitable<void> {
+      while (!pred()) {
+        co_await changed.wait();
+        changed.clear();
+      }
+    };
+    co_await corio::wait_for(wait(), std::chrono::minutes(1));
   }
   corio::awaitable<void> until_up(std::size_t times) {
     return until([this, times] {
@@ -168,6 +175,9 @@ CORIO_REDIS_TEST(a_refused_password_ends_run_and_the_right_one_subscribes) {
   redis::subscriber wrong(server.url().replace(0, 8, "redis://:nope@"), {"chat"});
   auto e = co_await expect_redis_error(wrong.run([](const std::string&, std::string) {}));
   BOOST_TEST(e.kind() == redis::errc::auth);
+  redis::subscriber none(server.url(), {"chat"});  // no password: SUBSCRIBE gets -NOAUTH
+  auto e2 = co_await expect_redis_error(none.run([](const std::string&, std::string) {}));
+  BOOST_TEST(e2.kind() == redis::errc::auth);
   listening l(server.url().replace(0, 8, "redis://:s3cret@"), {"chat"});
   l.start(co_await boost::asio::this_coro::executor);
   co_await l.until_up(1);
@@ -197,6 +207,45 @@ CORIO_REDIS_TEST(what_a_handler_throws_ends_run_and_is_not_taken_for_a_lost_conn
   BOOST_TEST(what == "the handler refused it");
   BOOST_TEST(downs == 0);
   BOOST_TEST(sub.connects() == 1u);
+}
+
+CORIO_REDIS_TEST(replies_cut_anywhere_between_reads_are_put_together) {
+  // A server in the test that confirms the subscription and sends two messages one byte per write,
+  // each write a read of its own for the subscriber: every line and CRLF is cut somewhere.
+  namespace asio = boost::asio;
+  using tcp = asio::ip::tcp;
+  const auto ex = co_await asio::this_coro::executor;
+  tcp::acceptor acceptor(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const std::string url = "redis://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port());
+  const std::string bytes =
+      "*3\r\n$9\r\nsubscribe\r\n$4\r\nchat\r\n:1\r\n"
+      "*3\r\n$7\r\nmessage\r\n$4\r\nchat\r\n$5\r\nhello\r\n"
+      "*3\r\n$7\r\nmessage\r\n$4\r\nchat\r\n$12\r\nsecond\r\nline\r\n";
+  auto server = corio::spawn(ex, [&]() -> corio::awaitable<void> {
+    auto sock = co_await acceptor.async_accept(asio::deferred);
+    sock.set_option(tcp::no_delay(true));
+    char buf[256];
+    const auto into = asio::buffer(buf);  // (named: GCC 12 and temporaries inside co_await)
+    (void)co_await sock.async_read_some(into, asio::deferred);  // SUBSCRIBE chat
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+      const auto one = asio::buffer(bytes.data() + i, 1);
+      co_await asio::async_write(sock, one, asio::deferred);
+      co_await corio::sleep(1ms);
+    }
+    (void)co_await sock.async_read_some(into, asio::deferred);  // until it closes
+  }, "dribbling server");
+  listening l(url, {"chat"});
+  l.start(ex);
+  co_await l.until([&] { return l.messages.size() == 2; });
+  BOOST_TEST(l.messages[0].second == "hello");
+  BOOST_TEST(l.messages[1].second == "second\r\nline");
+  BOOST_TEST(l.states == std::vector<std::string>{"up"}, boost::test_tools::per_element());
+  BOOST_TEST(co_await cancelled(l.task));
+  server.cancel();
+  try {
+    co_await server.wait();
+  } catch (const std::exception&) {
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bad_urls_and_no_channels_are_refused_at_construction) {

@@ -1,4 +1,4 @@
-// test-labels: schedules
+// test-labels: threads schedules
 #include <corio/debug.hpp>
 
 #include <corio/sleep.hpp>
@@ -14,6 +14,7 @@
 
 #include "support/coroutines.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <stdexcept>
 #include <string>
@@ -151,6 +152,33 @@ BOOST_AUTO_TEST_CASE(live_tasks_of_a_context_counts_only_that_contexts_tasks) {
   a.run();
   BOOST_TEST(corio::live_tasks(a) == 0u);
   t.get();
+}
+
+BOOST_AUTO_TEST_CASE(the_dump_may_be_taken_from_another_thread_while_groups_spawn_children) {
+  // A listed task is complete (its group included) before another thread can see it in a dump.
+  asio::io_context ctx;
+  std::atomic<bool> done{false};
+  corio::spawn(
+      ctx.get_executor(),
+      [&]() -> corio::awaitable<void> {
+        for (int round = 0; round < 200; ++round) {
+          co_await corio::task_group::run([](corio::task_group& g) -> corio::awaitable<void> {
+            for (int i = 0; i < 20; ++i) g.spawn(corio::sleep(std::chrono::microseconds(i)), "child");
+            co_return;
+          });
+        }
+        done = true;
+      },
+      "spawner");
+  std::thread runner([&] { ctx.run(); });
+  std::size_t dumps = 0;
+  do {
+    const auto j = boost::json::parse(corio::dump_tasks_json(ctx));
+    BOOST_TEST_REQUIRE(j.as_object().contains("tasks"));
+    ++dumps;
+  } while (!done);
+  runner.join();
+  BOOST_TEST(dumps > 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

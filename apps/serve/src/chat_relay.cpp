@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -26,6 +27,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr std::size_t relay_queue = 1024;
+/// A message that waited this long for Redis is dropped rather than published late.
+constexpr auto stale_after = std::chrono::seconds(10);
 
 std::string random_id() {
   std::random_device rd;
@@ -51,7 +54,11 @@ struct chat_relay::state {
   std::shared_ptr<chat_hub> hub;
   std::optional<corio::executor> ex;  // shard 0's, set before serving
   std::string prefix;  // this instance's id and a newline: the start of every message it publishes
-  corio::queue<chat_hub::message> queue;  // shard 0 only
+  struct queued {
+    chat_hub::message msg;
+    std::chrono::steady_clock::time_point at;
+  };
+  corio::queue<queued> queue;  // shard 0 only
   corio::redis::client pub;
   corio::redis::subscriber sub;
   std::uint64_t drops_logged = 0;
@@ -65,7 +72,7 @@ chat_relay::chat_relay(app& a, std::shared_ptr<chat_hub> hub, const std::string&
     auto st = weak.lock();
     if (!st || !st->ex) return;
     asio::post(*st->ex, [weak, msg] {
-      if (auto live = weak.lock(); live && !live->queue.try_put(msg)) {
+      if (auto live = weak.lock(); live && !live->queue.try_put({msg, std::chrono::steady_clock::now()})) {
         live->hub->relay().dropped.fetch_add(1, std::memory_order_relaxed);
       }
     });
@@ -90,19 +97,26 @@ corio::awaitable<void> chat_relay::run() {
   };
 
   auto publisher = [&]() -> corio::awaitable<void> {
-    while (auto msg = co_await st->queue.next()) {
+    bool failing = false;
+    while (auto item = co_await st->queue.next()) {
+      if (std::chrono::steady_clock::now() - item->at > stale_after) {
+        figures.dropped.fetch_add(1, std::memory_order_relaxed);  // stale: Redis was away too long
+        report_drops();
+        continue;
+      }
       std::string payload;
-      payload.reserve(st->prefix.size() + (*msg)->size());
+      payload.reserve(st->prefix.size() + item->msg->size());
       payload += st->prefix;
-      payload += **msg;
+      payload += *item->msg;
       try {
         co_await st->pub.call("PUBLISH", chat_channel, payload);
         figures.sent.fetch_add(1, std::memory_order_relaxed);
+        if (failing) log.info("chat relay: publishing to {} again", where);
+        failing = false;
       } catch (const corio::redis::error& e) {
         figures.dropped.fetch_add(1, std::memory_order_relaxed);
-        if (figures.dropped.load(std::memory_order_relaxed) == st->drops_logged + 1) {
-          log.warn("chat relay: PUBLISH to {}: {}", where, e.what());
-        }
+        if (!failing) log.warn("chat relay: PUBLISH to {}: {}; dropping messages until it works again", where, e.what());
+        failing = true;
       }
       report_drops();
     }

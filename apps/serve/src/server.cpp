@@ -295,9 +295,20 @@ corio::awaitable<int> run_server(config cfg, std::shared_ptr<spdlog::logger> log
                executors.size() > 1
                    ? (a.cfg().acceptor == acceptor_mode::reuseport ? ", SO_REUSEPORT" : ", one listener")
                    : "");
+  // The endpoints' background tasks (the chat relay with --redis) run until the server has drained
+  // (a member that leaves during the drain is still announced everywhere), then are cancelled.
+  auto background = corio::spawn(co_await boost::asio::this_coro::executor, a.run_background(), "background");
+  auto stop_background = [&]() -> corio::awaitable<void> {
+    background.cancel();
+    try {
+      co_await background.wait();
+    } catch (const std::exception& e) {
+      if (!corio::is_cancellation(e)) a.log().error("background task: {}", e.what());
+    }
+  };
   try {
-    // The endpoints' background tasks (the chat relay with --redis) end with the server.
-    (void)co_await corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup), a.run_background());
+    (void)co_await corio::finally(corio::race(srv.run(), keep_access_log(a.access_log(), a.log(), hup)),
+                                  stop_background);
   } catch (const std::exception& e) {
     if (!corio::is_cancellation(e)) throw;
   }

@@ -93,7 +93,11 @@ awaitable<void> subscriber::session(const message_handler& on_message, const sta
       if (r.is_error()) throw error(errc::auth, r.error_message() + " (AUTH on " + where + ")");
       return;
     }
-    if (r.is_error()) throw error(errc::server, r.error_message() + " (from " + where + ")");
+    if (r.is_error()) {
+      const std::string& m = r.error_message();
+      const bool refused = m.starts_with("NOAUTH") || m.starts_with("WRONGPASS") || m.starts_with("NOPERM");
+      throw error(refused ? errc::auth : errc::server, m + " (from " + where + ")");
+    }
     if (!r.is_array() || r.size() < 2 || !r[0].is_string()) {
       throw error(errc::protocol, "not a pub/sub message from " + where);
     }
@@ -112,6 +116,7 @@ awaitable<void> subscriber::session(const message_handler& on_message, const sta
   };
 
   auto last_byte = corio::clock::now();
+  std::string pending;  // bytes read and not consumed by the parser yet
   for (;;) {
     std::string chunk;
     bool silent = false;
@@ -131,15 +136,18 @@ awaitable<void> subscriber::session(const message_handler& on_message, const sta
       continue;
     }
     last_byte = now;
-    std::string_view in = chunk;
-    while (!in.empty()) {
+    // The parser leaves an incomplete line (or a bulk string's CRLF) unconsumed: keep it for the
+    // next read, as a reply may be cut anywhere between two reads.
+    pending += chunk;
+    std::string_view in = pending;
+    for (;;) {
       std::optional<reply> r;
-      std::size_t used = 0;
-      used = parser.parse(in, r);  // error(errc::protocol) for bytes that are not RESP2
+      const std::size_t used = parser.parse(in, r);  // error(errc::protocol) for bytes that are not RESP2
       in.remove_prefix(used);
       if (r) handle(std::move(*r));
-      else if (used == 0) break;
+      else if (used == 0 || in.empty()) break;
     }
+    pending.erase(0, pending.size() - in.size());
   }
 }
 

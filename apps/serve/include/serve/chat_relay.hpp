@@ -5,8 +5,9 @@
 //   - every message and presence event published in this instance's room is published to the
 //     Redis channel "corio-serve:chat", prefixed with this instance's random id, by one
 //     corio::redis::client; a queue of 1,024 messages absorbs a slow or restarting Redis, and a
-//     message that finds it full, or that Redis refuses, is dropped, counted (/api/stats
-//     "chat_relay_dropped") and logged (the first of a series, then every 1,000th);
+//     message that finds it full, that waited 10 s (stale by then), or that Redis refuses is
+//     dropped and counted (/api/stats "chat_relay_dropped"); the log says when publishing starts
+//     failing and when it works again, and counts the drops (the first, then every 1,000th);
 //   - a corio::redis::subscriber receives what the other instances publish (its own messages,
 //     delivered here already, are recognised by the id and skipped) and hands it to the room.
 //     A lost connection is logged once and retried until Redis is back; messages published in

@@ -165,10 +165,12 @@ task<T> spawn_in(const executor& ex, awaitable<T> aw, std::string name, exit_obs
     st->ex_ = debug ? executor(traced_executor(inner, st->trace_, registry.slow_step()))
                     : context_wrapped(inner, st->trace_);
   }
-  registry.add(*st);
   coroutine_thread<executor> thread(task_entry<T>(st, std::move(aw)), st->ex_, st->signal_.slot(),
                                                   asio::cancellation_state(st->signal_.slot()));
   if (adopt) adopt(adopt_ctx, *st);
+  // Listed last, once complete: the task dump reads a listed task's fields (its scope, set by
+  // `adopt`) from any thread under the registry's lock.
+  registry.add(*st);
   if (eager && running_in_context_thread(inner)) {
     // The first step runs here, attributed to the new task as its executor would (and not in a
     // context that context::run lends the spawner: the child has its own copy).
