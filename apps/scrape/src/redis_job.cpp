@@ -874,7 +874,7 @@ public:
 private:
   template <typename F>
   corio::awaitable<void> retrying(const char* what, F f);
-  /// Adds the seeds (the URLs given as arguments, then the lines of the --input file) to the job,
+  /// Adds the seeds (the URLs given as arguments, then the lines of corio-scrape's --input option) to the job,
   /// 1,000 URLs per round trip, then removes this worker from the job's adding set.
   corio::awaitable<void> add_seeds();
   /// add_seeds() while the worker works; Redis gone for good stops the worker as in pump.

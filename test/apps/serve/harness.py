@@ -13,6 +13,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -225,3 +226,32 @@ class WebSocket:
 
     def close(self):
         self.sock.close()
+
+
+def flood_paced(sender, fast, total, burst=32, payload="x" * 3000, timeout=30):
+    """Sends `total` chat messages "<n> <payload>" from `sender` in bursts, each burst waiting until
+    `fast` (read by a thread of its own) has received the previous ones, so that its own outbox
+    never fills. Returns (the texts `fast` received, the reader thread: it ends when `fast` closes).
+    Raises AssertionError when `fast` falls `timeout` seconds behind."""
+    received = []
+
+    def read():
+        try:
+            while True:
+                m = fast.recv_json()
+                if m["type"] == "message":
+                    received.append(m["text"])
+        except (ConnectionError, OSError, AssertionError):
+            pass
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for i in range(0, total, burst):
+        for j in range(i, min(i + burst, total)):
+            sender.send_text("%d %s" % (j, payload))
+        deadline = time.monotonic() + timeout
+        while len(received) < min(i + burst, total):
+            if time.monotonic() > deadline:
+                raise AssertionError("the fast member got %d of %d messages" % (len(received), min(i + burst, total)))
+            time.sleep(0.01)
+    return received, reader

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
 
@@ -225,24 +224,8 @@ class ChatAcrossInstances(unittest.TestCase):
             sender = WebSocket(a.port, "/ws/chat?name=sender")
             self.assertTrue(until(lambda: a.get_json("/api/stats")["chat_members"] == 1 and
                                   b.get_json("/api/stats")["chat_members"] == 2))
-            received = []
-
-            def read_fast():
-                try:
-                    while True:
-                        m = fast.recv_json()
-                        if m["type"] == "message":
-                            received.append(m["text"])
-                except (ConnectionError, OSError, AssertionError):
-                    pass
-
-            reader = threading.Thread(target=read_fast)
-            reader.start()
-            total, burst, payload = 2000, 32, "x" * 3000
-            for i in range(0, total, burst):
-                for j in range(i, min(i + burst, total)):
-                    sender.send_text("%d %s" % (j, payload))
-                self.assertTrue(until(lambda: len(received) >= min(i + burst, total)), len(received))
+            total = 2000
+            received, reader = harness.flood_paced(sender, fast, total)
             self.assertEqual([int(t.split()[0]) for t in received], list(range(total)))
             self.assertGreaterEqual(b.get_json("/api/stats")["chat_dropped"], 1)
             self.assertEqual(a.get_json("/api/stats")["chat_relay_dropped"], 0)

@@ -11,7 +11,7 @@
 // recorded), results (stream: url, row — the job's record), finishes (hash: worker → the number
 // and answer of its last batch of rows), counts (hash: done, failed, and the rows of the current
 // and previous 10-second buckets), origins (hash: "scheme://host:port" → rows recorded), hosts
-// (set: the seeds' hosts, for --same-host), workers (sorted set: worker → last seen, ms), pace
+// (set: the seeds' hosts, for corio-scrape's --same-host option), workers (sorted set: worker → last seen, ms), pace
 // (hash: origin → the GCRA time of its next request, µs: --rate across workers), holds (hash:
 // origin → the request slots each worker holds: --per-host across workers), adding (sorted set:
 // the workers adding seeds → until when, ms).
