@@ -31,6 +31,15 @@ redis::errc url_error(const std::string& url) {
 
 BOOST_AUTO_TEST_SUITE(connection)
 
+BOOST_AUTO_TEST_CASE(error_replies_about_credentials_or_permissions_are_auth_errors) {
+  BOOST_TEST(redis::reply_error("NOAUTH Authentication required.").kind() == redis::errc::auth);
+  BOOST_TEST(redis::reply_error("WRONGPASS invalid username-password pair").kind() == redis::errc::auth);
+  BOOST_TEST(redis::reply_error("NOPERM this user has no permissions to run the 'get' command").kind() ==
+             redis::errc::auth);
+  BOOST_TEST(redis::reply_error("ERR unknown command").kind() == redis::errc::server);
+  BOOST_TEST(redis::reply_error("ERR unknown command").server_code() == "ERR");
+}
+
 BOOST_AUTO_TEST_CASE(urls_give_host_port_credentials_and_database) {
   auto a = redis::parse_url("redis://localhost");
   BOOST_TEST(a.host == "localhost");

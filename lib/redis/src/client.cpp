@@ -34,11 +34,7 @@ std::string ms(duration d) {
 }
 
 /// The exception for an error reply to a call.
-error error_of(const reply& r) {
-  const std::string& m = r.error_message();
-  if (m.starts_with("NOAUTH") || m.starts_with("WRONGPASS")) return error(errc::auth, m);
-  return error(errc::server, m);
-}
+error error_of(const reply& r) { return reply_error(r.error_message()); }
 
 /// What the calls of one exec/exec_batch wait for: `expected` replies, or an error.
 struct slot {

@@ -31,4 +31,9 @@ std::string_view error::server_code() const noexcept {
   return word;
 }
 
+error reply_error(const std::string& message) {
+  const bool refused = message.starts_with("NOAUTH") || message.starts_with("WRONGPASS") || message.starts_with("NOPERM");
+  return error(refused ? errc::auth : errc::server, message);
+}
+
 }  // namespace corio::redis

@@ -93,11 +93,7 @@ awaitable<void> subscriber::session(const message_handler& on_message, const sta
       if (r.is_error()) throw error(errc::auth, r.error_message() + " (AUTH on " + where + ")");
       return;
     }
-    if (r.is_error()) {
-      const std::string& m = r.error_message();
-      const bool refused = m.starts_with("NOAUTH") || m.starts_with("WRONGPASS") || m.starts_with("NOPERM");
-      throw error(refused ? errc::auth : errc::server, m + " (from " + where + ")");
-    }
+    if (r.is_error()) throw reply_error(r.error_message() + " (from " + where + ")");
     if (!r.is_array() || r.size() < 2 || !r[0].is_string()) {
       throw error(errc::protocol, "not a pub/sub message from " + where);
     }

@@ -24,8 +24,8 @@
 //
 // Replies: exec/call return the reply (reply.hpp); an error reply (-ERR, -WRONGTYPE, -NOSCRIPT)
 // is thrown as corio::redis::error with errc::server and the server's message (errc::auth for
-// NOAUTH and WRONGPASS) — it ends that call only; the pipeline and other calls go on. exec_batch
-// returns every reply, error replies included, as values.
+// NOAUTH, WRONGPASS and NOPERM) — it ends that call only; the pipeline and other calls go on.
+// exec_batch returns every reply, error replies included, as values.
 // Sizes: replies are parsed with resp_parser (resp.hpp) under options::limits; bytes that are not
 // RESP2 or that break a limit are errc::protocol for every call in flight, and the connection is
 // closed (the next call reconnects).

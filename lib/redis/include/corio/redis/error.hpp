@@ -30,7 +30,8 @@ namespace corio::redis {
 enum class errc {
   bad_url = 1,  ///< not a redis://[[user]:password@]host[:port][/db] URL
   connect,      ///< no TCP connection (refused, unreachable, name not resolved, connect timeout)
-  auth,         ///< AUTH refused (wrong password or user), or the server wants one (NOAUTH)
+  auth,         ///< AUTH refused (wrong password or user), the server wants one (NOAUTH), or the
+                ///< user may not run the command (NOPERM)
   timeout,      ///< no reply within the call's timeout, or the server stalled (stall_timeout)
   connection,   ///< the connection was lost (or closed) while the command was in flight
   protocol,     ///< the server's bytes are not RESP2, or break a size limit; the connection is closed
@@ -55,5 +56,9 @@ private:
   errc kind_;
   std::string message_;
 };
+
+/// The error for an error reply's text: errc::auth for NOAUTH, WRONGPASS and NOPERM, errc::server
+/// for every other.
+[[nodiscard]] error reply_error(const std::string& message);
 
 }  // namespace corio::redis
