@@ -892,10 +892,6 @@ private:
   /// Rows the job answered for: those won go to --out, every one stops being held.
   void settle(const std::vector<redis_frontier::finishing>& rows, const std::vector<bool>& won);
   void on_row(const std::string& fed, std::string line, bool failed, bool final, const std::string& landed);
-  /// URLs to hold (queued and in flight): twice what may be in flight, which is the request slots
-  /// held (--per-host, shared with the job's other workers) up to --concurrency; at least 32, so
-  /// that a worker without slots yet leases URLs to ask slots for. The rest stays pending in the
-  /// job for the other workers.
   /// Requests this worker may have in flight: the request slots it holds (--per-host, shared with
   /// the job's other workers) up to --concurrency; at least 16, so that a worker without slots
   /// yet leases URLs to ask slots for.
@@ -1225,6 +1221,11 @@ void worker::settle(const std::vector<redis_frontier::finishing>& rows, const st
 corio::awaitable<void> worker::pump() {
   auto next_renew = std::chrono::steady_clock::now() + std::chrono::milliseconds(lease_ms_ / 3);
   corio::duration idle = 20ms;
+  // After a lease that came back short (nothing more pending just then), the next one waits for
+  // the worker's own rows (recorded and leased in one round trip) or for `dry`, doubling to 500 ms:
+  // a crawl's tail, when every row's arrival could ask again, costs a few round trips, not one a row.
+  corio::duration dry = 20ms;
+  auto lease_after = std::chrono::steady_clock::time_point{};
   for (;;) {
     const bool last = run_done_;  // the scraper is done: record what is left
     // Rows go batch() at a time, or after a second; everything at once when the scraper holds
@@ -1236,7 +1237,10 @@ corio::awaitable<void> worker::pump() {
     if (!last && !s_.stopped() && !closing_) {
       const std::size_t holding = s_.holding();
       const std::size_t target = this->target();
-      if (holding + batch() <= target || holding == 0) lease_n = target - holding;
+      if ((holding + batch() <= target || holding == 0) &&
+          (record || holding == 0 || std::chrono::steady_clock::now() >= lease_after)) {
+        lease_n = target - holding;
+      }
     }
     bool got = false;
     if (record || lease_n > 0) {
@@ -1247,6 +1251,13 @@ corio::awaitable<void> worker::pump() {
         closing_ = true;
         s_.close_input();
         continue;
+      }
+      if (lease_n > 0 && l.urls.size() < lease_n) {
+        lease_after = std::chrono::steady_clock::now() + dry;
+        dry = std::min<corio::duration>(dry * 2, 500ms);
+      } else if (lease_n > 0) {
+        lease_after = {};
+        dry = 20ms;
       }
       for (const auto& u : l.urls) {
         if (!held_.emplace(u.url, u.member).second) continue;  // our own lease, expired and taken again
