@@ -2,7 +2,6 @@
 
 #include <serve/app.hpp>
 #include <serve/http_date.hpp>
-#include <serve/app.hpp>
 
 #include <corio/cancellation.hpp>
 #include <corio/exception_group.hpp>
@@ -10,11 +9,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
+#include <span>
 #include <utility>
 
 namespace serve {
@@ -49,6 +51,88 @@ std::string_view path_of(std::string_view target, std::string_view& query) {
   return target.substr(0, q);
 }
 
+/// A message held in memory (a string or empty body) written as gathered writes: the buffers
+/// Beast's serializer produces for it are collected once per round and handed to the socket
+/// together (http::async_write walks its nested buffer views again in every write_some).
+template <typename Body>
+class gathered_writer {
+public:
+  explicit gathered_writer(http::response<Body>& m) : sr_(m) {}
+  [[nodiscard]] bool done() const { return sr_.is_done(); }
+  /// The next buffers (up to 16; the rest in the next round) and their size in bytes.
+  std::span<const asio::const_buffer> next(boost::system::error_code& ec) {
+    count_ = 0;
+    bytes_ = 0;
+    sr_.next(ec, [this](boost::system::error_code&, const auto& buffers) {
+      for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+        if (count_ == bufs_.size()) break;
+        const asio::const_buffer b = *it;
+        bufs_[count_++] = b;
+        bytes_ += b.size();
+      }
+    });
+    return {bufs_.data(), count_};
+  }
+  [[nodiscard]] std::size_t bytes() const { return bytes_; }
+  /// After `n` bytes of the buffers from next() were written.
+  void consume(std::size_t n) { sr_.consume(n); }
+
+private:
+  http::response_serializer<Body> sr_;
+  std::array<asio::const_buffer, 16> bufs_;
+  std::size_t count_ = 0;
+  std::size_t bytes_ = 0;
+};
+
+/// Writes as much of `w` as the socket (non-blocking) takes now, adding it to `written`. True
+/// when the message is done or failed (`ec`); false when the rest must wait (write_rest).
+template <typename Body>
+bool write_now(tcp::socket& sock, gathered_writer<Body>& w, boost::system::error_code& ec, std::size_t& written) {
+  if (!sock.non_blocking()) return false;  // (could not be set: everything waits in write_rest)
+  while (!w.done()) {
+    const auto buffers = w.next(ec);
+    if (ec) return true;
+    const std::size_t n = sock.write_some(buffers, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      ec = {};
+      return false;
+    }
+    if (ec) return true;
+    written += n;
+    w.consume(n);
+    if (n < w.bytes()) return false;
+  }
+  return true;
+}
+
+/// The rest of `w` after write_now, waiting for the socket. Adds what it wrote to `written`.
+template <typename Body>
+corio::awaitable<boost::system::error_code> write_rest(tcp::socket& sock, gathered_writer<Body>& w,
+                                                      std::size_t& written) {
+  boost::system::error_code ec;
+  for (;;) {  // (not `while (!w.done())`: the loop form GCC 12 compiles correctly, README)
+    if (w.done()) break;
+    const auto buffers = w.next(ec);
+    if (ec) break;
+    auto [wec, n] = co_await asio::async_write(sock, buffers, as_tuple);
+    written += n;
+    ec = wec;
+    if (ec) break;
+    w.consume(n);
+  }
+  co_return ec;
+}
+
+/// Writes `m` (a string or empty body): what the socket takes at once without suspending, the
+/// rest with write_rest. Adds what it wrote to `written`; true when all of it went.
+template <typename Body>
+corio::awaitable<bool> write_gathered(tcp::socket& sock, http::response<Body>& m, std::size_t& written) {
+  gathered_writer<Body> w(m);
+  boost::system::error_code ec;
+  if (!write_now(sock, w, ec, written)) ec = co_await write_rest(sock, w, written);
+  co_return !ec;
+}
+
 }  // namespace
 
 // --- stream -------------------------------------------------------------------------------------
@@ -57,7 +141,12 @@ connection_io::connection_io(tcp::socket sock, const limits& lim)
     : socket_(std::move(sock)),
       lim_(lim),
       buffer_limit_(lim.header_bytes + 8 * 1024),
-      dog_(socket_.get_executor(), [this] { expired(); }) {}
+      dog_(socket_.get_executor(), [this] { expired(); }) {
+  // Responses are first written without waiting (write_now): a write the socket cannot take at
+  // once must return would_block, not block the shard.
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+}
 
 connection_io::~connection_io() = default;
 
@@ -193,13 +282,9 @@ void connection_io::prepare_message(response& res, const request& req, bool keep
 corio::awaitable<bool> connection_io::write_prepared(response& res) {
   boost::system::error_code ec;
   std::size_t n = 0;
-  if (auto* s = std::get_if<string_response>(&res)) {
-    std::tie(ec, n) = co_await http::async_write(socket_, *s, as_tuple);
-  } else if (auto* f = std::get_if<file_response>(&res)) {
-    std::tie(ec, n) = co_await http::async_write(socket_, *f, as_tuple);
-  } else {
-    std::tie(ec, n) = co_await http::async_write(socket_, std::get<empty_response>(res), as_tuple);
-  }
+  if (auto* s = std::get_if<string_response>(&res)) co_return co_await write_gathered(socket_, *s, bytes_written_);
+  if (auto* e = std::get_if<empty_response>(&res)) co_return co_await write_gathered(socket_, *e, bytes_written_);
+  std::tie(ec, n) = co_await http::async_write(socket_, std::get<file_response>(res), as_tuple);
   bytes_written_ += n;
   co_return !ec;
 }
@@ -395,8 +480,10 @@ corio::awaitable<bool> connection::serve_one() {
   prepare_message(res, req, keep);
   bool written = false;
   if (auto* s = std::get_if<string_response>(&res)) {
-    auto [ec, n] = co_await http::async_write(socket_, *s, as_tuple);
-    bytes_written_ += n;
+    // (the common case: written at once, without a coroutine frame or a suspension)
+    gathered_writer<http::string_body> w(*s);
+    boost::system::error_code ec;
+    if (!write_now(socket_, w, ec, bytes_written_)) ec = co_await write_rest(socket_, w, bytes_written_);
     written = !ec;
   } else {
     written = co_await write_prepared(res);

@@ -252,6 +252,47 @@ class SlowClients(unittest.TestCase):
                 s.close()
 
 
+    def test_a_reader_slower_than_the_server_gets_every_pipelined_response_whole_and_in_order(self):
+        # Responses are written without waiting while the socket takes them, and by waiting writes
+        # once it is full. 12,000 pipelined requests to a client with a 4 KiB receive buffer that
+        # reads one byte at a time: far more response bytes than the buffers hold, so writes meet a
+        # full socket and go on as the client reads. Every 200th asks /debug/tasks, which lists the
+        # 300 idle connections held open here (~45 KB: written in parts).
+        with Server("--debug-tasks") as srv:
+            idle = [srv.connect() for _ in range(300)]
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.settimeout(60)
+            s.connect(("127.0.0.1", srv.port))
+
+            def path(i):
+                if i % 200 == 0:
+                    return "/debug/tasks"
+                if i % 100 == 0:
+                    return f"/api/cpu?n={i}"
+                return "/json" if i % 2 else "/plaintext"
+            paths = [path(i) for i in range(1, 12001)]
+            payload = b"".join(f"GET {p} HTTP/1.1\r\nHost: t\r\n\r\n".encode() for p in paths)
+            sender = threading.Thread(target=s.sendall, args=(payload,))
+            sender.start()
+            for i, p in enumerate(paths, start=1):
+                status, _, body = read_response(s)
+                self.assertEqual(status, 200, p)
+                if p == "/plaintext":
+                    self.assertEqual(body, b"Hello, World!")
+                elif p == "/json":
+                    self.assertEqual(json.loads(body), {"message": "Hello, World!"})
+                elif p == "/debug/tasks":
+                    self.assertGreater(len(body), 30000)
+                    self.assertGreaterEqual(body.count(b"127.0.0.1:"), 300)
+                else:
+                    self.assertEqual(json.loads(body)["n"], i, p)
+            sender.join(timeout=60)
+            self.assertFalse(sender.is_alive())
+            for c in idle + [s]:
+                c.close()
+
+
 class StaticFiles(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
