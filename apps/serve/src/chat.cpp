@@ -17,6 +17,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/locale/utf.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -56,10 +57,44 @@ chat_hub::message make_message(std::string_view from, std::string_view text) {
   return std::make_shared<const std::string>(boost::json::serialize(o));
 }
 
+using utf8 = boost::locale::utf::utf_traits<char>;
+
+/// Whether `s` is well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, ≤ U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  const char* p = s.data();
+  const char* const end = s.data() + s.size();
+  while (p != end) {
+    const auto c = utf8::decode(p, end);
+    if (c == boost::locale::utf::illegal || c == boost::locale::utf::incomplete) return false;
+  }
+  return true;
+}
+
+/// `s` as well-formed UTF-8 of at most `max_bytes`: a byte that starts no valid character becomes
+/// U+FFFD, and the cut falls between characters.
+std::string clean_utf8(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  const char* p = s.data();
+  const char* const end = s.data() + s.size();
+  while (p != end) {
+    const char* const start = p;
+    const auto c = utf8::decode(p, end);
+    std::string_view piece(start, static_cast<std::size_t>(p - start));
+    if (c == boost::locale::utf::illegal || c == boost::locale::utf::incomplete) {
+      p = start + 1;
+      piece = "\xEF\xBF\xBD";
+    }
+    if (out.size() + piece.size() > max_bytes) break;
+    out += piece;
+  }
+  return out;
+}
+
 std::string member_name(const request_context& ctx) {
   static std::atomic<std::uint64_t> guests{0};
-  std::string name = ctx.query_param("name").value_or("");
-  if (name.size() > 32) name.resize(32);
+  // Sent to every member in text frames, which must be UTF-8: a name of other bytes would make
+  // every browser in the room fail its connection.
+  std::string name = clean_utf8(ctx.query_param("name").value_or(""), 32);
   for (char& c : name)
     if (static_cast<unsigned char>(c) < 0x20) c = ' ';
   if (name.find_first_not_of(' ') == std::string::npos) name = "guest-" + std::to_string(++guests);
@@ -99,6 +134,12 @@ void chat_hub::publish(message msg) {
 
 void chat_hub::deliver_from_elsewhere(message msg) {
   relay_figures_.received.fetch_add(1, std::memory_order_relaxed);
+  // Sent on in text frames: anything on the channel that is not UTF-8 (not from a corio-serve)
+  // is dropped, not passed to the members' browsers to fail their connections.
+  if (!valid_utf8(*msg)) {
+    relay_figures_.dropped.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   deliver_here(msg);
 }
 
@@ -213,12 +254,22 @@ corio::awaitable<void> chat_session(chat_hub& hub, request_context& ctx, stream&
   s.on_shutdown([&me] { me.outbox.close(); });
   hub.announce(true, me.name);
 
+  bool not_utf8 = false;  // a text message that is not UTF-8: the connection fails (1007)
   auto reader = [&]() -> corio::awaitable<void> {
     beast::flat_buffer buf;
     for (;;) {
       auto [ec, n] = co_await ws.async_read(buf, as_tuple);
       if (ec) break;
-      if (ws.got_text()) hub.publish(make_message(me.name, beast::buffers_to_string(buf.data())));
+      if (ws.got_text()) {
+        // (Beast checks text messages as they arrive but lets one through whose last frame is an
+        // empty continuation after a cut-off character: checked again here, whole.)
+        std::string text = beast::buffers_to_string(buf.data());
+        if (!valid_utf8(text)) {
+          not_utf8 = true;
+          break;
+        }
+        hub.publish(make_message(me.name, text));
+      }
       buf.consume(buf.size());
     }
     me.outbox.close();  // the writer sends what is queued, then ends
@@ -232,9 +283,11 @@ corio::awaitable<void> chat_session(chat_hub& hub, request_context& ctx, stream&
       if (ec) co_return;
     }
     if (!ws.is_open()) co_return;
-    const websocket::close_reason why = me.too_slow ? websocket::close_reason(websocket::close_code::policy_error, "too slow")
-                                        : s.shutting_down() ? websocket::close_reason(websocket::close_code::going_away)
-                                                            : websocket::close_reason(websocket::close_code::normal);
+    const websocket::close_reason why =
+        me.too_slow      ? websocket::close_reason(websocket::close_code::policy_error, "too slow")
+        : not_utf8       ? websocket::close_reason(websocket::close_code::bad_payload, "text is not UTF-8")
+        : s.shutting_down() ? websocket::close_reason(websocket::close_code::going_away)
+                            : websocket::close_reason(websocket::close_code::normal);
     // The peer answers the close frame and the reader sees the end; a peer that does not (or that
     // answers and keeps the TCP connection open, which Beast's teardown waits for) is cut off by
     // the watchdog: at the write timeout, or when the server is shutting down at the drain timeout.

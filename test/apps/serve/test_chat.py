@@ -208,6 +208,48 @@ class Chat(unittest.TestCase):
             self.assertEqual(skip_events(ws)["text"], "ab")
             ws.close()
 
+    def test_text_that_is_not_utf8_closes_its_sender_with_1007_and_reaches_nobody(self):
+        # Whole frames of bad bytes, and a character cut by a fragment boundary whose message ends
+        # with an empty continuation frame (which Beast's own check lets through).
+        bad = [[self.frame(0x1, b"caf\xc3")],
+               [self.frame(0x1, b"\xff\xfe")],
+               [self.frame(0x1, b"\xed\xa0\x80")],  # a surrogate
+               [self.frame(0x1, b"\xc0\xaf")],  # an overlong '/'
+               [self.frame(0x1, b"He\xde", fin=False), self.frame(0x9, b"ping"), self.frame(0x0, b"", fin=True)]]
+        with Server() as srv:
+            watcher = WebSocket(srv.port, "/ws/chat?name=watcher")
+            for frames in bad:
+                ws = WebSocket(srv.port, "/ws/chat?name=sender")
+                ws.sock.sendall(b"".join(frames))
+                while True:
+                    frame = ws.recv()  # (recv() decodes every text frame as UTF-8: strict)
+                    if frame[0] == "close":
+                        self.assertEqual(frame[1], 1007, frames)
+                        break
+                ws.close()
+            # A good message after them is the first message the watcher gets.
+            ok = WebSocket(srv.port, "/ws/chat?name=ok")
+            ok.send_text("caf\u00e9 \U0001F600")
+            self.assertEqual(skip_events(watcher)["text"], "caf\u00e9 \U0001F600")
+            ok.close()
+            watcher.close()
+
+    def test_names_are_made_utf8_and_cut_between_characters(self):
+        with Server() as srv:
+            cases = [("%FF%FEbob", "\ufffd\ufffdbob"),
+                     ("a%C3", "a\ufffd"),
+                     ("x" * 31 + "%C3%A9", "x" * 31),  # é would end at byte 33: not cut in half
+                     ("%F0%9F%98%80" * 9, "\U0001F600" * 8)]
+            for query, want in cases:
+                ws = WebSocket(srv.port, "/ws/chat?name=" + query)
+                own = ws.recv_json()  # strict UTF-8 decoding of the frame
+                # (its own join, alone or in a batch with the previous member's leave)
+                names = [own["name"]] if own["type"] == "join" else own.get("joined", [])
+                self.assertIn(want, names, (query, own))
+                ws.send_text("hi")
+                self.assertEqual(skip_events(ws)["from"], want)
+                ws.close()
+
     def test_empty_continuation_frames_count_against_the_frame_limit(self):
         # Beast consumes empty non-final frames in a loop within one read: without a count per
         # message, a peer could feed them forever (the idle timer fed too) and hold its slot.

@@ -9,7 +9,8 @@
 //     dropped and counted (/api/stats "chat_relay_dropped"); the log says when publishing starts
 //     failing and when it works again, and counts the drops (the first, then every 1,000th);
 //   - a corio::redis::subscriber receives what the other instances publish (its own messages,
-//     delivered here already, are recognised by the id and skipped) and hands it to the room.
+//     delivered here already, are recognised by the id and skipped) and hands it to the room
+//     (a payload that is not UTF-8, which no corio-serve publishes, is dropped and counted).
 //     A lost connection is logged once and retried until Redis is back; messages published in
 //     between are not received (pub/sub is at most once).
 // AUTH refused is logged as an error; the room then stays local to this instance.
