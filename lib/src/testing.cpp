@@ -111,37 +111,42 @@ private:
 /// The running test's queue (run_test sets it on its thread).
 thread_local shuffler* current_shuffler = nullptr;
 
-/// The test's executor: posts go through the shuffler; a dispatch
-/// from inside the context runs inline, as the io_context's own executor does. Its properties are
-/// the io_context executor's (work tracking included: a queued handler's turn is posted to the
-/// io_context, keeping run() busy).
+/// The test's executor: posts go through the shuffler; a dispatch from inside the context runs
+/// inline, as the io_context's own executor does. Its properties are the io_context executor's
+/// (`Inner`, which carries blocking.never and work tracking: a queued handler's turn is posted to
+/// the io_context, keeping run() busy). Two pointers wide, so that an any_io_executor holds it in
+/// place: every require/prefer Asio makes per operation would otherwise allocate a copy.
+template <typename Inner>
 class shuffling_executor {
 public:
-  shuffling_executor(executor inner, shuffler* s, bool never = false)
-      : inner_(std::move(inner)), s_(s), never_(never) {}
+  shuffling_executor(Inner inner, shuffler* s) noexcept : inner_(std::move(inner)), s_(s) {}
 
   asio::execution_context& query(asio::execution::context_t) const noexcept {
     return asio::query(inner_, asio::execution::context);
   }
   asio::execution::blocking_t query(asio::execution::blocking_t) const noexcept {
-    return never_ ? asio::execution::blocking_t(asio::execution::blocking.never)
-                  : asio::execution::blocking_t(asio::execution::blocking.possibly);
+    return never() ? asio::execution::blocking_t(asio::execution::blocking.never)
+                   : asio::execution::blocking_t(asio::execution::blocking.possibly);
   }
 
-  shuffling_executor require(asio::execution::blocking_t::never_t) const { return {inner_, s_, true}; }
-  shuffling_executor prefer(asio::execution::blocking_t::possibly_t) const { return {inner_, s_, false}; }
-  shuffling_executor prefer(asio::execution::outstanding_work_t::tracked_t p) const {
-    return {asio::prefer(inner_, p), s_, never_};
+  shuffling_executor require(asio::execution::blocking_t::never_t p) const {
+    return {asio::require(inner_, p), s_};
   }
-  shuffling_executor prefer(asio::execution::outstanding_work_t::untracked_t p) const {
-    return {asio::prefer(inner_, p), s_, never_};
+  shuffling_executor prefer(asio::execution::blocking_t::possibly_t p) const {
+    return {asio::require(inner_, p), s_};
+  }
+  auto prefer(asio::execution::outstanding_work_t::tracked_t p) const {
+    return shuffling_executor<decltype(asio::prefer(inner_, p))>(asio::prefer(inner_, p), s_);
+  }
+  auto prefer(asio::execution::outstanding_work_t::untracked_t p) const {
+    return shuffling_executor<decltype(asio::prefer(inner_, p))>(asio::prefer(inner_, p), s_);
   }
   shuffling_executor prefer(asio::execution::relationship_t::fork_t) const { return *this; }
   shuffling_executor prefer(asio::execution::relationship_t::continuation_t) const { return *this; }
 
   template <typename F>
   void execute(F&& f) const {
-    if (!never_ && detail::running_in_this_thread(inner_)) {
+    if (!never() && inner_.running_in_this_thread()) {
       std::forward<F>(f)();
       return;
     }
@@ -150,15 +155,20 @@ public:
   }
 
   friend bool operator==(const shuffling_executor& a, const shuffling_executor& b) noexcept {
-    return a.inner_ == b.inner_ && a.s_ == b.s_ && a.never_ == b.never_;
+    return a.inner_ == b.inner_ && a.s_ == b.s_;
   }
   friend bool operator!=(const shuffling_executor& a, const shuffling_executor& b) noexcept { return !(a == b); }
 
 private:
-  executor inner_;
+  bool never() const noexcept {
+    return asio::query(inner_, asio::execution::blocking) == asio::execution::blocking.never;
+  }
+
+  Inner inner_;
   shuffler* s_;
-  bool never_;
 };
+// (Asio keeps a target executor in place when it fits a shared_ptr and a pointer.)
+static_assert(sizeof(shuffling_executor<asio::io_context::executor_type>) <= sizeof(std::shared_ptr<void>) + sizeof(void*));
 
 std::uint64_t seed_from_env(const char* name, const char* value) {
   std::uint64_t v = 0;
