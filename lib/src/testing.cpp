@@ -7,6 +7,7 @@
 #include <corio/sleep.hpp>
 #include <corio/testing.hpp>
 
+#include <boost/asio/detail/executor_function.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/prefer.hpp>
@@ -19,10 +20,12 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -54,7 +57,7 @@ public:
   /// After close(), a posted handler is destroyed at once, as a stopped io_context does.
   template <typename F>
   void push(F&& f) {
-    std::unique_ptr<item_base> it = std::make_unique<item<std::decay_t<F>>>(std::forward<F>(f));
+    queued it(std::forward<F>(f));
     const std::lock_guard lock(mutex_);
     if (!closed_) ready_.push_back(std::move(it));
     // (Otherwise `it` is destroyed on leaving — after the lock, which is released first as the
@@ -64,7 +67,7 @@ public:
   /// One turn: runs one of the queued handlers — the oldest, or one chosen at random (each turn
   /// was posted with its handler, so every handler gets its turn).
   void run_one() {
-    std::unique_ptr<item_base> chosen;
+    std::optional<queued> chosen;
     {
       const std::lock_guard lock(mutex_);
       if (ready_.empty()) return;
@@ -72,7 +75,7 @@ public:
         std::uniform_int_distribution<std::size_t> pick(0, ready_.size() - 1);
         std::swap(ready_[pick(rng_)], ready_.front());
       }
-      chosen = std::move(ready_.front());
+      chosen.emplace(std::move(ready_.front()));
       ready_.pop_front();
     }
     chosen->run();
@@ -80,7 +83,7 @@ public:
 
   /// Destroys the queued handlers (before the io_context goes: they may own coroutine frames).
   void close() noexcept {
-    std::deque<std::unique_ptr<item_base>> left;
+    std::deque<queued> left;
     {
       const std::lock_guard lock(mutex_);
       closed_ = true;
@@ -90,19 +93,41 @@ public:
   }
 
 private:
-  struct item_base {
-    virtual ~item_base() = default;
-    virtual void run() = 0;
-  };
-  template <typename F>
-  struct item final : item_base {
-    explicit item(F fn) : f(std::move(fn)) {}
-    void run() override { std::move(f)(); }
-    F f;
+  /// A queued handler: Asio's own type-erased function (what any_io_executor hands its target,
+  /// so usually moved in as it is, with no allocation of its own), made assignable so that a
+  /// random turn can swap it to the front.
+  class queued {
+  public:
+    using function = asio::detail::executor_function;
+    template <typename F>
+    explicit queued(F&& f) {
+      if constexpr (std::is_same_v<std::decay_t<F>, function>) {
+        new (&storage_) function(std::forward<F>(f));
+      } else {
+        new (&storage_) function(std::forward<F>(f), std::allocator<void>());
+      }
+    }
+    queued(queued&& other) noexcept { new (&storage_) function(std::move(other.get())); }
+    queued& operator=(queued&& other) noexcept {
+      if (this != &other) {
+        get().~function();
+        new (&storage_) function(std::move(other.get()));
+      }
+      return *this;
+    }
+    queued(const queued&) = delete;
+    queued& operator=(const queued&) = delete;
+    ~queued() { get().~function(); }  // destroys a handler that never ran, without running it
+
+    void run() { get()(); }
+
+  private:
+    function& get() noexcept { return *std::launder(reinterpret_cast<function*>(&storage_)); }
+    alignas(function) unsigned char storage_[sizeof(function)];
   };
 
   mutable std::mutex mutex_;
-  std::deque<std::unique_ptr<item_base>> ready_;
+  std::deque<queued> ready_;
   std::uint64_t seed_;
   std::mt19937_64 rng_;
   bool closed_ = false;
