@@ -1,19 +1,24 @@
 #!/usr/bin/env bash
 # Fuzzes every libFuzzer target for a while, then keeps what it found:
-#   scripts/fuzz.sh [MINUTES]          MINUTES per target, default 10
+#   scripts/fuzz.sh [MINUTES] [RUNS]    MINUTES per target (default 10); with RUNS, each target
+#                                       stops after RUNS executions instead (MINUTES still caps it)
+# FUZZ_JOBS=N runs N targets at a time (default 1; each target is one process on one core).
 # Builds the fuzz build (build/fuzz: clang 14, ASan + UBSan, as scripts/test.sh does), runs each
 # target with its dictionary from its working corpus (build/fuzz/fuzz-runs/<target>/corpus, kept
 # between runs) and its seeds, then merges the inputs that reach new coverage into
 # test/fuzz/corpus/<target>/ (libFuzzer's -merge=1: only inputs that add coverage are copied).
-# Prints per target: executions, exec/s, coverage (cov: edges, ft: features) and crashes. Exits
-# 1 if any target crashed (or leaked, timed out, ran out of memory), naming the reproducer.
+# Prints per target: executions, exec/s, coverage (cov: edges, ft: features), crashes, inputs
+# added to the seeds and wall time. Exits 1 if any target crashed (or leaked, timed out, ran out
+# of memory), naming the reproducer; the target's log is build/fuzz/fuzz-runs/<target>/log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:-10}
-if ! [[ $minutes =~ ^[0-9]+$ ]] || [ "$minutes" -eq 0 ]; then
-  echo "usage: scripts/fuzz.sh [MINUTES per target, default 10]" >&2
-  exit 2
-fi
+runs=${2:-}
+jobs=${FUZZ_JOBS:-1}
+usage="usage: [FUZZ_JOBS=N] scripts/fuzz.sh [MINUTES per target, default 10] [RUNS per target]"
+if ! [[ $minutes =~ ^[0-9]+$ ]] || [ "$minutes" -eq 0 ]; then echo "$usage" >&2; exit 2; fi
+if [ -n "$runs" ] && ! [[ $runs =~ ^[1-9][0-9]*$ ]]; then echo "$usage" >&2; exit 2; fi
+if ! [[ $jobs =~ ^[1-9][0-9]*$ ]]; then echo "$usage" >&2; exit 2; fi
 
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
@@ -33,40 +38,58 @@ targets=(
   "fuzz_redis_reply resp.dict"
 )
 options=(-timeout=20 -rss_limit_mb=2048 -max_len=131072)
+limit=(-max_total_time=$((minutes * 60)))
+[ -z "$runs" ] || limit+=(-runs="$runs")
 
-summary=()
-failed=()
-for entry in "${targets[@]}"; do
-  read -r target dict <<<"$entry"
-  fuzzer="$PWD/$build/test/fuzz/$target"
-  seeds="$PWD/test/fuzz/corpus/$target"
-  work="$PWD/$build/fuzz-runs/$target"
+# fuzz_one TARGET DICT: runs it, merges, writes its summary line to its directory's "summary"
+# and "failed" (if it failed).
+fuzz_one() {
+  local target=$1 dict=$2
+  local fuzzer="$PWD/$build/test/fuzz/$target" seeds="$PWD/test/fuzz/corpus/$target"
+  local work="$PWD/$build/fuzz-runs/$target"
   mkdir -p "$work/corpus" "$seeds"
-  rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*
-  echo "== $target: $minutes min"
-  rc=0
-  "$fuzzer" "${options[@]}" -dict="$PWD/test/fuzz/dict/$dict" -max_total_time=$((minutes * 60)) \
-    -print_final_stats=1 -artifact_prefix="$work/" "$work/corpus" "$seeds" >"$work/log" 2>&1 || rc=$?
+  rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$work/summary" "$work/failed"
+  echo "== $target: started $(date +%H:%M:%S)"
+  local rc=0 t0
+  t0=$(date +%s)
+  "$fuzzer" "${options[@]}" "${limit[@]}" -dict="$PWD/test/fuzz/dict/$dict" -print_final_stats=1 \
+    -artifact_prefix="$work/" "$work/corpus" "$seeds" >"$work/log" 2>&1 || rc=$?
+  local seconds=$(($(date +%s) - t0))
+  local execs rate cov reproducers crashes before added
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -1)
   cov=$(grep -E '^#[0-9]+' "$work/log" | tail -1 | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\).*/\1 \2/p')
   reproducers=$(find "$work" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
   crashes=$(printf '%s' "$reproducers" | grep -c . || true)
   if [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ]; then
-    failed+=("$target (exit $rc): ${reproducers:-no reproducer written; see $work/log}")
+    echo "$target (exit $rc): ${reproducers:-no reproducer written; see $work/log}" >"$work/failed"
     tail -n 40 "$work/log"
   fi
   before=$(find "$seeds" -type f | wc -l)
   "$fuzzer" -merge=1 "${options[@]}" "$seeds" "$work/corpus" >"$work/merge.log" 2>&1 ||
-    echo "   (merge failed: see $work/merge.log)"
+    echo "   ($target: merge failed: see $work/merge.log)"
   added=$(($(find "$seeds" -type f | wc -l) - before))
-  summary+=("$(printf '%-24s %12s %8s %8s %8s %8s %6s' "$target" "${execs:-?}" "${rate:-?}" \
-    "${cov% *}" "${cov#* }" "$crashes" "$added")")
-done
+  printf '%-24s %12s %8s %8s %8s %8s %6s %7s\n' "$target" "${execs:-?}" "${rate:-?}" \
+    "${cov% *}" "${cov#* }" "$crashes" "$added" "$seconds" >"$work/summary"
+  echo "== $target: ended $(date +%H:%M:%S)"
+}
+export -f fuzz_one
+export build
+export options_str="${options[*]}" limit_str="${limit[*]}"
+printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -L 1 bash -c \
+  'read -ra options <<<"$options_str"; read -ra limit <<<"$limit_str"; fuzz_one "$0" "$1"'
 
 echo
-printf '%-24s %12s %8s %8s %8s %8s %6s\n' target executions exec/s cov ft crashes added
-printf '%s\n' "${summary[@]}"
+printf '%-24s %12s %8s %8s %8s %8s %6s %7s\n' target executions exec/s cov ft crashes added seconds
+failed=()
+for entry in "${targets[@]}"; do
+  read -r target _ <<<"$entry"
+  cat "$build/fuzz-runs/$target/summary" 2>/dev/null || {
+    echo "$target: no result (see $build/fuzz-runs/$target/log)"
+    failed+=("$target: no result")
+  }
+  [ ! -e "$build/fuzz-runs/$target/failed" ] || failed+=("$(cat "$build/fuzz-runs/$target/failed")")
+done
 if [ "${#failed[@]}" -gt 0 ]; then
   echo
   echo "crashes (run the target on the file to see the report again):"
