@@ -11,7 +11,6 @@
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <boost/json/array.hpp>
@@ -20,6 +19,7 @@
 #include <boost/locale/utf.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <optional>
 
@@ -256,21 +256,28 @@ corio::awaitable<void> chat_session(chat_hub& hub, request_context& ctx, stream&
 
   bool not_utf8 = false;  // a text message that is not UTF-8: the connection fails (1007)
   auto reader = [&]() -> corio::awaitable<void> {
-    beast::flat_buffer buf;
+    // A message is read a piece at a time into a buffer of its own (async_read_some on a buffer
+    // sequence, not async_read on a dynamic buffer): Beast 1.81's message-level read sizes each
+    // next read from the current frame header, and the writer's async_close (a member dropped as
+    // too slow) reads the next header into the same place while the reader is between fragments,
+    // which fails an assertion. read_message_max applies to both.
+    std::string text;
+    std::array<char, 4096> piece;
     for (;;) {
-      auto [ec, n] = co_await ws.async_read(buf, as_tuple);
+      auto [ec, n] = co_await ws.async_read_some(asio::buffer(piece), as_tuple);
       if (ec) break;
+      text.append(piece.data(), n);
+      if (!ws.is_message_done()) continue;
       if (ws.got_text()) {
         // (Beast checks text messages as they arrive but lets one through whose last frame is an
         // empty continuation after a cut-off character: checked again here, whole.)
-        std::string text = beast::buffers_to_string(buf.data());
         if (!valid_utf8(text)) {
           not_utf8 = true;
           break;
         }
         hub.publish(make_message(me.name, text));
       }
-      buf.consume(buf.size());
+      text.clear();
     }
     me.outbox.close();  // the writer sends what is queued, then ends
   };
