@@ -2,7 +2,9 @@
 # Fuzzes every libFuzzer target for a while, then keeps what it found:
 #   scripts/fuzz.sh [MINUTES] [RUNS]    MINUTES per target (default 10); with RUNS, each target
 #                                       stops after RUNS executions instead (MINUTES still caps it)
-# FUZZ_JOBS=N runs N targets at a time (default 1; each target is one process on one core).
+# FUZZ_JOBS=N runs N targets at a time (default 1); FUZZ_WORKERS=M runs each target in M processes
+# (default 1; libFuzzer's -jobs/-workers: they share the working corpus, RUNS is split between
+# them, and the figures printed are their sums). Keep N × M at most the number of cores.
 # Builds the fuzz build (build/fuzz: clang 14, ASan + UBSan, as scripts/test.sh does), runs each
 # target with its dictionary from its working corpus (build/fuzz/fuzz-runs/<target>/corpus, kept
 # between runs) and its seeds, then merges the inputs that reach new coverage into
@@ -15,10 +17,11 @@ cd "$(dirname "$0")/.."
 minutes=${1:-10}
 runs=${2:-}
 jobs=${FUZZ_JOBS:-1}
-usage="usage: [FUZZ_JOBS=N] scripts/fuzz.sh [MINUTES per target, default 10] [RUNS per target]"
+workers=${FUZZ_WORKERS:-1}
+usage="usage: [FUZZ_JOBS=N] [FUZZ_WORKERS=M] scripts/fuzz.sh [MINUTES per target, default 10] [RUNS per target]"
 if ! [[ $minutes =~ ^[0-9]+$ ]] || [ "$minutes" -eq 0 ]; then echo "$usage" >&2; exit 2; fi
 if [ -n "$runs" ] && ! [[ $runs =~ ^[1-9][0-9]*$ ]]; then echo "$usage" >&2; exit 2; fi
-if ! [[ $jobs =~ ^[1-9][0-9]*$ ]]; then echo "$usage" >&2; exit 2; fi
+if ! [[ $jobs =~ ^[1-9][0-9]*$ ]] || ! [[ $workers =~ ^[1-9][0-9]*$ ]]; then echo "$usage" >&2; exit 2; fi
 
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
@@ -39,31 +42,35 @@ targets=(
 )
 options=(-timeout=20 -rss_limit_mb=2048 -max_len=131072)
 limit=(-max_total_time=$((minutes * 60)))
-[ -z "$runs" ] || limit+=(-runs="$runs")
+[ -z "$runs" ] || limit+=(-runs="$(((runs + workers - 1) / workers))")
+[ "$workers" -eq 1 ] || limit+=(-jobs="$workers" -workers="$workers")
 
 # fuzz_one TARGET DICT: runs it, merges, writes its summary line to its directory's "summary"
 # and "failed" (if it failed).
 fuzz_one() {
   local target=$1 dict=$2
   local fuzzer="$PWD/$build/test/fuzz/$target" seeds="$PWD/test/fuzz/corpus/$target"
-  local work="$PWD/$build/fuzz-runs/$target"
+  local work="$PWD/$build/fuzz-runs/$target" dictionary="$PWD/test/fuzz/dict/$dict"
   mkdir -p "$work/corpus" "$seeds"
-  rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$work/summary" "$work/failed"
+  rm -f "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$work"/fuzz-*.log "$work/summary" "$work/failed"
   echo "== $target: started $(date +%H:%M:%S)"
   local rc=0 t0
   t0=$(date +%s)
-  "$fuzzer" "${options[@]}" "${limit[@]}" -dict="$PWD/test/fuzz/dict/$dict" -print_final_stats=1 \
-    -artifact_prefix="$work/" "$work/corpus" "$seeds" >"$work/log" 2>&1 || rc=$?
+  # (in $work: with -jobs each process logs to fuzz-<job>.log in the current directory)
+  (cd "$work" && "$fuzzer" "${options[@]}" "${limit[@]}" -dict="$dictionary" -print_final_stats=1 \
+    -artifact_prefix="$work/" "$work/corpus" "$seeds" >"$work/log" 2>&1) || rc=$?
   local seconds=$(($(date +%s) - t0))
-  local execs rate cov reproducers crashes before added
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -1)
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$work/log" | tail -1)
-  cov=$(grep -E '^#[0-9]+' "$work/log" | tail -1 | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\).*/\1 \2/p')
+  local logs=("$work/log") execs rate cov reproducers crashes before added
+  if compgen -G "$work/fuzz-*.log" >/dev/null; then logs=("$work"/fuzz-*.log); fi
+  execs=$(cat "${logs[@]}" | sed -n 's/^stat::number_of_executed_units: *//p' | awk '{s += $1} END {if (NR) print s}')
+  rate=$(cat "${logs[@]}" | sed -n 's/^stat::average_exec_per_sec: *//p' | awk '{s += $1} END {if (NR) print s}')
+  cov=$(for log in "${logs[@]}"; do grep -E '^#[0-9]+' "$log" | tail -1; done |
+    sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\).*/\1 \2/p' | sort -n -k2 | tail -1)
   reproducers=$(find "$work" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
   crashes=$(printf '%s' "$reproducers" | grep -c . || true)
   if [ "$rc" -ne 0 ] || [ "$crashes" -gt 0 ]; then
     echo "$target (exit $rc): ${reproducers:-no reproducer written; see $work/log}" >"$work/failed"
-    tail -n 40 "$work/log"
+    tail -n 40 "${logs[@]}"
   fi
   before=$(find "$seeds" -type f | wc -l)
   "$fuzzer" -merge=1 "${options[@]}" "$seeds" "$work/corpus" >"$work/merge.log" 2>&1 ||
