@@ -28,6 +28,7 @@
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <string_view>
@@ -626,6 +627,79 @@ CORIO_TEST_CASE(a_chat_member_dropped_as_too_slow_in_the_middle_of_a_fragmented_
     }
   }
   BOOST_TEST(dropped_with_1008 > 0u);  // the drop was reached
+}
+
+CORIO_TEST_CASE(a_server_shutting_down_while_a_chat_member_is_between_fragments_closes_it_with_going_away) {
+  // The shard shuts down while a member's reader is inside a fragmented message: after its first
+  // fragment and a ping (the pong shows the reader has consumed both), with nothing more, a lone
+  // byte of the next frame's header, a whole non-final continuation, or a continuation whose
+  // payload is cut short. The writer's close (1001) runs while the reader waits inside the
+  // message; the server's frames stay well-formed, end with that close, and the connection and the
+  // shard end once the peer answers it.
+  const std::vector<std::string> in_flight = {"", std::string(1, '\0'), ws_frame(0x0, false, "de"),
+                                              ws_frame(0x0, true, "xyz").substr(0, 7)};
+  serve::config cfg;
+  cfg.port = 0;
+  cfg.access_log = "off";
+  cfg.chat_presence_interval = 0ms;
+  serve::app a(cfg, quiet());
+  serve::register_endpoints(a);
+  const auto ex = co_await asio::this_coro::executor;
+  a.set_shards({ex});
+  const std::string upgrade = get("/ws/chat?name=leaving",
+                                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n");
+  for (std::size_t k = 0; k < in_flight.size(); ++k) {
+    BOOST_TEST_CONTEXT("in flight: " << k) {
+      int fds[2];
+      BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+      tcp::socket server_end(ex);
+      server_end.assign(tcp::v4(), fds[0]);  // a stream socket: all the connection asks of it
+      asio::local::stream_protocol::socket peer(ex);
+      peer.assign(asio::local::stream_protocol(), fds[1]);
+      serve::shard sh(a, 0, ex);
+      sh.adopt(std::move(server_end));
+      auto running = corio::spawn(ex, sh.run(std::nullopt, {}), "shard");
+
+      co_await asio::async_write(peer, asio::buffer(upgrade), asio::deferred);
+      std::string in;
+      const auto head_end = co_await asio::async_read_until(peer, asio::dynamic_buffer(in), "\r\n\r\n", asio::deferred);
+      BOOST_REQUIRE(in.rfind("HTTP/1.1 101 ", 0) == 0);
+      in.erase(0, head_end);
+      // Reads until the server's frames so far include one with `op` (or the connection ends).
+      auto read_until_frame = [&](unsigned op) -> corio::awaitable<bool> {
+        for (;;) {
+          const auto ops = server_frames(in).first;
+          if (std::find(ops.begin(), ops.end(), op) != ops.end()) co_return true;
+          char buf[4096];
+          auto [ec, n] = co_await peer.async_read_some(asio::buffer(buf), as_tuple);
+          if (ec) co_return false;
+          in.append(buf, n);
+        }
+      };
+      const std::string first = ws_frame(0x1, false, "abc") + ws_frame(0x9, true, "sync");
+      co_await asio::async_write(peer, asio::buffer(first), asio::deferred);
+      BOOST_REQUIRE(co_await read_until_frame(0xa));  // the pong: the reader is inside the message
+      if (!in_flight[k].empty()) co_await asio::async_write(peer, asio::buffer(in_flight[k]), asio::deferred);
+
+      sh.begin_shutdown();
+      BOOST_REQUIRE(co_await read_until_frame(0x8));
+      const auto [ops, code] = server_frames(in);
+      BOOST_TEST(ops.back() == 0x8u);
+      for (std::size_t i = 0; i + 1 < ops.size(); ++i) BOOST_TEST((ops[i] == 0x1u || ops[i] == 0xau));  // text, pong
+      BOOST_TEST(code == 1001u);  // going away
+      const std::string answer = ws_frame(0x8, true, "\x03\xe9");
+      auto [wec, wn] = co_await asio::async_write(peer, asio::buffer(answer), as_tuple);
+      (void)wec;
+      (void)wn;
+      peer.shutdown(asio::socket_base::shutdown_send);
+      const auto before = in.size();
+      auto [ec, got] = co_await asio::async_read(peer, asio::dynamic_buffer(in), as_tuple);
+      BOOST_TEST((ec == asio::error::eof || ec == asio::error::connection_reset), ec.message());
+      BOOST_TEST(in.size() == before);  // nothing after the close frame
+      co_await running.wait();
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
