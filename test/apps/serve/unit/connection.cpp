@@ -30,6 +30,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -155,6 +156,39 @@ std::pair<std::vector<unsigned>, unsigned> server_frames(std::string_view bytes)
   }
   return {ops, close_code};
 }
+/// A chat member of `a` (whose one shard runs on the test's executor), upgraded over a socket
+/// pair: the shard adopts one end as an accepted connection, `peer` is the member's end.
+/// `in` holds what the server sent after its 101 answer. With `sndbuf`, the server end's send
+/// buffer is that small (its writer stalls as soon as the member stops reading).
+struct chat_member {
+  asio::local::stream_protocol::socket peer;
+  std::unique_ptr<serve::shard> shard;
+  corio::task<void> running;
+  std::string in;
+
+  static corio::awaitable<chat_member> join(serve::app& a, std::string_view name, int sndbuf = 0) {
+    const auto ex = co_await asio::this_coro::executor;
+    int fds[2];
+    BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
+    if (sndbuf > 0) BOOST_REQUIRE(::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf) == 0);
+    tcp::socket server_end(ex);
+    server_end.assign(tcp::v4(), fds[0]);  // a stream socket: all the connection asks of it
+    asio::local::stream_protocol::socket peer(ex);
+    peer.assign(asio::local::stream_protocol(), fds[1]);
+    auto sh = std::make_unique<serve::shard>(a, 0, ex);
+    sh->adopt(std::move(server_end));
+    auto running = corio::spawn(ex, sh->run(std::nullopt, {}), "shard");
+    const std::string upgrade = get("/ws/chat?name=" + std::string(name),
+                                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n");
+    co_await asio::async_write(peer, asio::buffer(upgrade), asio::deferred);
+    std::string in;
+    const auto head_end = co_await asio::async_read_until(peer, asio::dynamic_buffer(in), "\r\n\r\n", asio::deferred);
+    BOOST_REQUIRE(in.rfind("HTTP/1.1 101 ", 0) == 0);
+    in.erase(0, head_end);
+    co_return chat_member{std::move(peer), std::move(sh), std::move(running), std::move(in)};
+  }
+};
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(serve_connection)
@@ -583,46 +617,27 @@ CORIO_TEST_CASE(a_chat_member_dropped_as_too_slow_in_the_middle_of_a_fragmented_
   serve::register_endpoints(a);
   const auto ex = co_await asio::this_coro::executor;
   a.set_shards({ex});
-  const std::string upgrade = get("/ws/chat?name=slow",
-                                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n");
   std::size_t dropped_with_1008 = 0;
   for (std::size_t n = serve::chat_hub::outbox_capacity; n < 2 * serve::chat_hub::outbox_capacity + 16; ++n) {
     for (std::size_t k = 0; k < next_frames.size(); ++k) {
       BOOST_TEST_CONTEXT("messages: " << n << ", next frame: " << k) {
-        int fds[2];
-        BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-        const int small = 4096;
-        BOOST_REQUIRE(::setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
-        tcp::socket server_end(ex);
-        server_end.assign(tcp::v4(), fds[0]);  // a stream socket: all the connection asks of it
-        asio::local::stream_protocol::socket peer(ex);
-        peer.assign(asio::local::stream_protocol(), fds[1]);
-        serve::shard sh(a, 0, ex);
-        sh.adopt(std::move(server_end));
-        auto running = corio::spawn(ex, sh.run(std::nullopt, {}), "shard");
-
-        co_await asio::async_write(peer, asio::buffer(upgrade), asio::deferred);
-        std::string in;
-        const auto head_end = co_await asio::async_read_until(peer, asio::dynamic_buffer(in), "\r\n\r\n", asio::deferred);
-        BOOST_REQUIRE(in.rfind("HTTP/1.1 101 ", 0) == 0);
-        in.erase(0, head_end);
+        auto m = co_await chat_member::join(a, "slow", 4096);
         std::string out;
         for (std::size_t i = 0; i < n; ++i) out += ws_frame(0x1, true, "a");
         out += ws_frame(0x1, false, "abc") + next_frames[k];
-        co_await asio::async_write(peer, asio::buffer(out), asio::deferred);
-        peer.shutdown(asio::socket_base::shutdown_send);
-        auto [ec, got] = co_await asio::async_read(peer, asio::dynamic_buffer(in), as_tuple);
+        co_await asio::async_write(m.peer, asio::buffer(out), asio::deferred);
+        m.peer.shutdown(asio::socket_base::shutdown_send);
+        auto [ec, got] = co_await asio::async_read(m.peer, asio::dynamic_buffer(m.in), as_tuple);
         BOOST_TEST((ec == asio::error::eof || ec == asio::error::connection_reset), ec.message());
 
-        const auto [ops, code] = server_frames(in);
+        const auto [ops, code] = server_frames(m.in);
         BOOST_REQUIRE(!ops.empty());
         for (std::size_t i = 0; i + 1 < ops.size(); ++i) BOOST_TEST((ops[i] == 0x1u || ops[i] == 0xau));  // text, pong...
         if (k == 0 || k == 3) BOOST_TEST(ops.back() == 0x8u);  // ...a close frame: it answers these
         if (ops.back() == 0x8u) BOOST_TEST((code == 1008u || code == 1002u || code == 1000u), "close code " << code);
         dropped_with_1008 += code == 1008u;
-        sh.begin_shutdown();
-        co_await running.wait();
+        m.shard->begin_shutdown();
+        co_await m.running.wait();
       }
     }
   }
@@ -646,58 +661,41 @@ CORIO_TEST_CASE(a_server_shutting_down_while_a_chat_member_is_between_fragments_
   serve::register_endpoints(a);
   const auto ex = co_await asio::this_coro::executor;
   a.set_shards({ex});
-  const std::string upgrade = get("/ws/chat?name=leaving",
-                                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n");
   for (std::size_t k = 0; k < in_flight.size(); ++k) {
     BOOST_TEST_CONTEXT("in flight: " << k) {
-      int fds[2];
-      BOOST_REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == 0);
-      tcp::socket server_end(ex);
-      server_end.assign(tcp::v4(), fds[0]);  // a stream socket: all the connection asks of it
-      asio::local::stream_protocol::socket peer(ex);
-      peer.assign(asio::local::stream_protocol(), fds[1]);
-      serve::shard sh(a, 0, ex);
-      sh.adopt(std::move(server_end));
-      auto running = corio::spawn(ex, sh.run(std::nullopt, {}), "shard");
-
-      co_await asio::async_write(peer, asio::buffer(upgrade), asio::deferred);
-      std::string in;
-      const auto head_end = co_await asio::async_read_until(peer, asio::dynamic_buffer(in), "\r\n\r\n", asio::deferred);
-      BOOST_REQUIRE(in.rfind("HTTP/1.1 101 ", 0) == 0);
-      in.erase(0, head_end);
+      auto m = co_await chat_member::join(a, "leaving");
       // Reads until the server's frames so far include one with `op` (or the connection ends).
       auto read_until_frame = [&](unsigned op) -> corio::awaitable<bool> {
         for (;;) {
-          const auto ops = server_frames(in).first;
+          const auto ops = server_frames(m.in).first;
           if (std::find(ops.begin(), ops.end(), op) != ops.end()) co_return true;
           char buf[4096];
-          auto [ec, n] = co_await peer.async_read_some(asio::buffer(buf), as_tuple);
+          auto [ec, n] = co_await m.peer.async_read_some(asio::buffer(buf), as_tuple);
           if (ec) co_return false;
-          in.append(buf, n);
+          m.in.append(buf, n);
         }
       };
       const std::string first = ws_frame(0x1, false, "abc") + ws_frame(0x9, true, "sync");
-      co_await asio::async_write(peer, asio::buffer(first), asio::deferred);
+      co_await asio::async_write(m.peer, asio::buffer(first), asio::deferred);
       BOOST_REQUIRE(co_await read_until_frame(0xa));  // the pong: the reader is inside the message
-      if (!in_flight[k].empty()) co_await asio::async_write(peer, asio::buffer(in_flight[k]), asio::deferred);
+      if (!in_flight[k].empty()) co_await asio::async_write(m.peer, asio::buffer(in_flight[k]), asio::deferred);
 
-      sh.begin_shutdown();
+      m.shard->begin_shutdown();
       BOOST_REQUIRE(co_await read_until_frame(0x8));
-      const auto [ops, code] = server_frames(in);
+      const auto [ops, code] = server_frames(m.in);
       BOOST_TEST(ops.back() == 0x8u);
       for (std::size_t i = 0; i + 1 < ops.size(); ++i) BOOST_TEST((ops[i] == 0x1u || ops[i] == 0xau));  // text, pong
       BOOST_TEST(code == 1001u);  // going away
       const std::string answer = ws_frame(0x8, true, "\x03\xe9");
-      auto [wec, wn] = co_await asio::async_write(peer, asio::buffer(answer), as_tuple);
+      auto [wec, wn] = co_await asio::async_write(m.peer, asio::buffer(answer), as_tuple);
       (void)wec;
       (void)wn;
-      peer.shutdown(asio::socket_base::shutdown_send);
-      const auto before = in.size();
-      auto [ec, got] = co_await asio::async_read(peer, asio::dynamic_buffer(in), as_tuple);
+      m.peer.shutdown(asio::socket_base::shutdown_send);
+      const auto before = m.in.size();
+      auto [ec, got] = co_await asio::async_read(m.peer, asio::dynamic_buffer(m.in), as_tuple);
       BOOST_TEST((ec == asio::error::eof || ec == asio::error::connection_reset), ec.message());
-      BOOST_TEST(in.size() == before);  // nothing after the close frame
-      co_await running.wait();
+      BOOST_TEST(m.in.size() == before);  // nothing after the close frame
+      co_await m.running.wait();
     }
   }
 }
