@@ -104,6 +104,7 @@ Limits (sizes take k/m/g suffixes, times ms/s/m/h; a bare number is bytes or sec
                             (default 100ms; 0: each at once)
   --max-cpu-n N             the largest n /api/cpu accepts (default 100000000; its default n
                             is 5000000 or N, whichever is smaller)
+  --max-fanout-n N          the largest n /api/fanout accepts, up to 10000 (default 10000)
   --redis URL               share the chat room with every corio-serve using this Redis
                             (redis://[[USER]:PASSWORD@]HOST[:PORT]; pub/sub)
 )";
@@ -177,6 +178,11 @@ parse_result parse_command_line(const std::vector<std::string>& args) {
        [&](const std::string& v) {
          cfg.cpu_max_n = parse_count(v, 100'000'000);
          if (cfg.cpu_max_n == 0) throw std::invalid_argument("at least 1");
+       }},
+      {"--max-fanout-n",
+       [&](const std::string& v) {
+         cfg.fanout_max_n = parse_count(v, 10'000);
+         if (cfg.fanout_max_n == 0) throw std::invalid_argument("at least 1");
        }},
       {"--redis",
        [&](const std::string& v) {

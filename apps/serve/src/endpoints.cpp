@@ -65,8 +65,9 @@ corio::awaitable<std::int64_t> sub_operation(milliseconds d) {
 }
 
 corio::awaitable<response> api_fanout(request_context& c) {
-  const auto n = int_param(c, "n", 10, 1, 10'000);
-  if (!n) co_return bad_param("n", 1, 10'000);
+  const auto max_n = static_cast<long long>(c.server.cfg().fanout_max_n);
+  const auto n = int_param(c, "n", std::min(10LL, max_n), 1, max_n);
+  if (!n) co_return bad_param("n", 1, max_n);
   const auto ms = int_param(c, "ms", 100, 0, 60'000);
   if (!ms) co_return bad_param("ms", 0, 60'000);
   std::vector<corio::awaitable<std::int64_t>> subs;

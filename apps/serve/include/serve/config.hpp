@@ -72,6 +72,9 @@ struct config {
   /// The largest n /api/cpu accepts (it sieves n bytes on the thread pool: at 10^8 about a second
   /// of a core and 100 MB); its default n is 5,000,000 or this, whichever is smaller.
   std::uint64_t cpu_max_n = 100'000'000;
+  /// The largest n /api/fanout accepts (n concurrent tasks for one request, a coroutine frame and
+  /// a timer each); at most 10,000. Its default n is 10 or this, whichever is smaller.
+  std::uint64_t fanout_max_n = 10'000;
   /// redis://[[USER]:PASSWORD@]HOST[:PORT]: chat rooms shared by every corio-serve that uses this
   /// Redis (serve/chat_relay.hpp); empty: this instance's members only.
   std::string redis_url;

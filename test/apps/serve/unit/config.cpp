@@ -97,6 +97,18 @@ BOOST_AUTO_TEST_CASE(max_cpu_n_defaults_to_a_hundred_million_and_is_bounded) {
   BOOST_TEST(problem({"--max-cpu-n", "lots"}).find("--max-cpu-n") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(max_fanout_n_defaults_to_ten_thousand_and_is_bounded) {
+  BOOST_TEST(std::get<serve::config>(parse({})).fanout_max_n == 10'000u);
+  BOOST_TEST(std::get<serve::config>(parse({"--max-fanout-n", "200"})).fanout_max_n == 200u);
+  BOOST_TEST(std::get<serve::config>(parse({"--max-fanout-n=1"})).fanout_max_n == 1u);
+  BOOST_TEST(serve::usage().find("--max-fanout-n") != std::string::npos);
+  auto problem = [](std::vector<std::string> args) { return std::get<std::string>(parse(std::move(args))); };
+  BOOST_TEST(problem({"--max-fanout-n", "0"}).find("--max-fanout-n") != std::string::npos);
+  BOOST_TEST(problem({"--max-fanout-n", "10001"}).find("--max-fanout-n") != std::string::npos);
+  BOOST_TEST(problem({"--max-fanout-n", "-5"}).find("--max-fanout-n") != std::string::npos);
+  BOOST_TEST(problem({"--max-fanout-n", ""}).find("--max-fanout-n") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(redis_takes_a_redis_url_and_refuses_anything_else_without_echoing_a_password) {
   BOOST_TEST(std::get<serve::config>(parse({})).redis_url.empty());
   BOOST_TEST(std::get<serve::config>(parse({"--redis", "redis://127.0.0.1:6380"})).redis_url == "redis://127.0.0.1:6380");

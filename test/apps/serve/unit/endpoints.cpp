@@ -118,6 +118,22 @@ CORIO_TEST_CASE(cpu_refuses_an_n_over_the_configured_maximum_and_defaults_below_
   BOOST_TEST(json::parse(counted).as_object().at("primes_below_n").as_int64() == 168);
 }
 
+CORIO_TEST_CASE(fanout_refuses_an_n_over_the_configured_maximum_and_defaults_below_it) {
+  serve::config cfg = with_debug_tasks();
+  cfg.fanout_max_n = 5;
+  fixture f(cfg);
+  auto [over, reason] = co_await f.call("/api/fanout?n=6&ms=0");
+  BOOST_TEST(over == 400u);
+  BOOST_TEST(reason.find("from 1 to 5") != std::string::npos, reason);
+  auto [at, body] = co_await f.call("/api/fanout?n=5&ms=50");
+  BOOST_TEST(at == 200u);
+  BOOST_TEST(json::parse(body).as_object().at("n").as_int64() == 5);
+  BOOST_TEST(json::parse(body).as_object().at("sum_ms").as_int64() == 150);  // 10 + 20 + ... + 50
+  auto [fallback, ran] = co_await f.call("/api/fanout?ms=0");  // the default, 10, capped to 5
+  BOOST_TEST(fallback == 200u);
+  BOOST_TEST(json::parse(ran).as_object().at("n").as_int64() == 5);
+}
+
 CORIO_TEST_CASE(debug_tasks_is_for_loopback_clients_only) {
   fixture f;
   auto [local, body] = co_await f.call("/debug/tasks");
